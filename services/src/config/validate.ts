@@ -1,0 +1,26 @@
+/**
+ * Turns a zod failure into one error that names each bad key, why, and what to do,
+ * so a wrong config fails at start with a message an operator can act on.
+ */
+import type { z } from "zod";
+
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+  constructor(
+    readonly scope: string,
+    readonly issues: readonly string[],
+  ) {
+    super(`invalid ${scope} config:\n  - ${issues.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function parseConfig<S extends z.ZodType>(scope: string, schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const key = issue.path.length ? issue.path.join(".") : "(root)";
+    return `${scope}.${key}: ${issue.message}`;
+  });
+  throw new ConfigError(scope, issues);
+}

@@ -1,0 +1,1 @@
+export { loadUws, isNativeUws, UwsNotNativeError, type Uws } from "./uws";
