@@ -1,0 +1,1 @@
+export { leastLoaded, consistentHash, eligible, rendezvousScore, type ServerChooser, type RouteContext } from "./choose-server";

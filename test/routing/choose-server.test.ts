@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import type { ServerInfo } from "../../services/src/discovery";
+import { consistentHash, eligible, leastLoaded, type RouteContext } from "../../services/src/routing";
+
+const server = (id: string, load = 0, draining = false, type = "arena"): ServerInfo => ({
+  id, type, host: "10.0.0.1", port: 4000, incarnation: "i", load, draining, metadata: {},
+});
+const context = (sessionId: string, uid?: string): RouteContext => ({ serverType: "arena", route: "arena.room.join", sessionId, ...(uid ? { uid } : {}) });
+
+describe("routing: choosing a backend server", () => {
+  it("offers only live servers of the type that are not draining", () => {
+    const servers = [server("a1"), server("a2", 0, true), server("c1", 0, false, "connector")];
+    assert.deepEqual(eligible(servers, "arena").map((s) => s.id), ["a1"]);
+  });
+
+  it("least-loaded picks the lowest load", () => {
+    const chosen = leastLoaded([server("a1", 30), server("a2", 10), server("a3", 20)], context("s1"));
+    assert.equal(chosen?.id, "a2");
+  });
+
+  it("least-loaded spreads sessions across servers of equal load", () => {
+    const servers = [server("a1"), server("a2"), server("a3")];
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 3000; i++) {
+      const id = leastLoaded(servers, context(`session-${i}`))!.id;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    for (const id of ["a1", "a2", "a3"]) assert.ok((counts.get(id) ?? 0) > 800, `${id}: ${counts.get(id)}`);
+  });
+
+  it("returns undefined when there is no candidate", () => {
+    assert.equal(leastLoaded([], context("s")), undefined);
+    assert.equal(consistentHash([], context("s")), undefined);
+  });
+
+  it("consistent hashing is stable for a uid and moves only the removed server's uids", () => {
+    const four = ["a1", "a2", "a3", "a4"].map((id) => server(id));
+    const three = four.filter((s) => s.id !== "a4");
+    let moved = 0;
+    let onA4 = 0;
+    for (let i = 0; i < 4000; i++) {
+      const before = consistentHash(four, context(`s${i}`, `uid-${i}`))!.id;
+      const after = consistentHash(three, context(`other-session`, `uid-${i}`))!.id;
+      if (before === "a4") onA4++;
+      else if (before !== after) moved++;
+    }
+    assert.equal(moved, 0, "uids on surviving servers keep their server");
+    assert.ok(onA4 > 800 && onA4 < 1200, `a4 held ${onA4} of 4000`);
+  });
+});
