@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../../services/src/config/validate";
 import { ServiceDiscovery } from "../../services/src/discovery";
-import { reconnectDelayMs, toIoredisOptions } from "../../services/src/redis";
+import { toIoredisOptions } from "../../services/src/redis";
 
 describe("redis connection settings", () => {
   it("fail fast by default: no offline queue, no retries, a timeout on every command", () => {
@@ -46,17 +46,6 @@ describe("redis connection settings", () => {
     assert.throws(() => toIoredisOptions({ prot: 1 } as never), /redis/);
     assert.throws(() => toIoredisOptions({ port: 70000 }), /redis\.port/);
     assert.throws(() => toIoredisOptions({ url: "http://x" }), /redis\.url: must start with redis:\/\//);
-  });
-
-  it("back off exponentially with jitter, never beyond the cap", () => {
-    const settings = { reconnectBaseDelayMs: 50, reconnectMaxDelayMs: 1000 };
-    for (let attempt = 0; attempt < 30; attempt++) {
-      for (const random of [0, 0.5, 0.999]) {
-        const delay = reconnectDelayMs(attempt, settings, () => random);
-        assert.ok(delay >= 1 && delay <= 1000, `attempt ${attempt}: ${delay}`);
-      }
-    }
-    assert.ok(reconnectDelayMs(10, settings, () => 0) >= 500);
   });
 
   it("reject a discovery config whose command timeout could outlive the lease", () => {

@@ -5,17 +5,13 @@
  */
 import Redis, { type RedisOptions } from "ioredis";
 import { parseConfig } from "../config/validate";
-import { redisConnectionSchema, type RedisConnectionInput, type RedisConnectionOptions } from "./options";
-
-/** Exponential backoff with full jitter, capped: spreads reconnects of a whole cluster after a Redis restart. */
-export function reconnectDelayMs(attempt: number, options: Pick<RedisConnectionOptions, "reconnectBaseDelayMs" | "reconnectMaxDelayMs">, random = Math.random): number {
-  const ceiling = Math.min(options.reconnectMaxDelayMs, options.reconnectBaseDelayMs * 2 ** Math.min(attempt, 20));
-  return Math.max(1, Math.round(ceiling / 2 + (random() * ceiling) / 2));
-}
+import { backoffDelayMs, type BackoffPolicy } from "../util/backoff";
+import { redisConnectionSchema, type RedisConnectionInput } from "./options";
 
 /** Pure: validated connection settings → ioredis options. Unit-tested without a server. */
 export function toIoredisOptions(input: RedisConnectionInput): RedisOptions {
   const options = parseConfig("redis", redisConnectionSchema, input);
+  const backoff: BackoffPolicy = { baseMs: options.reconnectBaseDelayMs, maxMs: options.reconnectMaxDelayMs, jitter: 0.5 };
   const fromUrl = options.url ? parseRedisUrl(options.url) : {};
   const tls = fromUrl.tls ?? options.tls;
   const base: RedisOptions = {
@@ -35,7 +31,7 @@ export function toIoredisOptions(input: RedisConnectionInput): RedisOptions {
     connectTimeout: options.connectTimeoutMs,
     enableReadyCheck: true,
     connectionName: options.connectionName,
-    retryStrategy: (attempt: number) => reconnectDelayMs(attempt, options),
+    retryStrategy: (attempt: number) => backoffDelayMs(attempt, backoff),
   };
   if (options.sentinels) {
     return {
@@ -43,7 +39,7 @@ export function toIoredisOptions(input: RedisConnectionInput): RedisOptions {
       sentinels: options.sentinels,
       name: options.sentinelMasterName,
       sentinelPassword: options.sentinelPassword,
-      sentinelRetryStrategy: (attempt: number) => reconnectDelayMs(attempt, options),
+      sentinelRetryStrategy: (attempt: number) => backoffDelayMs(attempt, backoff),
       enableTLSForSentinelMode: Boolean(base.tls),
     };
   }

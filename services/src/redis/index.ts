@@ -1,2 +1,2 @@
-export { createRedisClient, toIoredisOptions, reconnectDelayMs } from "./connection";
+export { createRedisClient, toIoredisOptions } from "./connection";
 export { redisConnectionSchema, type RedisConnectionInput, type RedisConnectionOptions } from "./options";
