@@ -1,0 +1,122 @@
+/**
+ * The contract between connectors (frontends, own the client sockets and sessions) and backend
+ * game servers, carried by the internal RPC links (`services/src/rpc`). A connector always opens
+ * the link; the backend answers on it and also calls/notifies the connector back over it.
+ *
+ * Message payloads are MessagePack; Buffers travel as raw bytes. Client-bound bytes are always
+ * complete Pomelo packages (`services/src/protocol`), encoded once by whoever produced them, so a
+ * connector only copies them onto sockets.
+ */
+
+/** Methods a backend game server answers (connector → backend). */
+export const BackendMethod = {
+  /** call: ForwardedRequest → ForwardedResponse. A client request for a route of the backend's type. */
+  request: "backend.request",
+  /** notify: ForwardedRequest. A client notify (no response). */
+  notify: "backend.notify",
+  /** notify: SessionClosed. The session is gone (client left, kicked, connector drained). */
+  sessionClosed: "backend.sessionClosed",
+} as const;
+
+/** Methods a connector answers (backend → connector, over the link the connector opened). */
+export const ConnectorMethod = {
+  /** notify: TickBatch. Exactly one per connector per tick that has something for it. */
+  batch: "connector.batch",
+  /** call: PushRequest → PushResult. An out-of-tick push (e.g. from a remote). */
+  push: "connector.push",
+  /** call: KickRequest → KickResult. */
+  kick: "connector.kick",
+  /** call: BindRequest → void. Binds a uid to a session (login done by a backend). */
+  bind: "connector.bind",
+  /** call: SessionSettingsRequest → void. Sets session key/values (shared with every later request). */
+  setSettings: "connector.setSettings",
+} as const;
+
+/** A session as the backend sees it, sent with every forwarded request. */
+export interface SessionSnapshot {
+  /** Unique across the cluster and across connector restarts. */
+  readonly id: string;
+  readonly connectorId: string;
+  readonly uid: string | null;
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+export interface ForwardedRequest {
+  readonly session: SessionSnapshot;
+  /** Full route, `<serverType>.<handler>.<method>`. */
+  readonly route: string;
+  /** The client's body bytes, undecoded (the backend owns the body codec and validation). */
+  readonly body: Buffer;
+}
+
+export interface ForwardedResponse {
+  /** The encoded response body for the client (the connector frames it with the request id). */
+  readonly body: Buffer;
+}
+
+export interface SessionClosed {
+  readonly sessionId: string;
+  readonly uid: string | null;
+  readonly reason: string;
+}
+
+/** [topic, sessionId]: subscribe or unsubscribe a session's socket on a uWS topic. */
+export type TopicMembership = readonly [topic: string, sessionId: string];
+
+/**
+ * Everything one backend has for one connector at the end of one tick.
+ * The connector applies `unsubscribe`, then `subscribe`, then publishes `broadcasts` and sends
+ * `direct`, all inside one cork.
+ */
+export interface TickBatch {
+  readonly serverId: string;
+  readonly tick: number;
+  readonly unsubscribe: readonly TopicMembership[];
+  readonly subscribe: readonly TopicMembership[];
+  /** [topic, packages]: one or more complete Pomelo packages, published once to the topic. */
+  readonly broadcasts: ReadonlyArray<readonly [topic: string, packages: Buffer]>;
+  /** [sessionId, packages]: every per-player package of this tick for that session, concatenated. */
+  readonly direct: ReadonlyArray<readonly [sessionId: string, packages: Buffer]>;
+}
+
+export interface PushRequest {
+  readonly sessionIds?: readonly string[];
+  readonly uids?: readonly string[];
+  /** Complete Pomelo package(s), sent as one WebSocket message to each target. */
+  readonly packages: Buffer;
+}
+
+export interface PushResult {
+  readonly delivered: number;
+}
+
+export interface KickRequest {
+  readonly sessionId?: string;
+  readonly uid?: string;
+  readonly reason: string;
+}
+
+export interface KickResult {
+  readonly kicked: number;
+}
+
+export interface BindRequest {
+  readonly sessionId: string;
+  readonly uid: string;
+}
+
+export interface SessionSettingsRequest {
+  readonly sessionId: string;
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+/** uWS topic of a backend channel: channels of different servers never collide on a connector. */
+export function channelTopic(serverId: string, channel: string): string {
+  return `${serverId}/${channel}`;
+}
+
+/** The backend server type a route goes to: its first segment (`arena` in `arena.room.join`). */
+export function serverTypeOfRoute(route: string): string {
+  const dot = route.indexOf(".");
+  return dot <= 0 ? "" : route.slice(0, dot);
+}
