@@ -1,0 +1,1 @@
+export { Session, type BackendBinding } from "./session";
