@@ -12,6 +12,8 @@ export type BackendFailureCode =
   | "UNKNOWN_SERVER_TYPE"
   /** The bound server died and the type's policy is `end`: the session must be kicked. */
   | "SERVER_LOST"
+  /** The bound server died during this request and the session was moved (policy `rebind`): the client may retry. */
+  | "REBOUND"
   /** The server did not answer within the RPC timeout. */
   | "TIMEOUT"
   /** The handler threw or rejected the input; `message` is safe to show the client. */
