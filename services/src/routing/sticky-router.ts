@@ -35,10 +35,9 @@ export interface MembershipSource {
   off(event: "removed", listener: (server: ServerInfo) => void): unknown;
 }
 
-/** Where bindings are persisted for resume (Redis); failures must not affect routing. */
+/** Where bindings are persisted for resume (Redis); fire-and-forget, failures must not affect routing. */
 export interface BindingPersistence {
   save(session: Session): void;
-  forget(session: Session): void;
 }
 
 export interface StickyRouterOptions {
@@ -116,8 +115,8 @@ export class StickyRouter implements BackendGateway {
         this.count("SESSION_CLOSED_UNDELIVERED");
       }
     }
+    // Persisted bindings stay until they expire: a drained connector's clients resume through them.
     session.backends.clear();
-    this.options.persistence?.forget(session);
   }
 
   /** The live server this session's request for `route` goes to, binding one if needed. */
