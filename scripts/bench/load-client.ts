@@ -1,0 +1,132 @@
+/**
+ * Load generator process: holds many Pomelo WebSocket clients and counts what they receive.
+ * Lean on purpose — the generator shares this 2-core machine with the servers it measures, so
+ * the hot path parses package headers by hand and reads the tick number and send time from a
+ * fixed body layout (`{"k":<tick>,"t":<ms>,…}`) without JSON.parse.
+ *
+ * Run by scripts/bench/broadcast.ts with IPC; sends {kind:"progress"} every second and a
+ * {kind:"report"} with a latency histogram when told to stop.
+ */
+import { parseArgs } from "node:util";
+import { performance } from "node:perf_hooks";
+import WebSocket from "ws";
+import { MessageType, PackageType, encodeDataPackage, encodePackage } from "../../services/src/protocol";
+
+const { values } = parseArgs({
+  options: {
+    url: { type: "string" },
+    clients: { type: "string" },
+    first: { type: "string", default: "0" },
+    join: { type: "string", default: "" },
+    connectPerSecond: { type: "string", default: "2000" },
+  },
+});
+const url = values.url!;
+const clientCount = Number(values.clients);
+const firstIndex = Number(values.first);
+const joinRoute = values.join ?? "";
+
+/** 0.05 ms buckets up to 500 ms. */
+const BUCKET_MS = 0.05;
+const histogram = new Uint32Array(10_000);
+let delivered = 0;
+let gaps = 0;
+let connected = 0;
+let closed = 0;
+let errors = 0;
+let sampleCounter = 0;
+const closeReasons = new Map<string, number>();
+
+const handshake = encodePackage(PackageType.Handshake, Buffer.from(JSON.stringify({ sys: { type: "pomona-bench", version: "0.1.0" }, user: {} })));
+const handshakeAck = encodePackage(PackageType.HandshakeAck);
+const heartbeat = encodePackage(PackageType.Heartbeat);
+const K_MARKER = Buffer.from('"k":');
+const T_MARKER = Buffer.from('"t":');
+
+function readNumber(data: Buffer, from: number, marker: Buffer): number {
+  const at = data.indexOf(marker, from);
+  if (at < 0) return NaN;
+  let end = at + marker.length;
+  while (end < data.length && data[end] !== 0x2c && data[end] !== 0x7d) end++;
+  return Number(data.toString("latin1", at + marker.length, end));
+}
+
+function joinRequest(index: number): Buffer {
+  return encodeDataPackage({ type: MessageType.Request, id: 1, route: joinRoute, body: JSON.stringify({ name: `bot-${index}` }) });
+}
+
+class Client {
+  private lastTick = -1;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly index: number) {
+    const socket = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
+    socket.binaryType = "nodebuffer";
+    socket.on("open", () => socket.send(handshake));
+    socket.on("message", (data: Buffer) => this.receive(socket, data));
+    socket.on("error", () => void errors++);
+    socket.on("close", (code, reason) => {
+      clearInterval(this.heartbeatTimer);
+      closed++;
+      const key = `${code} ${reason.toString()}`.trim();
+      closeReasons.set(key, (closeReasons.get(key) ?? 0) + 1);
+    });
+  }
+
+  private receive(socket: WebSocket, data: Buffer): void {
+    let offset = 0;
+    while (offset + 4 <= data.length) {
+      const type = data[offset]!;
+      const length = (data[offset + 1]! << 16) | (data[offset + 2]! << 8) | data[offset + 3]!;
+      const body = offset + 4;
+      offset = body + length;
+      if (type === PackageType.Data) this.onData(data, body);
+      else if (type === PackageType.Handshake) {
+        const reply = JSON.parse(data.toString("utf8", body, offset)) as { code: number; sys?: { heartbeat?: number } };
+        if (reply.code !== 200) {
+          errors++;
+          socket.close();
+          return;
+        }
+        socket.send(handshakeAck);
+        connected++;
+        const seconds = reply.sys?.heartbeat ?? 0;
+        if (seconds > 0) this.heartbeatTimer = setInterval(() => socket.readyState === WebSocket.OPEN && socket.send(heartbeat), seconds * 1000);
+        if (joinRoute) socket.send(joinRequest(this.index));
+      }
+    }
+  }
+
+  private onData(data: Buffer, body: number): void {
+    if (data[body]! >> 1 !== 3) return; // only pushes are counted (type 3)
+    const tick = readNumber(data, body, K_MARKER);
+    if (!(tick >= 0)) return;
+    delivered++;
+    if (this.lastTick >= 0 && tick > this.lastTick + 1) gaps += tick - this.lastTick - 1;
+    if (tick > this.lastTick) this.lastTick = tick;
+    if ((++sampleCounter & 7) === 0) {
+      const sentAt = readNumber(data, body, T_MARKER);
+      const latencyMs = performance.timeOrigin + performance.now() - sentAt;
+      histogram[Math.min(histogram.length - 1, Math.max(0, Math.floor(latencyMs / BUCKET_MS)))]!++;
+    }
+  }
+}
+
+const send = (message: unknown) => process.send?.(message);
+let created = 0;
+const perBatch = Math.max(1, Math.round(Number(values.connectPerSecond) / 20));
+const opener = setInterval(() => {
+  for (let i = 0; i < perBatch && created < clientCount; i++, created++) new Client(firstIndex + created);
+  if (created >= clientCount) clearInterval(opener);
+}, 50);
+setInterval(() => send({ kind: "progress", connected, closed, errors, delivered, gaps }), 1000).unref();
+process.on("message", (message: { kind: string }) => {
+  if (message.kind === "reset") {
+    delivered = 0;
+    gaps = 0;
+    histogram.fill(0);
+  } else if (message.kind === "report") {
+    send({ kind: "report", connected, closed, errors, delivered, gaps, histogram: Array.from(histogram), bucketMs: BUCKET_MS, closeReasons: Object.fromEntries(closeReasons) });
+  } else if (message.kind === "exit") process.exit(0);
+});
+process.on("disconnect", () => process.exit(0));

@@ -1,0 +1,42 @@
+/** Child processes for benchmarks: TypeScript entry points over IPC, CPU time read from /proc. */
+import { fork, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+export function forkTs(script: string, args: string[]): ChildProcess {
+  return fork(script, args, { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+}
+
+export function nextMessage<T extends { kind: string }>(child: ChildProcess, kind: string, timeoutMs = 15_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "${kind}" from pid ${child.pid} within ${timeoutMs} ms`)), timeoutMs);
+    const listener = (message: T) => {
+      if (message?.kind !== kind) return;
+      clearTimeout(timer);
+      child.off("message", listener);
+      resolve(message);
+    };
+    child.on("message", listener);
+  });
+}
+
+/** User + system CPU seconds a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+export function percentile(histogram: ArrayLike<number>, bucketMs: number, fraction: number): number {
+  let total = 0;
+  for (let i = 0; i < histogram.length; i++) total += histogram[i]!;
+  if (total === 0) return NaN;
+  const wanted = total * fraction;
+  let seen = 0;
+  for (let i = 0; i < histogram.length; i++) {
+    seen += histogram[i]!;
+    if (seen >= wanted) return (i + 1) * bucketMs;
+  }
+  return histogram.length * bucketMs;
+}
