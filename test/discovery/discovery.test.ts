@@ -120,6 +120,9 @@ describe("discovery on a real redis-server", function () {
     const b = await startMember("connector-0", "connector");
     await waitUntil(() => a.members().length === 2 && b.members().length === 2, 1000, "both see both");
     const incarnations = [a.incarnation, b.incarnation];
+    const removals: string[] = [];
+    a.on("removed", (s) => removals.push(s.id));
+    b.on("removed", (s) => removals.push(s.id));
 
     await redis.kill();
     const downSince = performance.now();
@@ -147,7 +150,10 @@ describe("discovery on a real redis-server", function () {
     assert.ok(reRegisteredMs < 2000, `re-registered ${reRegisteredMs} ms after Redis returned`);
     assert.deepEqual([a.incarnation, b.incarnation], incarnations, "an outage is not a reason to change identity");
     await waitUntil(() => a.stats().lastResyncAt > Date.now() - 500, 2000, "views resync after the outage");
+    await sleep(TTL_MS);
     assert.deepEqual(ids(a), ["arena-1", "connector-0"]);
+    assert.deepEqual(ids(b), ["arena-1", "connector-0"]);
+    assert.deepEqual(removals, [], "no live server may be reported removed because Redis restarted empty");
   });
 
   it("does not let a server paused past its TTL silently reclaim its old identity", async function () {

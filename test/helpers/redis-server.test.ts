@@ -30,6 +30,20 @@ describe("test harness: private redis-server", () => {
     assert.match(await redis.command("GET", "k"), /v/);
   });
 
+  it("reads a reply that arrives in several chunks whole", async () => {
+    redis = await RedisServer.start();
+    const value = "x".repeat(300_000);
+    await redis.command("SET", "big", value);
+    assert.equal(await redis.command("GET", "big"), `$${value.length}\r\n${value}`);
+  });
+
+  it("starts a TLS-only server with its own CA, answering over TLS at a rediss:// URL", async () => {
+    redis = await RedisServer.start({ tls: true });
+    assert.match(redis.certificates!.ca, /BEGIN CERTIFICATE/);
+    assert.match(redis.url, /^rediss:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(await redis.command("PING"), /PONG/);
+  });
+
   it("fails with the install command when redis-server is missing", async () => {
     const savedPath = process.env.PATH;
     process.env.PATH = "/nonexistent";

@@ -22,6 +22,12 @@ describe("redis connection settings", () => {
     assert.deepEqual(options.tls, {});
   });
 
+  it("keep the TLS settings from `tls` (a private CA) when a rediss:// URL switches TLS on", () => {
+    assert.deepEqual(toIoredisOptions({ url: "rediss://redis.internal:6380", tls: { ca: "PEM" } }).tls, { ca: "PEM" });
+    assert.deepEqual(toIoredisOptions({ url: "redis://redis.internal:6380", tls: { ca: "PEM" } }).tls, { ca: "PEM" });
+    assert.equal(toIoredisOptions({ url: "redis://redis.internal:6380" }).tls, undefined);
+  });
+
   it("pass Sentinel endpoints, the master name and TLS for sentinels through", () => {
     const options = toIoredisOptions({
       sentinels: [{ host: "s1", port: 26379 }, { host: "s2", port: 26379 }],

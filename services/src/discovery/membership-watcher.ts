@@ -69,6 +69,14 @@ export class MembershipWatcher extends EventEmitter<MembershipWatcherEvents> {
     await this.inFlight;
   }
 
+  /**
+   * Holds back removals for `ms`: after a reconnect or failover every live member re-creates its
+   * record within one refresh interval, so until then a missing member is not evidence of death.
+   */
+  holdRemovals(ms: number): void {
+    this.healingUntil = Math.max(this.healingUntil, Date.now() + ms);
+  }
+
   /** One full resync; concurrent calls share it, and a call during one schedules exactly one more. */
   resync(): Promise<void> {
     if (this.inFlight) {
@@ -108,7 +116,7 @@ export class MembershipWatcher extends EventEmitter<MembershipWatcherEvents> {
       // Every live member re-creates its record within one refresh interval; until then a
       // missing member is not evidence of death, and dropping it would rebind its players.
       this.stats.wipesDetected++;
-      this.healingUntil = now + this.ownLease.healingWindowMs;
+      this.holdRemovals(this.ownLease.healingWindowMs);
       this.emit("wipe-detected");
     }
     for (const change of this.view.replace(snapshot, now < this.healingUntil)) {

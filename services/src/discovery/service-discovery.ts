@@ -77,15 +77,14 @@ export class ServiceDiscovery extends EventEmitter<DiscoveryEvents> {
       lease.on("restored", () => this.emit("restored"));
       lease.on("redis-error", countError);
       this.watcher.on("wipe-detected", () => void lease.refreshNow().catch(() => undefined));
-      // Back from an outage: re-register now rather than at the next tick, then look around.
-      this.redis.on("ready", () => {
-        if (!this.started) return;
-        void lease
-          .refreshNow()
-          .catch(() => undefined)
-          .then(() => this.watcher.resync());
-      });
     }
+    // Back from an outage or a failover: re-register now rather than at the next tick, then look
+    // around — without reporting members that have not re-registered yet as removed.
+    this.redis.on("ready", () => {
+      if (!this.started) return;
+      this.watcher.holdRemovals(this.options.ttlMs);
+      void (lease ? lease.refreshNow().catch(() => undefined) : Promise.resolve()).then(() => this.watcher.resync());
+    });
   }
 
   /** Connects, claims this server's id and loads the first view. Rejects with a DiscoveryError after `startTimeoutMs`. */
@@ -102,7 +101,12 @@ export class ServiceDiscovery extends EventEmitter<DiscoveryEvents> {
       if (error instanceof DiscoveryError) throw error;
       // ioredis reports the real reason (WRONGPASS, ECONNREFUSED…) as an 'error' event, then "Connection is closed".
       const reason = [(error as Error).message, this.lastRedisError?.message].filter(Boolean).join(": ");
-      const where = this.options.redis.url ? "redis.url" : `${this.options.redis.host}:${this.options.redis.port}`;
+      const { url, sentinels, sentinelMasterName, host, port } = this.options.redis;
+      const where = url
+        ? "redis.url"
+        : sentinels
+          ? `master "${sentinelMasterName}" via sentinels ${sentinels.map((s) => `${s.host}:${s.port}`).join(", ")}`
+          : `${host}:${port}`;
       throw new DiscoveryError("REDIS_UNAVAILABLE", `discovery could not start (Redis at ${where}): ${reason}`, { cause: error });
     }
     this.started = true;

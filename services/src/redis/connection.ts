@@ -13,7 +13,8 @@ export function toIoredisOptions(input: RedisConnectionInput): RedisOptions {
   const options = parseConfig("redis", redisConnectionSchema, input);
   const backoff: BackoffPolicy = { baseMs: options.reconnectBaseDelayMs, maxMs: options.reconnectMaxDelayMs, jitter: 0.5 };
   const fromUrl = options.url ? parseRedisUrl(options.url) : {};
-  const tls = fromUrl.tls ?? options.tls;
+  // rediss:// switches TLS on; its settings (ca, cert, key…) still come from `tls`.
+  const tls = fromUrl.tls && options.tls === false ? true : options.tls;
   const base: RedisOptions = {
     host: options.host,
     port: options.port,
@@ -59,9 +60,20 @@ function parseRedisUrl(url: string): Partial<RedisOptions> & { tls?: true } {
   };
 }
 
+/**
+ * ioredis listens for a single 'error' per socket. A TLS socket ended in mid-handshake (stop() or a failed start()
+ * while the certificate is being rejected) emits a second one, the server's alert: unhandled, it would crash the process.
+ */
+class PomonaRedis extends Redis {
+  override disconnect(reconnect = false): void {
+    this.stream?.on("error", () => {});
+    super.disconnect(reconnect);
+  }
+}
+
 /** A fail-fast client, not yet connected (`await client.connect()`); errors are surfaced through `onError`, never thrown unhandled. */
 export function createRedisClient(input: RedisConnectionInput, onError: (error: Error) => void = () => {}): Redis {
-  const client = new Redis(toIoredisOptions(input));
+  const client = new PomonaRedis(toIoredisOptions(input));
   client.on("error", onError);
   return client;
 }
