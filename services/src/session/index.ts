@@ -1,1 +1,2 @@
 export { Session, type BackendBinding } from "./session";
+export { SessionRegistry } from "./registry";

@@ -1,0 +1,145 @@
+/**
+ * Where a client's request or notify goes: `connector.*` routes to a local handler, everything
+ * else through the BackendGateway (sticky routing) with the body bytes copied out of uWS memory.
+ * Answers are framed as Pomelo responses with the request's id; failures become error bodies.
+ */
+import { encodeDataPackage, jsonBodyCodec, MessageType, ProtocolError, type MessageBody, type RouteDictionary } from "../../protocol";
+import { BackendFailure, type BackendGateway } from "../../routing/backend-gateway";
+import { LOCAL_ROUTE_PREFIX, LocalHandlerError, type LocalHandlers } from "../client-to-connector/local-handlers";
+import type { ConnectorCounters } from "../counters";
+import type { ClientConnection } from "../socket/client-connection";
+import { errorResponseBody } from "./error-response";
+
+export class MessageRouter {
+  constructor(
+    private readonly gateway: BackendGateway,
+    private readonly local: LocalHandlers,
+    private readonly counters: ConnectorCounters,
+    private readonly maxInFlightRequests: number,
+  ) {}
+
+  /** `body` is a view into uWS memory: valid only during this call. */
+  request(connection: ClientConnection, id: number, route: string, body: Buffer): void {
+    this.counters.requests++;
+    if (route.startsWith(LOCAL_ROUTE_PREFIX)) {
+      this.localRequest(connection, id, route, body);
+      return;
+    }
+    if (connection.inFlightRequests >= this.maxInFlightRequests) {
+      respond(connection, id, errorResponseBody("TOO_MANY_REQUESTS", `at most ${this.maxInFlightRequests} requests may wait for an answer`));
+      return;
+    }
+    connection.inFlightRequests++;
+    let reply: Promise<Buffer>;
+    try {
+      reply = this.gateway.request(connection.session, route, Buffer.from(body));
+    } catch (error) {
+      reply = Promise.reject(error);
+    }
+    reply.then(
+      (answer) => {
+        connection.inFlightRequests--;
+        if (!respond(connection, id, answer)) this.counters.responsesDropped++;
+      },
+      (error: unknown) => {
+        connection.inFlightRequests--;
+        this.failed(connection, id, error);
+      },
+    );
+  }
+
+  notify(connection: ClientConnection, route: string, body: Buffer): void {
+    this.counters.notifies++;
+    if (route.startsWith(LOCAL_ROUTE_PREFIX)) {
+      const handler = this.local.get(route);
+      if (handler === undefined) return;
+      try {
+        handler({ session: connection.session, route, body: jsonBodyCodec.decode(route, body) });
+      } catch (error) {
+        if (!(error instanceof ProtocolError) && !(error instanceof LocalHandlerError)) console.error(`connector: local notify ${route} failed:`, error);
+      }
+      return;
+    }
+    try {
+      this.gateway.notify(connection.session, route, Buffer.from(body));
+    } catch (error) {
+      console.error(`connector: gateway.notify threw for ${route} (it must not):`, error);
+    }
+  }
+
+  private localRequest(connection: ClientConnection, id: number, route: string, body: Buffer): void {
+    const handler = this.local.get(route);
+    if (handler === undefined) {
+      respond(connection, id, errorResponseBody("UNKNOWN_ROUTE", `no connector handler for ${route}`));
+      return;
+    }
+    let value: unknown;
+    try {
+      value = jsonBodyCodec.decode(route, body);
+    } catch {
+      respond(connection, id, errorResponseBody("BAD_BODY", "request body must be UTF-8 JSON"));
+      return;
+    }
+    let answer: unknown;
+    try {
+      answer = handler({ session: connection.session, route, body: value });
+    } catch (error) {
+      respond(connection, id, localErrorBody(route, error));
+      return;
+    }
+    if (answer instanceof Promise) {
+      connection.inFlightRequests++;
+      answer.then(
+        (resolved: unknown) => {
+          connection.inFlightRequests--;
+          respond(connection, id, encodeLocalAnswer(route, resolved));
+        },
+        (error: unknown) => {
+          connection.inFlightRequests--;
+          respond(connection, id, localErrorBody(route, error));
+        },
+      );
+      return;
+    }
+    respond(connection, id, encodeLocalAnswer(route, answer));
+  }
+
+  private failed(connection: ClientConnection, id: number, error: unknown): void {
+    if (!(error instanceof BackendFailure)) {
+      console.error("connector: gateway.request rejected with a non-BackendFailure (contract violation):", error);
+      respond(connection, id, errorResponseBody("INTERNAL", "internal error"));
+      return;
+    }
+    if (error.code === "SERVER_LOST") {
+      // The router also reports this through SessionEvents.ended; whichever comes first closes the session.
+      connection.close("serverLost", error.message);
+      return;
+    }
+    if (!respond(connection, id, errorResponseBody(error.code, error.message, error.handlerCode))) this.counters.responsesDropped++;
+  }
+}
+
+/** Sends a response package; false when the client is gone. */
+function respond(connection: ClientConnection, id: number, body: MessageBody): boolean {
+  if (!connection.isOpen) return false;
+  return connection.send(encodeDataPackage({ type: MessageType.Response, id, body }));
+}
+
+function encodeLocalAnswer(route: string, value: unknown): MessageBody {
+  try {
+    return jsonBodyCodec.encode(route, value ?? {});
+  } catch {
+    return errorResponseBody("HANDLER_ERROR", `connector handler ${route} answered with a value that has no JSON form`);
+  }
+}
+
+function localErrorBody(route: string, error: unknown): string {
+  if (error instanceof LocalHandlerError) return errorResponseBody("HANDLER_ERROR", error.message, error.handlerCode);
+  console.error(`connector: local handler ${route} failed:`, error);
+  return errorResponseBody("HANDLER_ERROR", `connector handler ${route} failed`);
+}
+
+/** Pushes `value` as JSON on `route` to one client (e.g. `onRebind`). */
+export function pushJson(connection: ClientConnection, route: string, value: unknown, dictionary: RouteDictionary | undefined): boolean {
+  return connection.send(encodeDataPackage({ type: MessageType.Push, route, body: JSON.stringify(value) }, dictionary));
+}

@@ -1,0 +1,62 @@
+/**
+ * The connector's one validated config object. Every duration carries its unit in its name;
+ * every limit that keeps a client from hurting others is here with its default.
+ */
+import { z } from "zod";
+import { parseConfig } from "../config/validate";
+import { DEFAULT_MAX_CLIENT_BODY_BYTES, MAX_PACKAGE_BODY_BYTES, PACKAGE_HEADER_BYTES, RouteDictionary } from "../protocol";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export const connectorConfigSchema = z
+  .object({
+    /** This connector's server id (`connector-3`); prefixes every session id. */
+    connectorId: z.string().min(1).max(128),
+    host: z.string().min(1).default("0.0.0.0"),
+    /** 0 picks a free port (tests); `listen()` resolves with the bound one. */
+    port: z.number().int().min(0).max(65535),
+    /** uWS route pattern clients upgrade on. */
+    path: z.string().startsWith("/").default("/*"),
+    /** Sent as `sys.heartbeat`; a client silent for 2× this is closed. Whole seconds (Pitaya clients parse an int). */
+    heartbeatSec: z.number().int().min(1).max(300).default(10),
+    /** Handshake and handshake-ack must both arrive within this after the socket opens. */
+    handshakeTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+    /** uWS idle timeout (no traffic either way), a backstop behind heartbeats; 0 disables. uWS needs 0 or ≥ 8. */
+    idleTimeoutSec: z.number().int().min(0).max(960).default(120),
+    /** Largest WebSocket message a client may send (uWS `maxPayloadLength`); bigger closes the socket at once. */
+    maxPayloadBytes: z.number().int().min(64).max(MAX_PACKAGE_BODY_BYTES).default(DEFAULT_MAX_CLIENT_BODY_BYTES + PACKAGE_HEADER_BYTES),
+    /** Largest body of one client package. */
+    maxPackageBodyBytes: z.number().int().min(16).max(MAX_PACKAGE_BODY_BYTES).default(DEFAULT_MAX_CLIENT_BODY_BYTES),
+    /** Packages in one client WebSocket message. */
+    maxPackagesPerMessage: z.number().int().min(1).max(10_000).default(32),
+    /** Bytes buffered for one slow client before it is closed (uWS `maxBackpressure` + `closeOnBackpressureLimit`). */
+    maxBackpressureBytes: z.number().int().min(16 * KiB).max(256 * MiB).default(1 * MiB),
+    /** Sustained client packages per second (token bucket refill). */
+    rateLimitPackagesPerSec: z.number().min(1).max(1_000_000).default(200),
+    /** Packages a client may send in a burst (token bucket size). */
+    rateLimitBurstPackages: z.number().int().min(1).max(1_000_000).default(400),
+    /** Requests of one client awaiting a backend answer; more get a 429 error response. */
+    maxInFlightRequestsPerClient: z.number().int().min(1).max(100_000).default(64),
+    /** Route dictionary sent as `sys.dict` in the handshake, and used to compress pushes. */
+    routeDictionary: z.custom<RouteDictionary>((value) => value instanceof RouteDictionary, { message: "must be a RouteDictionary" }).optional(),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if (value.idleTimeoutSec !== 0 && value.idleTimeoutSec < 8) {
+      ctx.addIssue({ code: "custom", path: ["idleTimeoutSec"], message: "must be 0 (off) or at least 8 (uWS resolution is 4 s)" });
+    }
+    if (value.idleTimeoutSec !== 0 && value.idleTimeoutSec <= 2 * value.heartbeatSec) {
+      ctx.addIssue({ code: "custom", path: ["idleTimeoutSec"], message: "must exceed 2 × heartbeatSec, or healthy clients are cut before heartbeats can tell" });
+    }
+    if (value.maxPackageBodyBytes + PACKAGE_HEADER_BYTES > value.maxPayloadBytes) {
+      ctx.addIssue({ code: "custom", path: ["maxPackageBodyBytes"], message: "plus the 4-byte package header must fit in maxPayloadBytes" });
+    }
+  });
+
+export type ConnectorConfigInput = z.input<typeof connectorConfigSchema>;
+export type ConnectorConfig = z.output<typeof connectorConfigSchema>;
+
+export function parseConnectorConfig(input: ConnectorConfigInput): ConnectorConfig {
+  return parseConfig("connector", connectorConfigSchema, input);
+}

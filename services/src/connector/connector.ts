@@ -1,0 +1,246 @@
+/**
+ * The connector (frontend): holds client WebSockets on uWebSockets.js, speaks Pomelo's protocol,
+ * owns their sessions, routes their messages (connector.* locally, the rest through the
+ * BackendGateway) and answers backends' calls (tick batch, push, kick, bind, setSettings) over
+ * the RPC links it opened. docs/connector.md describes the behaviour and every close reason.
+ */
+import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { performance } from "node:perf_hooks";
+import type { TemplatedApp, us_listen_socket, WebSocket } from "uWebSockets.js";
+import { ConnectorMethod, type BindRequest, type KickRequest, type PushRequest, type SessionSettingsRequest } from "../cluster/contract";
+import type { BackendGateway, SessionEvents } from "../routing/backend-gateway";
+import type { RpcClient } from "../rpc";
+import { SessionRegistry } from "../session/registry";
+import { Session } from "../session/session";
+import { loadUws } from "../transport";
+import * as sessionCalls from "./backend-to-client/session-calls";
+import { applyTickBatch, isTickBatch } from "./backend-to-client/tick-batch";
+import { MessageRouter, pushJson } from "./client-to-backend/message-router";
+import { LocalHandlers, pingHandler } from "./client-to-connector/local-handlers";
+import { ClientPackageHandler, type HandshakeCheck } from "./client-to-connector/package-handler";
+import { parseConnectorConfig, type ConnectorConfig, type ConnectorConfigInput } from "./config";
+import { emptyCounters, type ConnectorCounters } from "./counters";
+import { ClientConnection, type SocketData } from "./socket/client-connection";
+import type { CloseKind } from "./socket/close-reasons";
+import { sweepConnections, sweepIntervalMs } from "./socket/liveness";
+import { TokenBucket } from "./socket/token-bucket";
+
+export interface ConnectorOptions {
+  readonly config: ConnectorConfigInput;
+  /** The connector's RPC client: it dials backends, and their calls back arrive on it. */
+  readonly rpc: RpcClient;
+  /** Where non-connector routes go; a factory receives the connector's SessionEvents (StickyRouter needs them). */
+  readonly gateway: BackendGateway | ((events: SessionEvents) => BackendGateway);
+  /** The game's handshake check (client version, user data); default accepts every well-formed handshake. */
+  readonly handshakeCheck?: HandshakeCheck;
+}
+
+export type ConnectorEvents = {
+  sessionOpen: [session: Session];
+  /** A uid was bound to a session here (the cross-connector uniqueness listens to this). */
+  sessionBound: [session: Session, uid: string];
+  /** Once per session, after the socket closed; `kind` and `reason` say why. */
+  sessionClosed: [session: Session, kind: CloseKind, reason: string];
+};
+
+export class Connector extends EventEmitter<ConnectorEvents> implements SessionEvents {
+  readonly config: ConnectorConfig;
+  readonly counters: ConnectorCounters = emptyCounters();
+  readonly localHandlers = new LocalHandlers().handle("connector.session.ping", pingHandler);
+  readonly sessions = new SessionRegistry<ClientConnection>();
+  /** Distinguishes this process's session ids from those of any earlier run of the same connector. */
+  readonly incarnation = `${Date.now().toString(36)}${randomBytes(4).toString("hex")}`;
+  private readonly uws = loadUws();
+  private readonly app: TemplatedApp;
+  private readonly gateway: BackendGateway;
+  private readonly packages: ClientPackageHandler;
+  private readonly callTarget: sessionCalls.SessionCallTarget;
+  private listenSocket: us_listen_socket | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sessionCounter = 0;
+  private stopping = false;
+
+  constructor(options: ConnectorOptions) {
+    super();
+    this.config = parseConnectorConfig(options.config);
+    this.gateway = typeof options.gateway === "function" ? options.gateway(this) : options.gateway;
+    const router = new MessageRouter(this.gateway, this.localHandlers, this.counters, this.config.maxInFlightRequestsPerClient);
+    this.packages = new ClientPackageHandler(this.config, router, this.counters, options.handshakeCheck);
+    this.callTarget = {
+      sessions: this.sessions,
+      kickSession: (connection, reason) => this.kickConnection(connection, "kicked", reason),
+      bindUid: (connection, uid) => this.bindUid(connection, uid),
+      setSettings: (connection, settings) => connection.session.setSettings(settings),
+      countUnknownSession: () => this.counters.unknownSessionsSkipped++,
+    };
+    this.app = this.createApp();
+    this.registerBackendCalls(options.rpc);
+  }
+
+  /** Starts accepting clients; resolves with the bound port. */
+  listen(): Promise<number> {
+    if (this.listenSocket !== undefined) return Promise.resolve(this.port!);
+    return new Promise((resolve, reject) => {
+      this.app.listen(this.config.host, this.config.port, (socket) => {
+        if (socket === false) {
+          reject(new Error(`connector ${this.config.connectorId} cannot listen on ${this.config.host}:${this.config.port}`));
+          return;
+        }
+        this.listenSocket = socket;
+        this.stopping = false;
+        const everyMs = sweepIntervalMs(this.config);
+        this.sweepTimer = setInterval(() => this.sweep(), everyMs);
+        this.sweepTimer.unref();
+        resolve(this.uws.us_socket_local_port(socket as never));
+      });
+    });
+  }
+
+  get port(): number | undefined {
+    return this.listenSocket === undefined ? undefined : this.uws.us_socket_local_port(this.listenSocket as never);
+  }
+
+  /** Kicks every client with `reason` (close 1001) and frees the port. */
+  async stop(reason = "server shutting down"): Promise<void> {
+    this.stopping = true;
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+    if (this.listenSocket !== undefined) this.uws.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+    for (const connection of [...this.sessions.values()]) connection.close("shutdown", reason);
+  }
+
+  /** Kicks the local session bound to `uid` (the cross-connector uniqueness calls this). True if one was kicked. */
+  kickUid(uid: string, reason: string, kind: CloseKind = "duplicateLogin"): boolean {
+    const connection = this.sessions.getByUid(uid);
+    return connection !== undefined && this.kickConnection(connection, kind, reason);
+  }
+
+  kickSession(sessionId: string, reason: string): boolean {
+    const connection = this.sessions.get(sessionId);
+    return connection !== undefined && this.kickConnection(connection, "kicked", reason);
+  }
+
+  /** SessionEvents: the session moved to another server of `serverType`; the client hears `onRebind`. */
+  rebound(session: Session, serverType: string, serverId: string): void {
+    const connection = this.sessions.get(session.id);
+    if (connection !== undefined) pushJson(connection, "onRebind", { serverType, serverId }, this.config.routeDictionary);
+  }
+
+  /** SessionEvents: the session's server is gone and its policy is `end`. */
+  ended(session: Session, _serverType: string, reason: string): void {
+    const connection = this.sessions.get(session.id);
+    if (connection !== undefined) this.kickConnection(connection, "serverLost", reason);
+  }
+
+  private kickConnection(connection: ClientConnection, kind: CloseKind, reason: string): boolean {
+    if (!connection.isOpen) return false;
+    connection.close(kind, reason);
+    return true;
+  }
+
+  /** One live session per uid on this connector: a second login kicks the first, after the new binding is in place. */
+  private bindUid(connection: ClientConnection, uid: string): void {
+    const current = connection.session.uid;
+    if (current === uid) return;
+    if (current !== null) throw new sessionCalls.SessionCallError("ALREADY_BOUND", `session ${connection.session.id} is bound to another uid`);
+    const previous = this.sessions.bindUid(connection, uid);
+    if (previous !== undefined) this.kickConnection(previous, "duplicateLogin", "duplicate login");
+    this.report("sessionBound", connection.session, uid);
+  }
+
+  private createApp(): TemplatedApp {
+    const config = this.config;
+    return this.uws.App().ws<SocketData>(config.path, {
+      maxPayloadLength: config.maxPayloadBytes,
+      maxBackpressure: config.maxBackpressureBytes,
+      // Typed as number in this build's .d.ts; uWS reads it as a boolean.
+      closeOnBackpressureLimit: 1,
+      idleTimeout: config.idleTimeoutSec,
+      sendPingsAutomatically: false,
+      upgrade: (res, req, context) => {
+        if (this.stopping) {
+          res.writeStatus("503 Service Unavailable").end("connector stopping");
+          return;
+        }
+        res.upgrade<SocketData>(
+          { connection: this.newConnection() },
+          req.getHeader("sec-websocket-key"),
+          req.getHeader("sec-websocket-protocol"),
+          req.getHeader("sec-websocket-extensions"),
+          context,
+        );
+      },
+      open: (ws) => this.guard("open", () => this.opened(ws)),
+      message: (ws, data, isBinary) => this.guard("message", () => this.packages.onMessage(ws.getUserData().connection, data, isBinary, performance.now())),
+      close: (ws, code, message) => this.guard("close", () => this.closed(ws.getUserData().connection, code, Buffer.from(message).toString("utf8"))),
+    });
+  }
+
+  private newConnection(): ClientConnection {
+    const session = new Session(`${this.config.connectorId}.${this.incarnation}.${(++this.sessionCounter).toString(36)}`, this.config.connectorId);
+    const now = performance.now();
+    const rate = new TokenBucket(this.config.rateLimitPackagesPerSec, this.config.rateLimitBurstPackages, now);
+    return new ClientConnection(session, rate, now, this.counters, this.config.maxBackpressureBytes);
+  }
+
+  private opened(ws: WebSocket<SocketData>): void {
+    const connection = ws.getUserData().connection;
+    connection.ws = ws;
+    this.sessions.add(connection);
+    this.counters.clients++;
+    this.counters.sessions = this.sessions.size;
+    this.report("sessionOpen", connection.session);
+  }
+
+  private closed(connection: ClientConnection, code: number, message: string): void {
+    const kind = connection.socketClosed(code, message);
+    const reason = connection.closeReason ?? kind;
+    this.counters.closes[kind]++;
+    if (kind === "backpressure") this.counters.backpressureCloses++;
+    this.counters.clients--;
+    this.sessions.remove(connection);
+    this.counters.sessions = this.sessions.size;
+    if (!connection.session.markClosed(reason)) return;
+    try {
+      this.gateway.sessionClosed(connection.session, reason);
+    } catch (error) {
+      console.error("connector: gateway.sessionClosed threw (it must not):", error);
+    }
+    this.report("sessionClosed", connection.session, kind, reason);
+  }
+
+  private sweep(): void {
+    this.guard("liveness sweep", () => sweepConnections(this.sessions.values(), this.config, performance.now()));
+  }
+
+  private registerBackendCalls(rpc: RpcClient): void {
+    rpc.onNotify(ConnectorMethod.batch, (batch: unknown) => {
+      if (!isTickBatch(batch)) throw new Error("connector.batch payload is not a TickBatch");
+      applyTickBatch(batch, this.app, this.sessions, this.counters);
+    });
+    rpc.handle(ConnectorMethod.push, (request: PushRequest) => sessionCalls.push(this.callTarget, request));
+    rpc.handle(ConnectorMethod.kick, (request: KickRequest) => sessionCalls.kick(this.callTarget, request));
+    rpc.handle(ConnectorMethod.bind, (request: BindRequest) => sessionCalls.bind(this.callTarget, request));
+    rpc.handle(ConnectorMethod.setSettings, (request: SessionSettingsRequest) => sessionCalls.setSettings(this.callTarget, request));
+  }
+
+  /** uWS callbacks must never throw: a bug is logged, and the process keeps serving. */
+  private guard(what: string, body: () => void): void {
+    try {
+      body();
+    } catch (error) {
+      console.error(`connector: ${what} handler failed:`, error);
+    }
+  }
+
+  /** A throwing listener is reported, never allowed into uWS or RPC machinery. */
+  private report<K extends keyof ConnectorEvents>(event: K, ...args: ConnectorEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...args: ConnectorEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      console.error(`connector: a ${event} listener threw:`, error);
+    }
+  }
+}

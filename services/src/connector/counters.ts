@@ -1,0 +1,64 @@
+import type { CloseKind } from "./socket/close-reasons";
+
+/** What a connector has done, for metrics and tests. Gauges are read live; the rest only grow. */
+export interface ConnectorCounters {
+  /** Open client sockets (gauge). */
+  clients: number;
+  /** Sessions registered on this connector (gauge). */
+  sessions: number;
+  handshakes: number;
+  /** WebSocket messages received from clients / sent to clients (direct sends; broadcasts in fanoutMessages). */
+  messagesIn: number;
+  messagesOut: number;
+  packagesIn: number;
+  requests: number;
+  notifies: number;
+  /** Answers that found their client gone. */
+  responsesDropped: number;
+  /** Closes by kind (kicks and every other close). */
+  closes: Record<CloseKind, number>;
+  /** Clients closed because they stopped reading (also in closes.backpressure). */
+  backpressureCloses: number;
+  batchesApplied: number;
+  /** Topic publishes from batches. */
+  broadcasts: number;
+  /** Messages written to sockets by batches: each publish counts once per subscriber, each direct once. */
+  fanoutMessages: number;
+  /** Batch/push entries naming a session not on this connector. */
+  unknownSessionsSkipped: number;
+}
+
+export function emptyCounters(): ConnectorCounters {
+  return {
+    clients: 0,
+    sessions: 0,
+    handshakes: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    packagesIn: 0,
+    requests: 0,
+    notifies: 0,
+    responsesDropped: 0,
+    closes: {
+      kicked: 0,
+      duplicateLogin: 0,
+      heartbeatTimeout: 0,
+      handshakeRejected: 0,
+      handshakeTimeout: 0,
+      serverLost: 0,
+      backpressure: 0,
+      protocolError: 0,
+      unsupportedData: 0,
+      rateLimited: 0,
+      oversized: 0,
+      shutdown: 0,
+      internalError: 0,
+      clientClosed: 0,
+    },
+    backpressureCloses: 0,
+    batchesApplied: 0,
+    broadcasts: 0,
+    fanoutMessages: 0,
+    unknownSessionsSkipped: 0,
+  };
+}
