@@ -117,9 +117,9 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     return connection !== undefined && this.kickConnection(connection, kind, reason);
   }
 
-  kickSession(sessionId: string, reason: string): boolean {
+  kickSession(sessionId: string, reason: string, kind: CloseKind = "kicked"): boolean {
     const connection = this.sessions.get(sessionId);
-    return connection !== undefined && this.kickConnection(connection, "kicked", reason);
+    return connection !== undefined && this.kickConnection(connection, kind, reason);
   }
 
   /** SessionEvents: the session moved to another server of `serverType`; the client hears `onRebind`. */

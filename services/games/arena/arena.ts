@@ -1,0 +1,73 @@
+/**
+ * The arena's state: players on a 100 × 100 field, each with the last input sequence number
+ * the server applied (what `onAck` tells the player).
+ */
+import type { SessionRef } from "../../src/game";
+
+export const FIELD_SIZE = 100;
+export const STEP = 1;
+
+export type Direction = "up" | "down" | "left" | "right";
+
+export interface Player {
+  readonly session: SessionRef;
+  readonly name: string;
+  x: number;
+  y: number;
+  /** Last input sequence number applied (0: none yet). */
+  seq: number;
+}
+
+export interface PlayerState {
+  readonly id: string;
+  readonly name: string;
+  readonly x: number;
+  readonly y: number;
+}
+
+const delta: Readonly<Record<Direction, readonly [number, number]>> = {
+  up: [0, -STEP],
+  down: [0, STEP],
+  left: [-STEP, 0],
+  right: [STEP, 0],
+};
+
+const clamp = (value: number) => Math.min(FIELD_SIZE, Math.max(0, value));
+
+export class Arena {
+  readonly players = new Map<string, Player>();
+
+  join(session: SessionRef, name: string): Player {
+    const existing = this.players.get(session.id);
+    if (existing !== undefined) return existing;
+    // Spread newcomers along the diagonal so a fresh arena is readable at a glance.
+    const spot = (this.players.size * 7) % FIELD_SIZE;
+    const player: Player = { session, name, x: spot, y: spot, seq: 0 };
+    this.players.set(session.id, player);
+    return player;
+  }
+
+  leave(sessionId: string): boolean {
+    return this.players.delete(sessionId);
+  }
+
+  /** Applies an input unless it is older than one already applied (inputs may arrive out of order as notifies). */
+  move(player: Player, seq: number, to: { x: number; y: number } | { dir: Direction }): void {
+    if (seq <= player.seq) return;
+    player.seq = seq;
+    if ("dir" in to) {
+      const [dx, dy] = delta[to.dir];
+      player.x = clamp(player.x + dx);
+      player.y = clamp(player.y + dy);
+    } else {
+      player.x = clamp(to.x);
+      player.y = clamp(to.y);
+    }
+  }
+
+  snapshot(): PlayerState[] {
+    const players: PlayerState[] = [];
+    for (const { session, name, x, y } of this.players.values()) players.push({ id: session.id, name, x, y });
+    return players;
+  }
+}

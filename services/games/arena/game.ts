@@ -1,0 +1,76 @@
+/**
+ * Arena: players join a room, send moves, and every tick see everyone (broadcast `onState`) plus
+ * their own last acknowledged input (`onAck`, one per-player message per tick). Uses only the
+ * public game API (`services/src/game`).
+ *
+ * Client routes: `arena.room.join` {name?}, `arena.room.move` {seq, x, y} or {seq, dir},
+ * `arena.room.leave` {}. Remote: `remote.arena.room.count` → {players}.
+ */
+import { z } from "zod";
+import { defineGame, GameError } from "../../src/game";
+import { Arena, FIELD_SIZE } from "./arena";
+
+export const ROOM = "room";
+
+const JoinInput = z.object({ name: z.string().trim().min(1).max(32).optional() }).strict();
+
+const MoveInput = z.union([
+  z.object({ seq: z.number().int().min(1), x: z.number().min(0).max(FIELD_SIZE), y: z.number().min(0).max(FIELD_SIZE) }).strict(),
+  z.object({ seq: z.number().int().min(1), dir: z.enum(["up", "down", "left", "right"]) }).strict(),
+]);
+
+export const arena = defineGame({
+  serverType: "arena",
+  tickHz: 20,
+  state: () => new Arena(),
+  pushRoutes: ["onState", "onAck"],
+
+  handlers: {
+    room: {
+      join: {
+        input: JoinInput,
+        handle(ctx, input) {
+          const player = ctx.state.join(ctx.session, input.name ?? ctx.session.uid ?? `player-${ctx.state.players.size + 1}`);
+          ctx.channel(ROOM).add(ctx.session);
+          return { code: 200, id: ctx.session.id, x: player.x, y: player.y, tick: ctx.tick, players: ctx.state.players.size };
+        },
+      },
+      move: {
+        input: MoveInput,
+        handle(ctx, input) {
+          const player = ctx.state.players.get(ctx.session.id);
+          if (player === undefined) throw new GameError("NOT_JOINED", "join the room before moving");
+          ctx.state.move(player, input.seq, "dir" in input ? { dir: input.dir } : { x: input.x, y: input.y });
+          return { code: 200, seq: player.seq };
+        },
+      },
+      leave: {
+        handle(ctx) {
+          ctx.channel(ROOM).remove(ctx.session);
+          return { code: 200, left: ctx.state.leave(ctx.session.id) };
+        },
+      },
+    },
+  },
+
+  remotes: {
+    room: {
+      count: {
+        handle(ctx) {
+          return { players: ctx.state.players.size };
+        },
+      },
+    },
+  },
+
+  onTick(ctx) {
+    const room = ctx.channel(ROOM);
+    if (room.size === 0) return;
+    room.broadcast("onState", { tick: ctx.tick, players: ctx.state.snapshot() });
+    for (const player of ctx.state.players.values()) ctx.pushTo(player.session, "onAck", { tick: ctx.tick, seq: player.seq });
+  },
+
+  onSessionClosed(ctx, session) {
+    ctx.state.leave(session.id);
+  },
+});

@@ -1,0 +1,63 @@
+/**
+ * Runs an arena game server as its own process.
+ *
+ *   tsx services/games/arena/main.ts --redis redis://127.0.0.1:6379 --id arena-1 --host 127.0.0.1 --port 4100
+ *
+ * Every flag has an environment variable: REDIS_URL, SERVER_ID, HOST, PORT, TICK_HZ,
+ * POMONA_NAMESPACE, POMONA_ROUTES (comma-separated route dictionary, the same on every server),
+ * STATS_INTERVAL_MS. Prints one JSON line per event on stdout: `ready` (id, host, port,
+ * tickHz), `stats` (every STATS_INTERVAL_MS, and on SIGUSR2) and `stopped`; SIGTERM or SIGINT
+ * stops gracefully (deregisters at once).
+ */
+import { parseArgs } from "node:util";
+import { GameServer } from "../../src/game";
+import { arena } from "./game";
+
+const { values } = parseArgs({
+  options: {
+    redis: { type: "string", default: process.env.REDIS_URL },
+    id: { type: "string", default: process.env.SERVER_ID ?? "arena-1" },
+    host: { type: "string", default: process.env.HOST ?? "127.0.0.1" },
+    port: { type: "string", default: process.env.PORT ?? "0" },
+    "tick-hz": { type: "string", default: process.env.TICK_HZ },
+    namespace: { type: "string", default: process.env.POMONA_NAMESPACE },
+    routes: { type: "string", default: process.env.POMONA_ROUTES },
+    "stats-interval-ms": { type: "string", default: process.env.STATS_INTERVAL_MS },
+  },
+});
+
+const print = (event: string, fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
+
+async function main(): Promise<void> {
+  const server = new GameServer(arena, {
+    id: values.id,
+    host: values.host,
+    port: Number(values.port),
+    ...(values["tick-hz"] ? { tickHz: Number(values["tick-hz"]) } : {}),
+    ...(values.routes ? { routes: values.routes.split(",").filter(Boolean) } : {}),
+    ...(values.redis ? { discovery: { redis: { url: values.redis }, ...(values.namespace ? { namespace: values.namespace } : {}) } } : {}),
+  });
+  const address = await server.start();
+  print("ready", { id: server.config.id, host: server.config.host, port: address.port, tickHz: server.tickHz, pid: process.pid });
+
+  const statsMs = Number(values["stats-interval-ms"] ?? 0);
+  const statsTimer = statsMs > 0 ? setInterval(() => print("stats", { ...server.stats() }), statsMs) : undefined;
+  process.on("SIGUSR2", () => print("stats", { ...server.stats() }));
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    if (statsTimer) clearInterval(statsTimer);
+    await server.stop();
+    print("stopped", { ...server.stats() });
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop());
+  process.on("SIGINT", () => void stop());
+}
+
+main().catch((error: unknown) => {
+  console.error("arena: failed to start:", error);
+  process.exit(1);
+});

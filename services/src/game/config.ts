@@ -1,0 +1,39 @@
+/**
+ * The game server's configuration, validated at start; every duration says its unit.
+ */
+import { z } from "zod";
+import type { DiscoveryOptionsInput } from "../discovery";
+import { SERVER_ID_PATTERN } from "../discovery/member";
+import { parseConfig } from "../config/validate";
+
+export const gameServerConfigSchema = z
+  .object({
+    /** This server's id, unique in the cluster (`arena-1`). */
+    id: z.string().regex(SERVER_ID_PATTERN, "letters, digits, '.', '_' or '-', at most 128"),
+    /** Address other servers dial for RPC (the pod IP in a cluster), published in discovery. */
+    host: z.string().min(1).max(255).default("127.0.0.1"),
+    /** Interface the RPC server listens on; defaults to `host`. */
+    listenHost: z.string().min(1).max(255).optional(),
+    /** RPC port; 0 picks a free one. */
+    port: z.number().int().min(0).max(65535).default(0),
+    /** Ticks per second; overrides the game's `tickHz` (default 20). */
+    tickHz: z.number().positive().max(1000).optional(),
+    /** Lateness, in ticks, beyond which the loop realigns instead of running missed ticks back to back. */
+    maxLagTicks: z.number().int().min(1).max(1000).default(5),
+    /** Deadline of bind / kick / setSettings calls to a connector, ms. */
+    requestTimeoutMs: z.number().int().positive().max(60_000).default(2000),
+    /** Every route of the cluster's route dictionary (connector and games alike); omitted: routes are sent as text. */
+    routes: z.array(z.string().min(1)).max(65_535).optional(),
+    /** Discovery options (validated by ServiceDiscovery); omitted: the server does not register (tests). */
+    discovery: z.custom<DiscoveryOptionsInput>((value) => typeof value === "object" && value !== null, { message: "must be discovery options" }).optional(),
+    /** Pod IP published next to `host`, if different. */
+    podIp: z.string().max(64).optional(),
+  })
+  .strict();
+
+export type GameServerConfigInput = z.input<typeof gameServerConfigSchema>;
+export type GameServerConfig = z.output<typeof gameServerConfigSchema>;
+
+export function parseGameServerConfig(input: unknown): GameServerConfig {
+  return parseConfig("gameServer", gameServerConfigSchema, input);
+}

@@ -1,0 +1,217 @@
+/**
+ * The game server role: answers connectors over RPC (forwarded requests, notifies, closed
+ * sessions) and other servers (remotes), runs the tick, and at the end of every tick sends each
+ * connector its one TickBatch over the link that connector opened. Registers in discovery with
+ * load = sessions it serves.
+ *
+ *   const server = new GameServer(arena, { id: "arena-1", host: podIp, port: 4100, discovery: { redis: { url } } });
+ *   await server.start();
+ *   …
+ *   await server.stop();   // deregisters, stops the tick, closes the links
+ */
+import { randomUUID } from "node:crypto";
+import net from "node:net";
+import { performance } from "node:perf_hooks";
+import { BackendMethod, ConnectorMethod, type ForwardedRequest, type SessionClosed, type TickBatch } from "../cluster/contract";
+import { ServiceDiscovery } from "../discovery";
+import { RouteDictionary } from "../protocol";
+import { RpcServer } from "../rpc";
+import { GameError, type GameDefinition } from "./api";
+import { parseGameServerConfig, type GameServerConfig, type GameServerConfigInput } from "./config";
+import { GameRuntime, type RuntimeCounters } from "./runtime";
+import { TickLoop, type TickLoopStats } from "./tick-loop";
+
+export const DEFAULT_TICK_HZ = 20;
+
+/** A plain snapshot of every counter, ready for a metrics exporter. */
+export interface GameServerStats extends RuntimeCounters, TickLoopStats {
+  readonly tick: number;
+  readonly sessions: number;
+  /** Batches handed to each connector's link. */
+  readonly batchesSent: Readonly<Record<string, number>>;
+  /** Batches dropped per connector: no open link (its clients are gone or moving) or the link refused (backpressure). */
+  readonly batchesDropped: Readonly<Record<string, number>>;
+}
+
+export class GameServer<S = unknown> {
+  readonly config: GameServerConfig;
+  readonly runtime: GameRuntime<S>;
+  readonly tickHz: number;
+  private readonly loop: TickLoop;
+  private readonly batchesSent: Record<string, number> = {};
+  private readonly batchesDropped: Record<string, number> = {};
+  private rpc: RpcServer | undefined;
+  private discovery: ServiceDiscovery | undefined;
+  private lastTickStartMs = 0;
+  private state: "idle" | "starting" | "running" | "stopped" = "idle";
+
+  constructor(
+    readonly game: GameDefinition<S>,
+    config: GameServerConfigInput,
+  ) {
+    this.config = parseGameServerConfig(config);
+    this.tickHz = this.config.tickHz ?? game.tickHz ?? DEFAULT_TICK_HZ;
+    const dictionary = this.config.routes === undefined ? undefined : RouteDictionary.fromRoutes(this.config.routes);
+    this.runtime = new GameRuntime(game, {
+      serverId: this.config.id,
+      tickHz: this.tickHz,
+      ...(dictionary === undefined ? {} : { dictionary }),
+      connectors: { call: (connectorId, method, payload) => this.callConnector(connectorId, method, payload) },
+    });
+    this.loop = new TickLoop({ hz: this.tickHz, maxLagTicks: this.config.maxLagTicks }, this.onTick);
+  }
+
+  /** The RPC address connectors dial, once started. */
+  get address(): { host: string; port: number } | undefined {
+    return this.rpc?.address();
+  }
+
+  /** Listens, runs `onStart`, registers in discovery, starts ticking. */
+  async start(): Promise<{ host: string; port: number }> {
+    if (this.state !== "idle") throw new Error(`game server ${this.config.id} was already started`);
+    this.state = "starting";
+    const listenHost = this.config.listenHost ?? this.config.host;
+    // Discovery publishes the port, and the RPC handshake must answer with discovery's incarnation.
+    const port = this.config.port !== 0 || this.config.discovery === undefined ? this.config.port : await reservePort(listenHost);
+    if (this.config.discovery !== undefined) {
+      this.discovery = new ServiceDiscovery(this.config.discovery, {
+        id: this.config.id,
+        type: this.game.serverType,
+        host: this.config.host,
+        port,
+        ...(this.config.podIp === undefined ? {} : { podIp: this.config.podIp }),
+      });
+      this.discovery.on("lease-lost", (event) => console.error(`game server ${this.config.id}: discovery lease lost, now ${event.incarnation}`));
+      this.discovery.on("conflict", () => console.error(`game server ${this.config.id}: another live process holds this id`));
+    }
+    const rpc = new RpcServer({ serverId: this.config.id, incarnation: this.discovery?.incarnation ?? randomUUID() });
+    this.rpc = rpc;
+    this.registerRpc(rpc);
+    const address = await rpc.listen(port, listenHost);
+    try {
+      await this.runtime.start();
+      await this.discovery?.start();
+    } catch (error) {
+      await rpc.close();
+      this.state = "stopped";
+      throw error;
+    }
+    this.lastTickStartMs = performance.now();
+    this.loop.start();
+    this.state = "running";
+    return address;
+  }
+
+  /** Deregisters first (no new players are routed here), then stops the tick, runs `onStop` and closes the links. */
+  async stop(): Promise<void> {
+    if (this.state === "stopped" || this.state === "idle") {
+      this.state = "stopped";
+      return;
+    }
+    this.state = "stopped";
+    try {
+      await this.discovery?.stop();
+    } catch (error) {
+      console.error(`game server ${this.config.id}: deregistering failed (the lease expires instead):`, error);
+    }
+    this.loop.stop();
+    try {
+      await this.runtime.stop();
+    } catch (error) {
+      console.error(`game server ${this.config.id}: onStop threw:`, error);
+    }
+    await this.rpc?.close();
+  }
+
+  stats(): GameServerStats {
+    return {
+      ...this.runtime.counters,
+      ...this.loop.stats,
+      tick: this.runtime.tick,
+      sessions: this.runtime.sessionCount,
+      batchesSent: { ...this.batchesSent },
+      batchesDropped: { ...this.batchesDropped },
+    };
+  }
+
+  private readonly onTick = (tick: number): void => {
+    const startedMs = performance.now();
+    const batches = this.runtime.runTick(tick, startedMs - this.lastTickStartMs);
+    this.lastTickStartMs = startedMs;
+    this.send(batches);
+    this.discovery?.setLoad(this.runtime.sessionCount);
+  };
+
+  private send(batches: Map<string, TickBatch>): void {
+    for (const [connectorId, batch] of batches) {
+      const link = this.rpc?.link(connectorId);
+      if (link === undefined || !link.isOpen) {
+        this.batchesDropped[connectorId] = (this.batchesDropped[connectorId] ?? 0) + 1;
+        continue;
+      }
+      try {
+        link.notify(ConnectorMethod.batch, batch);
+        this.batchesSent[connectorId] = (this.batchesSent[connectorId] ?? 0) + 1;
+      } catch {
+        // Closed under us or over its queue limit: the connector is gone or not keeping up.
+        this.batchesDropped[connectorId] = (this.batchesDropped[connectorId] ?? 0) + 1;
+      }
+    }
+  }
+
+  private registerRpc(rpc: RpcServer): void {
+    rpc.handle(BackendMethod.request, (payload: unknown) => this.runtime.request(forwardedRequest(payload)));
+    rpc.onNotify(BackendMethod.notify, (payload: unknown) => void this.runtime.notify(forwardedRequest(payload)));
+    rpc.onNotify(BackendMethod.sessionClosed, (payload: unknown) => this.runtime.sessionClosed(sessionClosed(payload)));
+    for (const method of this.runtime.remoteMethods()) {
+      rpc.handle(method, (payload: unknown, link) => this.runtime.remote(method, payload, link.peerId));
+    }
+    rpc.on("handlerError", (error, method, peerId) => console.error(`game server ${this.config.id}: ${method} from ${peerId} failed:`, error));
+  }
+
+  private callConnector(connectorId: string, method: string, payload: unknown): Promise<unknown> {
+    const link = this.rpc?.link(connectorId);
+    if (link === undefined) return Promise.reject(new GameError("CONNECTOR_GONE", `connector ${connectorId} has no open link to this server`));
+    return link.call(method, payload, { timeoutMs: this.config.requestTimeoutMs });
+  }
+}
+
+/** Cheap shape check: msgpack can decode to anything, and game code must only see well-formed sessions. */
+function forwardedRequest(payload: unknown): ForwardedRequest {
+  const request = payload as Partial<ForwardedRequest> | null;
+  const session = request?.session;
+  if (
+    typeof request !== "object" ||
+    request === null ||
+    typeof request.route !== "string" ||
+    !(request.body instanceof Uint8Array) ||
+    typeof session !== "object" ||
+    session === null ||
+    typeof session.id !== "string" ||
+    typeof session.connectorId !== "string" ||
+    (session.uid !== null && typeof session.uid !== "string") ||
+    typeof session.settings !== "object" ||
+    session.settings === null
+  ) {
+    throw new GameError("BAD_REQUEST", "malformed forwarded request");
+  }
+  return request as ForwardedRequest;
+}
+
+function sessionClosed(payload: unknown): SessionClosed {
+  const closed = payload as Partial<SessionClosed> | null;
+  if (typeof closed !== "object" || closed === null || typeof closed.sessionId !== "string") throw new GameError("BAD_REQUEST", "malformed sessionClosed");
+  return { sessionId: closed.sessionId, uid: typeof closed.uid === "string" ? closed.uid : null, reason: typeof closed.reason === "string" ? closed.reason : "" };
+}
+
+/** A free port to publish before listening (only when none is configured; a fixed port is the production case). */
+function reservePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,25 @@
+/** Game servers: the game developer's API (`defineGame`) and the server role that runs a game. */
+export {
+  defineGame,
+  GameError,
+  remoteMethod,
+  gameRoutes,
+  type GameDefinition,
+  type GameHooks,
+  type HandlerSpec,
+  type RemoteSpec,
+  type GameContext,
+  type TickContext,
+  type HandlerContext,
+  type RemoteContext,
+  type GameChannel,
+  type GameServerInfo,
+  type SessionRef,
+  type ClosedSession,
+} from "./api";
+export { GameServer, DEFAULT_TICK_HZ, type GameServerStats } from "./game-server";
+export { gameServerConfigSchema, parseGameServerConfig, type GameServerConfig, type GameServerConfigInput } from "./config";
+export { GameRuntime, type RuntimeCounters, type ConnectorCalls, type GameRuntimeOptions } from "./runtime";
+export { BatchBuilder, type BroadcastTarget } from "./batch-builder";
+export { Channel, ChannelRegistry, type ChannelMember, type ChannelOutput } from "./channel";
+export { TickLoop, planNextTick, isOverrun, type TickPlan, type TickPlanInput, type TickLoopOptions, type TickLoopStats } from "./tick-loop";

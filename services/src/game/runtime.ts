@@ -1,0 +1,396 @@
+/**
+ * One game running on one server, without the network: the route table, input validation,
+ * the contexts handed to game code, the sessions seen, the channels and the tick's batch.
+ * The GameServer feeds it forwarded requests and ticks and ships the batches it returns.
+ */
+import {
+  ConnectorMethod,
+  type BindRequest,
+  type ForwardedRequest,
+  type ForwardedResponse,
+  type KickRequest,
+  type SessionClosed,
+  type SessionSettingsRequest,
+  type SessionSnapshot,
+  type TickBatch,
+} from "../cluster/contract";
+import { jsonBodyCodec, type RouteDictionary } from "../protocol";
+import type { ClosedSession, GameChannel, GameContext, GameDefinition, GameServerInfo, HandlerContext, HandlerSpec, RemoteContext, RemoteSpec, SessionRef, TickContext } from "./api";
+import { GameError } from "./api";
+import { BatchBuilder } from "./batch-builder";
+import { ChannelRegistry, type Channel, type ChannelMember } from "./channel";
+
+/** How the runtime reaches a connector (the GameServer answers over the RPC link the connector opened). */
+export interface ConnectorCalls {
+  call(connectorId: string, method: string, payload: unknown): Promise<unknown>;
+}
+
+export interface RuntimeCounters {
+  requests: number;
+  notifies: number;
+  remoteCalls: number;
+  /** Requests refused by an input schema or with a body that is not JSON. */
+  badInput: number;
+  unknownRoutes: number;
+  /** Handlers and remotes that threw something other than a GameError. */
+  handlerErrors: number;
+  /** `onTick` throws (the tick's batch is still sent). */
+  tickErrors: number;
+  broadcasts: number;
+  directMessages: number;
+}
+
+export interface GameRuntimeOptions {
+  readonly serverId: string;
+  readonly tickHz: number;
+  readonly dictionary?: RouteDictionary;
+  readonly connectors: ConnectorCalls;
+}
+
+const MAX_CLIENT_MESSAGE_CHARS = 400;
+
+export class GameRuntime<S> {
+  readonly counters: RuntimeCounters = {
+    requests: 0,
+    notifies: 0,
+    remoteCalls: 0,
+    badInput: 0,
+    unknownRoutes: 0,
+    handlerErrors: 0,
+    tickErrors: 0,
+    broadcasts: 0,
+    directMessages: 0,
+  };
+  readonly state: S;
+  readonly server: GameServerInfo;
+  readonly builder: BatchBuilder;
+  readonly channels: ChannelRegistry;
+  /** Number of the tick whose batch receives pushes made now. */
+  tick = 1;
+  private readonly sessions = new Map<string, SessionSnapshot>();
+  private readonly handlers = new Map<string, HandlerSpec<S, unknown>>();
+  private readonly remotes = new Map<string, RemoteSpec<S, unknown>>();
+  private readonly gameChannels = new Map<string, JsonChannel>();
+  private readonly context: GameContext<S>;
+
+  constructor(
+    readonly game: GameDefinition<S>,
+    readonly options: GameRuntimeOptions,
+  ) {
+    this.server = { id: options.serverId, serverType: game.serverType, tickHz: options.tickHz };
+    this.builder = new BatchBuilder(options.serverId, options.dictionary);
+    this.channels = new ChannelRegistry(options.serverId, this.builder);
+    this.state = game.state ? game.state() : (undefined as S);
+    for (const [group, methods] of Object.entries(game.handlers)) {
+      for (const [method, spec] of Object.entries(methods)) this.handlers.set(`${game.serverType}.${assertName(group)}.${assertName(method)}`, spec);
+    }
+    for (const [group, methods] of Object.entries(game.remotes ?? {})) {
+      for (const [method, spec] of Object.entries(methods)) this.remotes.set(`remote.${game.serverType}.${assertName(group)}.${assertName(method)}`, spec);
+    }
+    this.context = new BaseContext(this);
+  }
+
+  /** Sessions seen and not closed: the server's load. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  session(sessionId: string): SessionSnapshot | undefined {
+    return this.sessions.get(sessionId);
+  }
+
+  routes(): string[] {
+    return [...this.handlers.keys()];
+  }
+
+  remoteMethods(): string[] {
+    return [...this.remotes.keys()];
+  }
+
+  async start(): Promise<void> {
+    await this.game.onStart?.(this.context);
+  }
+
+  async stop(): Promise<void> {
+    await this.game.onStop?.(this.context);
+  }
+
+  /** A client request: rejects with a GameError whose code and message are meant for the client. */
+  async request(request: ForwardedRequest): Promise<ForwardedResponse> {
+    this.counters.requests++;
+    const result = await this.dispatch(request);
+    let body: string;
+    try {
+      body = jsonBodyCodec.encode(request.route, result === undefined ? {} : result) as string;
+    } catch (error) {
+      throw this.clientError(request.route, error);
+    }
+    return { body: Buffer.from(body) };
+  }
+
+  /** A client notify: nothing is answered; failures are counted (and logged when unexpected). */
+  async notify(request: ForwardedRequest): Promise<void> {
+    this.counters.notifies++;
+    try {
+      await this.dispatch(request);
+    } catch {
+      // Already counted (and logged if unexpected) by dispatch.
+    }
+  }
+
+  /** Another server called remote `method`. */
+  async remote(method: string, payload: unknown, callerId: string): Promise<unknown> {
+    this.counters.remoteCalls++;
+    const spec = this.remotes.get(method);
+    if (spec === undefined) throw new GameError("UNKNOWN_ROUTE", `no remote ${method}`);
+    const input = this.validate(spec, method, payload);
+    try {
+      return await spec.handle(new RemoteCallContext(this, callerId), input);
+    } catch (error) {
+      throw this.clientError(method, error);
+    }
+  }
+
+  sessionClosed(closed: SessionClosed): void {
+    this.channels.forgetSession(closed.sessionId);
+    const known = this.sessions.get(closed.sessionId);
+    if (known === undefined) return;
+    this.sessions.delete(closed.sessionId);
+    const session: ClosedSession = { id: known.id, connectorId: known.connectorId, uid: closed.uid ?? known.uid, reason: closed.reason };
+    try {
+      this.game.onSessionClosed?.(this.context, session);
+    } catch (error) {
+      this.counters.handlerErrors++;
+      console.error(`game ${this.game.serverType}: onSessionClosed threw:`, error);
+    }
+  }
+
+  /** Runs the game's tick and returns its batches, one per connector with anything. */
+  runTick(tick: number, deltaMs: number): Map<string, TickBatch> {
+    this.tick = tick;
+    if (this.game.onTick !== undefined) {
+      try {
+        this.game.onTick(new TickCallContext(this, deltaMs));
+      } catch (error) {
+        const count = ++this.counters.tickErrors;
+        // A bug that throws every tick must not flood the log at 20 Hz.
+        if (count <= 3 || count % 1000 === 0) console.error(`game ${this.game.serverType}: onTick threw (${count} so far):`, error);
+      }
+    }
+    const batches = this.builder.build(tick);
+    this.tick = tick + 1;
+    return batches;
+  }
+
+  gameChannel(name: string): GameChannel {
+    let channel = this.gameChannels.get(name);
+    if (channel === undefined) {
+      channel = new JsonChannel(this.channels.channel(name), this.counters);
+      this.gameChannels.set(name, channel);
+    }
+    return channel;
+  }
+
+  destroyChannel(name: string): boolean {
+    this.gameChannels.delete(name);
+    return this.channels.destroy(name);
+  }
+
+  pushTo(session: SessionRef, route: string, body: unknown): void {
+    this.builder.push(session.connectorId, session.id, route, jsonBodyCodec.encode(route, body));
+    this.counters.directMessages++;
+  }
+
+  async kickSession(session: SessionRef, reason: string): Promise<void> {
+    await this.options.connectors.call(session.connectorId, ConnectorMethod.kick, { sessionId: session.id, reason } satisfies KickRequest);
+  }
+
+  async bind(session: SessionRef, uid: string): Promise<void> {
+    await this.options.connectors.call(session.connectorId, ConnectorMethod.bind, { sessionId: session.id, uid } satisfies BindRequest);
+    const known = this.sessions.get(session.id);
+    if (known !== undefined) this.sessions.set(session.id, { ...known, uid });
+  }
+
+  async setSettings(session: SessionRef, settings: Readonly<Record<string, unknown>>): Promise<void> {
+    await this.options.connectors.call(session.connectorId, ConnectorMethod.setSettings, { sessionId: session.id, settings } satisfies SessionSettingsRequest);
+    const known = this.sessions.get(session.id);
+    if (known !== undefined) this.sessions.set(session.id, { ...known, settings: { ...known.settings, ...settings } });
+  }
+
+  private async dispatch(request: ForwardedRequest): Promise<unknown> {
+    const { route, session } = request;
+    const spec = this.handlers.get(route);
+    if (spec === undefined) {
+      this.counters.unknownRoutes++;
+      throw new GameError("UNKNOWN_ROUTE", `no handler for route ${route.slice(0, 255)}`);
+    }
+    this.sessions.set(session.id, session);
+    let decoded: unknown;
+    try {
+      decoded = jsonBodyCodec.decode(route, request.body);
+    } catch {
+      this.counters.badInput++;
+      throw new GameError("BAD_INPUT", `the body of ${route} is not JSON`);
+    }
+    const input = this.validate(spec, route, decoded);
+    try {
+      return await spec.handle(new RequestContext(this, session, route), input);
+    } catch (error) {
+      throw this.clientError(route, error);
+    }
+  }
+
+  private validate(spec: HandlerSpec<S, unknown> | RemoteSpec<S, unknown>, route: string, value: unknown): unknown {
+    if (spec.input === undefined) return value;
+    const result = spec.input.safeParse(value);
+    if (result.success) return result.data;
+    this.counters.badInput++;
+    const detail = describeIssues(result.error.issues, []).join("; ");
+    throw new GameError("BAD_INPUT", `invalid input for ${route}: ${detail}`.slice(0, MAX_CLIENT_MESSAGE_CHARS));
+  }
+
+  /** What the client may see: a GameError as is; anything else is logged and answered as INTERNAL. */
+  private clientError(route: string, error: unknown): GameError {
+    if (error instanceof GameError) return error;
+    this.counters.handlerErrors++;
+    console.error(`game ${this.game.serverType}: ${route} failed:`, error);
+    return new GameError("INTERNAL", `${route} failed`);
+  }
+}
+
+interface SchemaIssue {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+  readonly code?: string;
+  /** zod's invalid_union: the issues of each alternative. */
+  readonly errors?: readonly (readonly SchemaIssue[])[];
+}
+
+/** "path: message" per issue; for a union, the issues of the alternative that came closest. */
+function describeIssues(issues: readonly SchemaIssue[], prefix: readonly PropertyKey[]): string[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === "invalid_union" && issue.errors !== undefined && issue.errors.length > 0) {
+      const closest = issue.errors.reduce((best, candidate) => (candidate.length < best.length ? candidate : best));
+      if (closest.length > 0) return describeIssues(closest, path);
+    }
+    return [path.length > 0 ? `${path.map(String).join(".")}: ${issue.message}` : issue.message];
+  });
+}
+
+function assertName(name: string): string {
+  if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new Error(`handler and remote names must be identifiers (no dots): "${name}"`);
+  return name;
+}
+
+class JsonChannel implements GameChannel {
+  constructor(
+    private readonly channel: Channel,
+    private readonly counters: RuntimeCounters,
+  ) {}
+
+  get name(): string {
+    return this.channel.name;
+  }
+
+  get size(): number {
+    return this.channel.size;
+  }
+
+  add(session: SessionRef): boolean {
+    return this.channel.add({ uid: session.uid, sessionId: session.id, connectorId: session.connectorId });
+  }
+
+  remove(session: SessionRef | string): boolean {
+    return this.channel.remove(typeof session === "string" ? session : session.id);
+  }
+
+  has(session: SessionRef | string): boolean {
+    return this.channel.has(typeof session === "string" ? session : session.id);
+  }
+
+  members(): IterableIterator<ChannelMember> {
+    return this.channel.members();
+  }
+
+  broadcast(route: string, body: unknown): void {
+    this.channel.broadcast(route, jsonBodyCodec.encode(route, body));
+    this.counters.broadcasts++;
+  }
+}
+
+class BaseContext<S> implements GameContext<S> {
+  constructor(protected readonly runtime: GameRuntime<S>) {}
+
+  get state(): S {
+    return this.runtime.state;
+  }
+
+  get tick(): number {
+    return this.runtime.tick;
+  }
+
+  get server(): GameServerInfo {
+    return this.runtime.server;
+  }
+
+  channel(name: string): GameChannel {
+    return this.runtime.gameChannel(name);
+  }
+
+  destroyChannel(name: string): boolean {
+    return this.runtime.destroyChannel(name);
+  }
+
+  pushTo(session: SessionRef, route: string, body: unknown): void {
+    this.runtime.pushTo(session, route, body);
+  }
+
+  kickSession(session: SessionRef, reason: string): Promise<void> {
+    return this.runtime.kickSession(session, reason);
+  }
+}
+
+class TickCallContext<S> extends BaseContext<S> implements TickContext<S> {
+  constructor(
+    runtime: GameRuntime<S>,
+    readonly deltaMs: number,
+  ) {
+    super(runtime);
+  }
+}
+
+class RemoteCallContext<S> extends BaseContext<S> implements RemoteContext<S> {
+  constructor(
+    runtime: GameRuntime<S>,
+    readonly callerId: string,
+  ) {
+    super(runtime);
+  }
+}
+
+class RequestContext<S> extends BaseContext<S> implements HandlerContext<S> {
+  constructor(
+    runtime: GameRuntime<S>,
+    readonly session: SessionSnapshot,
+    readonly route: string,
+  ) {
+    super(runtime);
+  }
+
+  push(route: string, body: unknown): void {
+    this.runtime.pushTo(this.session, route, body);
+  }
+
+  bind(uid: string): Promise<void> {
+    return this.runtime.bind(this.session, uid);
+  }
+
+  setSettings(settings: Readonly<Record<string, unknown>>): Promise<void> {
+    return this.runtime.setSettings(this.session, settings);
+  }
+
+  kick(reason: string): Promise<void> {
+    return this.runtime.kickSession(this.session, reason);
+  }
+}

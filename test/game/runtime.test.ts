@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import { z } from "zod";
+import { ConnectorMethod, type ForwardedRequest, type SessionSnapshot } from "../../services/src/cluster/contract";
+import { defineGame, GameError, GameRuntime, gameRoutes, type GameDefinition } from "../../services/src/game";
+import { decodeMessage, decodePackages } from "../../services/src/protocol";
+import { arena } from "../../services/games/arena/game";
+
+const session = (id: string, connectorId = "connector-0", uid: string | null = null): SessionSnapshot => ({ id, connectorId, uid, settings: {} });
+const request = (snapshot: SessionSnapshot, route: string, body: unknown): ForwardedRequest => ({
+  session: snapshot,
+  route,
+  body: Buffer.from(typeof body === "string" ? body : JSON.stringify(body)),
+});
+
+function runtimeFor<S>(game: GameDefinition<S>) {
+  const calls: Array<[string, string, unknown]> = [];
+  const runtime = new GameRuntime(game, {
+    serverId: "game-1",
+    tickHz: 20,
+    connectors: { call: async (connectorId, method, payload) => void calls.push([connectorId, method, payload]) },
+  });
+  return { runtime, calls };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<GameError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof GameError, `expected a GameError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail("expected a rejection");
+}
+
+const pushesIn = (packages: Buffer) => decodePackages(packages).map((pkg) => decodeMessage(pkg.body)).map((m) => ("route" in m ? m.route : "?"));
+
+describe("game runtime: handlers, input validation and the tick's batch", () => {
+  it("routes <serverType>.<group>.<method> to the handler and answers with its JSON result", async () => {
+    const { runtime } = runtimeFor(arena);
+    const response = await runtime.request(request(session("s1"), "arena.room.join", { name: "ann" }));
+    const body = JSON.parse(response.body.toString("utf8"));
+    assert.equal(body.code, 200);
+    assert.equal(body.id, "s1");
+    assert.equal(runtime.sessionCount, 1);
+    assert.deepEqual(gameRoutes(arena), ["arena.room.join", "arena.room.move", "arena.room.leave", "onState", "onAck"]);
+  });
+
+  it("refuses input that fails the handler's schema with BAD_INPUT and a message naming the field, without running the handler", async () => {
+    const { runtime } = runtimeFor(arena);
+    await runtime.request(request(session("s1"), "arena.room.join", {}));
+    const error = await rejection(runtime.request(request(session("s1"), "arena.room.move", { seq: 1, x: "left", y: 3 })));
+    assert.equal(error.code, "BAD_INPUT");
+    assert.match(error.message, /^invalid input for arena\.room\.move: /);
+    assert.equal(error.message, "invalid input for arena.room.move: x: Invalid input: expected number, received string");
+    assert.equal(runtime.counters.badInput, 1);
+    assert.equal(runtime.state.players.get("s1")!.seq, 0, "the move was not applied");
+  });
+
+  it("refuses a body that is not JSON with BAD_INPUT", async () => {
+    const { runtime } = runtimeFor(arena);
+    const error = await rejection(runtime.request(request(session("s1"), "arena.room.join", "{not json")));
+    assert.equal(error.code, "BAD_INPUT");
+    assert.equal(error.message, "the body of arena.room.join is not JSON");
+  });
+
+  it("answers an unknown route with UNKNOWN_ROUTE", async () => {
+    const { runtime } = runtimeFor(arena);
+    const error = await rejection(runtime.request(request(session("s1"), "arena.room.fly", {})));
+    assert.equal(error.code, "UNKNOWN_ROUTE");
+    assert.equal(runtime.counters.unknownRoutes, 1);
+  });
+
+  it("passes a GameError thrown by a handler to the client as is, and hides any other error behind INTERNAL", async () => {
+    const game = defineGame({
+      serverType: "t",
+      handlers: {
+        h: {
+          refuse: { handle: () => { throw new GameError("NOT_YOUR_TURN", "wait for your turn"); } },
+          crash: { handle: () => { throw new Error("secret stack detail"); } },
+        },
+      },
+    });
+    const { runtime } = runtimeFor(game);
+    const refused = await rejection(runtime.request(request(session("s1"), "t.h.refuse", {})));
+    assert.deepEqual([refused.code, refused.message], ["NOT_YOUR_TURN", "wait for your turn"]);
+    const originalError = console.error;
+    console.error = () => undefined;
+    try {
+      const crashed = await rejection(runtime.request(request(session("s1"), "t.h.crash", {})));
+      assert.deepEqual([crashed.code, crashed.message], ["INTERNAL", "t.h.crash failed"]);
+    } finally {
+      console.error = originalError;
+    }
+    assert.equal(runtime.counters.handlerErrors, 1);
+  });
+
+  it("sends pushes made by handlers between ticks with the next tick's batch, and gives handlers that tick's number", async () => {
+    const seen: number[] = [];
+    const game = defineGame({
+      serverType: "t",
+      handlers: { h: { hello: { handle(ctx) { seen.push(ctx.tick); ctx.push("onHello", { hi: 1 }); } } } },
+    });
+    const { runtime } = runtimeFor(game);
+    runtime.runTick(1, 50);
+    await runtime.request(request(session("s1", "connector-3"), "t.h.hello", {}));
+    assert.deepEqual(seen, [2]);
+    const batches = runtime.runTick(2, 50);
+    assert.deepEqual([...batches.keys()], ["connector-3"]);
+    assert.equal(batches.get("connector-3")!.tick, 2);
+    assert.deepEqual(pushesIn(batches.get("connector-3")!.direct[0]![1]), ["onHello"]);
+  });
+
+  it("asks the session's connector to bind, set settings and kick, and remembers the uid it bound", async () => {
+    const game = defineGame({
+      serverType: "t",
+      handlers: {
+        h: {
+          login: {
+            input: z.object({ uid: z.string() }),
+            async handle(ctx, input) {
+              await ctx.bind(input.uid);
+              await ctx.setSettings({ team: "red" });
+              await ctx.kick("bye");
+            },
+          },
+        },
+      },
+    });
+    const { runtime, calls } = runtimeFor(game);
+    await runtime.request(request(session("s1", "connector-1"), "t.h.login", { uid: "alice" }));
+    assert.deepEqual(calls, [
+      ["connector-1", ConnectorMethod.bind, { sessionId: "s1", uid: "alice" }],
+      ["connector-1", ConnectorMethod.setSettings, { sessionId: "s1", settings: { team: "red" } }],
+      ["connector-1", ConnectorMethod.kick, { sessionId: "s1", reason: "bye" }],
+    ]);
+    assert.equal(runtime.session("s1")!.uid, "alice");
+  });
+
+  it("on a closed session: leaves every channel, forgets the session and calls onSessionClosed once", async () => {
+    const { runtime } = runtimeFor(arena);
+    await runtime.request(request(session("s1"), "arena.room.join", {}));
+    await runtime.request(request(session("s2", "connector-1"), "arena.room.join", {}));
+    runtime.runTick(1, 50);
+    runtime.sessionClosed({ sessionId: "s1", uid: null, reason: "client closed" });
+    assert.equal(runtime.sessionCount, 1);
+    assert.equal(runtime.state.players.has("s1"), false);
+    const batches = runtime.runTick(2, 50);
+    assert.deepEqual([...batches.keys()], ["connector-1"], "nothing more for s1's connector");
+  });
+
+  it("answers remotes with input validation, namespaced remote.<serverType>.<group>.<method>", async () => {
+    const game = defineGame({
+      serverType: "t",
+      handlers: {},
+      remotes: { match: { reserve: { input: z.object({ seats: z.number().int().positive() }), handle: (ctx, input) => ({ by: ctx.callerId, seats: input.seats }) } } },
+    });
+    const { runtime } = runtimeFor(game);
+    assert.deepEqual(runtime.remoteMethods(), ["remote.t.match.reserve"]);
+    assert.deepEqual(await runtime.remote("remote.t.match.reserve", { seats: 2 }, "lobby-1"), { by: "lobby-1", seats: 2 });
+    assert.equal((await rejection(runtime.remote("remote.t.match.reserve", { seats: -1 }, "lobby-1"))).code, "BAD_INPUT");
+  });
+});
