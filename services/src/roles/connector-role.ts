@@ -1,0 +1,96 @@
+/**
+ * A connector process: client sockets (Connector), sticky routing to game servers (StickyRouter
+ * over RPC links), discovery, bindings for resume and one-session-per-uid across connectors.
+ * Everything is wired here and nowhere else, so the pieces stay testable alone.
+ */
+import { Connector, type ConnectorConfigInput } from "../connector";
+import { ServiceDiscovery, type DiscoveryOptionsInput } from "../discovery";
+import { createRedisClient } from "../redis";
+import { StickyRouter, type ServerTypeRouting } from "../routing/sticky-router";
+import { RpcClient, type RpcClientOptionsInput } from "../rpc";
+import { BindingStore } from "../session/binding-store";
+import { UidDirectory } from "../session/uid-directory";
+
+export interface ConnectorRoleOptions {
+  readonly connector: ConnectorConfigInput;
+  readonly discovery: DiscoveryOptionsInput;
+  /** Address other servers and tools see for this connector (the pod IP in a cluster). */
+  readonly advertiseHost: string;
+  readonly rpc?: Omit<RpcClientOptionsInput, "serverId">;
+  readonly routing?: Readonly<Record<string, ServerTypeRouting>>;
+  readonly requestTimeoutMs?: number;
+  /** How often the session count is published as this connector's load. */
+  readonly loadReportIntervalMs?: number;
+}
+
+export interface ConnectorRole {
+  readonly connector: Connector;
+  readonly discovery: ServiceDiscovery;
+  readonly router: StickyRouter;
+  readonly uids: UidDirectory;
+  readonly port: number;
+  stop(reason?: string): Promise<void>;
+}
+
+export async function startConnectorRole(options: ConnectorRoleOptions): Promise<ConnectorRole> {
+  const connectorId = options.connector.connectorId;
+  const port = options.connector.port;
+  if (!port) throw new Error(`connector.port: a connector role needs a fixed port (got ${port}); it is published in discovery before listening`);
+  const discovery = new ServiceDiscovery(options.discovery, { id: connectorId, type: "connector", host: options.advertiseHost, port });
+  const namespace = discovery.options.namespace;
+  const redis = createRedisClient({ ...discovery.options.redis, connectionName: `pomona:${connectorId}:sessions` });
+  const subscriber = createRedisClient({ ...discovery.options.redis, connectionName: `pomona:${connectorId}:kicks` });
+  const bindings = new BindingStore(redis, { namespace });
+  const rpc = new RpcClient({ ...options.rpc, serverId: connectorId });
+  let router: StickyRouter | undefined;
+  const connector: Connector = new Connector({
+    config: options.connector,
+    rpc,
+    gateway: (events): StickyRouter =>
+      (router = new StickyRouter({ membership: discovery, rpc, events, types: options.routing ?? {}, ...requestTimeout(options), persistence: bindings })),
+  });
+  const uids = new UidDirectory(redis, subscriber, { namespace, connectorId }, (order) => {
+    connector.kickSession(order.sessionId, order.reason, "duplicateLogin");
+  });
+  try {
+    await Promise.all([redis.connect(), subscriber.connect()]);
+    await discovery.start();
+    await uids.start();
+    await connector.listen();
+  } catch (error) {
+    await connector.stop("start-up failed");
+    await discovery.stop();
+    redis.disconnect();
+    subscriber.disconnect();
+    throw error;
+  }
+  connector.on("sessionBound", (session, uid) => void uids.claim(uid, session.id));
+  connector.on("sessionClosed", (session) => {
+    if (session.uid) void uids.release(session.uid, session.id);
+  });
+  const loadTimer = setInterval(() => discovery.setLoad(connector.sessions.size), options.loadReportIntervalMs ?? 1000);
+  loadTimer.unref();
+
+  return {
+    connector,
+    discovery,
+    router: router!,
+    uids,
+    port,
+    async stop(reason = "server shutting down") {
+      clearInterval(loadTimer);
+      await discovery.setDraining(true).catch(() => undefined);
+      await connector.stop(reason);
+      router?.close();
+      await uids.stop();
+      await discovery.stop();
+      rpc.close();
+      redis.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
+
+function requestTimeout(options: ConnectorRoleOptions): { requestTimeoutMs?: number } {
+  return options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs };
+}
