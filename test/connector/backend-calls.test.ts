@@ -4,7 +4,7 @@ import { encodeDataPackage, encodeDataPackages, MessageType, type PushMessage } 
 import { RpcServer, type RpcLink } from "../../services/src/rpc";
 import { sleep, waitUntil } from "../helpers/wait";
 import { startConnector, type Running } from "./setup";
-import { TestClient } from "./test-client";
+import { TestClient } from "../helpers/pomelo-client";
 
 const push = (route: string, body: unknown): PushMessage => ({ type: MessageType.Push, route, body: JSON.stringify(body) });
 

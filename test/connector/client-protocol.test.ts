@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { encodeDataPackage, encodePackage, encodePackages, MessageType, PackageType } from "../../services/src/protocol";
 import { sleep, waitUntil } from "../helpers/wait";
 import { dictionary, startConnector, type Running } from "./setup";
-import { TestClient } from "./test-client";
+import { TestClient } from "../helpers/pomelo-client";
 
 describe("connector: the Pomelo client protocol", () => {
   let running: Running;

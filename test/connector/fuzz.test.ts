@@ -3,7 +3,7 @@ import fc from "fast-check";
 import WebSocket from "ws";
 import { encodeDataPackage, encodePackage, MessageType, PackageType } from "../../services/src/protocol";
 import { startConnector, type Running } from "./setup";
-import { TestClient } from "./test-client";
+import { TestClient } from "../helpers/pomelo-client";
 
 const CASES = 10_000;
 const LANES = 16;

@@ -32,7 +32,7 @@ export const arena = defineGame({
         handle(ctx, input) {
           const player = ctx.state.join(ctx.session, input.name ?? ctx.session.uid ?? `player-${ctx.state.players.size + 1}`);
           ctx.channel(ROOM).add(ctx.session);
-          return { code: 200, id: ctx.session.id, x: player.x, y: player.y, tick: ctx.tick, players: ctx.state.players.size };
+          return { code: 200, id: ctx.session.id, server: ctx.server.id, x: player.x, y: player.y, tick: ctx.tick, players: ctx.state.players.size };
         },
       },
       move: {
@@ -41,7 +41,7 @@ export const arena = defineGame({
           const player = ctx.state.players.get(ctx.session.id);
           if (player === undefined) throw new GameError("NOT_JOINED", "join the room before moving");
           ctx.state.move(player, input.seq, "dir" in input ? { dir: input.dir } : { x: input.x, y: input.y });
-          return { code: 200, seq: player.seq };
+          return { code: 200, seq: player.seq, server: ctx.server.id };
         },
       },
       leave: {

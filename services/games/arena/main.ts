@@ -53,6 +53,11 @@ async function main(): Promise<void> {
     print("stopped", { ...server.stats() });
     process.exit(0);
   };
+  void server.identityLost.then(async (reason) => {
+    print("identity-lost", { reason });
+    await server.stop().catch(() => undefined);
+    process.exit(1);
+  });
   process.on("SIGTERM", () => void stop());
   process.on("SIGINT", () => void stop());
 }

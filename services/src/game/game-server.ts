@@ -66,6 +66,15 @@ export class GameServer<S = unknown> {
     return this.rpc?.address();
   }
 
+  private resolveIdentityLost: ((reason: string) => void) | undefined;
+  /** Resolves with a reason if this process lost its cluster identity; the process should then exit and be restarted. */
+  readonly identityLost = new Promise<string>((resolve) => (this.resolveIdentityLost = resolve));
+
+  private loseIdentity(reason: string): void {
+    console.error(`game server ${this.config.id}: ${reason}`);
+    this.resolveIdentityLost?.(reason);
+  }
+
   /** Listens, runs `onStart`, registers in discovery, starts ticking. */
   async start(): Promise<{ host: string; port: number }> {
     if (this.state !== "idle") throw new Error(`game server ${this.config.id} was already started`);
@@ -81,8 +90,10 @@ export class GameServer<S = unknown> {
         port,
         ...(this.config.podIp === undefined ? {} : { podIp: this.config.podIp }),
       });
-      this.discovery.on("lease-lost", (event) => console.error(`game server ${this.config.id}: discovery lease lost, now ${event.incarnation}`));
-      this.discovery.on("conflict", () => console.error(`game server ${this.config.id}: another live process holds this id`));
+      // Peers already moved this server's players elsewhere, and connectors would refuse the RPC
+      // handshake of the old incarnation: the process must restart (main.ts exits on this).
+      this.discovery.on("lease-lost", (event) => this.loseIdentity(`discovery lease lost after ${event.unacknowledgedMs} ms frozen`));
+      this.discovery.on("conflict", () => this.loseIdentity("another live process holds this id"));
     }
     const rpc = new RpcServer({ serverId: this.config.id, incarnation: this.discovery?.incarnation ?? randomUUID() });
     this.rpc = rpc;

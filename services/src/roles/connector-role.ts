@@ -64,6 +64,9 @@ export async function startConnectorRole(options: ConnectorRoleOptions): Promise
     subscriber.disconnect();
     throw error;
   }
+  rpc.on("linkClose", (peerId, reason) => {
+    if (reason !== undefined) router?.linkFailed(peerId, reason.message);
+  });
   connector.on("sessionBound", (session, uid) => void uids.claim(uid, session.id));
   connector.on("sessionClosed", (session) => {
     if (session.uid) void uids.release(session.uid, session.id);

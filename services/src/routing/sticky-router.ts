@@ -76,6 +76,16 @@ export class StickyRouter implements BackendGateway {
     options.membership.on("removed", this.onRemoved);
   }
 
+  /**
+   * The RPC link to a server dropped (not a deliberate close): the first sign of a crash, seconds
+   * before its discovery lease expires. Its sessions are moved or ended now.
+   */
+  linkFailed(serverId: string, detail: string): void {
+    const server = this.options.membership.get(serverId);
+    if (server) this.suspects.set(`${server.id}/${server.incarnation}`, Date.now() + SUSPECT_MS);
+    this.serverLost(serverId, undefined, `server ${serverId} is unreachable (${detail})`);
+  }
+
   close(): void {
     this.options.membership.off("removed", this.onRemoved);
   }

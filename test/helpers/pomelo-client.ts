@@ -12,7 +12,7 @@ import {
   type HandshakeResponse,
   type RouteDictionary,
 } from "../../services/src/protocol";
-import { waitUntil } from "../helpers/wait";
+import { waitUntil } from "./wait";
 
 export interface Closed {
   readonly code: number;
@@ -23,6 +23,10 @@ export class TestClient {
   /** Every binary WebSocket message received, as is. */
   readonly messages: Buffer[] = [];
   readonly pushes: Array<{ route: string; body: unknown }> = [];
+  /** Called for every push as it arrives (in addition to recording it). */
+  onPush: ((route: string, body: unknown) => void) | undefined;
+  /** Keep every push in `pushes` (long load tests turn this off and use onPush). */
+  recordPushes = true;
   readonly kicks: string[] = [];
   heartbeats = 0;
   handshakeResponse: HandshakeResponse | undefined;
@@ -122,7 +126,9 @@ export class TestClient {
           this.pending.get(message.id)?.(JSON.parse(message.body.toString("utf8")));
           this.pending.delete(message.id);
         } else if (message.type === MessageType.Push) {
-          this.pushes.push({ route: message.route, body: JSON.parse(message.body.toString("utf8")) });
+          const body: unknown = JSON.parse(message.body.toString("utf8"));
+          if (this.recordPushes) this.pushes.push({ route: message.route, body });
+          this.onPush?.(message.route, body);
         }
       }
     }

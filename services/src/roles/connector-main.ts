@@ -1,0 +1,72 @@
+/**
+ * Runs a connector as its own process.
+ *
+ *   tsx services/src/roles/connector-main.ts --redis redis://127.0.0.1:6379 --id connector-0 --port 3010
+ *
+ * Every flag has an environment variable: REDIS_URL, SERVER_ID, HOST (bind address), ADVERTISE_HOST
+ * (address published in discovery, the pod IP), PORT, POMONA_NAMESPACE, HEARTBEAT_SEC, POMONA_ROUTES
+ * (comma-separated route dictionary, the same list the game servers use), REQUEST_TIMEOUT_MS,
+ * STATS_INTERVAL_MS. Prints JSON lines on stdout: `ready`, `stats`, `stopped`; SIGTERM or SIGINT
+ * stops gracefully.
+ */
+import { parseArgs } from "node:util";
+import { RouteDictionary } from "../protocol";
+import { startConnectorRole } from "./connector-role";
+
+const { values } = parseArgs({
+  options: {
+    redis: { type: "string", default: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" },
+    id: { type: "string", default: process.env.SERVER_ID ?? "connector-0" },
+    host: { type: "string", default: process.env.HOST ?? "0.0.0.0" },
+    "advertise-host": { type: "string", default: process.env.ADVERTISE_HOST ?? "127.0.0.1" },
+    port: { type: "string", default: process.env.PORT ?? "3010" },
+    namespace: { type: "string", default: process.env.POMONA_NAMESPACE },
+    "heartbeat-sec": { type: "string", default: process.env.HEARTBEAT_SEC },
+    routes: { type: "string", default: process.env.POMONA_ROUTES },
+    "request-timeout-ms": { type: "string", default: process.env.REQUEST_TIMEOUT_MS },
+    "stats-interval-ms": { type: "string", default: process.env.STATS_INTERVAL_MS },
+  },
+});
+
+const print = (event: string, fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
+const numberOrUndefined = (value: string | undefined) => (value === undefined || value === "" ? undefined : Number(value));
+
+async function main(): Promise<void> {
+  const heartbeatSec = numberOrUndefined(values["heartbeat-sec"]);
+  const requestTimeoutMs = numberOrUndefined(values["request-timeout-ms"]);
+  const routes = values.routes?.split(",").filter(Boolean);
+  const role = await startConnectorRole({
+    connector: {
+      connectorId: values.id!,
+      host: values.host!,
+      port: Number(values.port),
+      ...(heartbeatSec === undefined ? {} : { heartbeatSec }),
+      ...(routes?.length ? { routeDictionary: RouteDictionary.fromRoutes(routes) } : {}),
+    },
+    discovery: { redis: { url: values.redis! }, ...(values.namespace ? { namespace: values.namespace } : {}) },
+    advertiseHost: values["advertise-host"]!,
+    ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
+  });
+  const stats = () => ({ ...role.connector.counters, sessions: role.connector.sessions.size, router: role.router.stats, uids: role.uids.stats, discovery: role.discovery.stats() });
+  print("ready", { id: values.id, port: role.port, pid: process.pid });
+  const statsMs = numberOrUndefined(values["stats-interval-ms"]) ?? 0;
+  const statsTimer = statsMs > 0 ? setInterval(() => print("stats", stats()), statsMs) : undefined;
+  process.on("SIGUSR2", () => print("stats", stats()));
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    if (statsTimer) clearInterval(statsTimer);
+    await role.stop();
+    print("stopped", stats());
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop());
+  process.on("SIGINT", () => void stop());
+}
+
+main().catch((error: unknown) => {
+  console.error("connector: failed to start:", error instanceof Error ? error.message : error);
+  process.exit(1);
+});
