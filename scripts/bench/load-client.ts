@@ -55,8 +55,13 @@ function joinRequest(index: number): Buffer {
   return encodeDataPackage({ type: MessageType.Request, id: 1, route: joinRoute, body: JSON.stringify({ name: `bot-${index}` }) });
 }
 
+const allClients: Client[] = [];
+
 class Client {
   private lastTick = -1;
+  /** First and last tick seen since the last reset: the ticks this client should have received. */
+  windowFirstTick = -1;
+  windowLastTick = -1;
   private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly index: number) {
@@ -104,6 +109,8 @@ class Client {
     delivered++;
     if (this.lastTick >= 0 && tick > this.lastTick + 1) gaps += tick - this.lastTick - 1;
     if (tick > this.lastTick) this.lastTick = tick;
+    if (this.windowFirstTick < 0) this.windowFirstTick = tick;
+    if (tick > this.windowLastTick) this.windowLastTick = tick;
     if ((++sampleCounter & 7) === 0) {
       const sentAt = readNumber(data, body, T_MARKER);
       const latencyMs = performance.timeOrigin + performance.now() - sentAt;
@@ -116,7 +123,7 @@ const send = (message: unknown) => process.send?.(message);
 let created = 0;
 const perBatch = Math.max(1, Math.round(Number(values.connectPerSecond) / 20));
 const opener = setInterval(() => {
-  for (let i = 0; i < perBatch && created < clientCount; i++, created++) new Client(firstIndex + created);
+  for (let i = 0; i < perBatch && created < clientCount; i++, created++) allClients.push(new Client(firstIndex + created));
   if (created >= clientCount) clearInterval(opener);
 }, 50);
 setInterval(() => send({ kind: "progress", connected, closed, errors, delivered, gaps }), 1000).unref();
@@ -125,8 +132,11 @@ process.on("message", (message: { kind: string }) => {
     delivered = 0;
     gaps = 0;
     histogram.fill(0);
+    for (const client of allClients) client.windowFirstTick = client.windowLastTick = -1;
   } else if (message.kind === "report") {
-    send({ kind: "report", connected, closed, errors, delivered, gaps, histogram: Array.from(histogram), bucketMs: BUCKET_MS, closeReasons: Object.fromEntries(closeReasons) });
+    let expected = 0;
+    for (const client of allClients) if (client.windowFirstTick >= 0) expected += client.windowLastTick - client.windowFirstTick + 1;
+    send({ kind: "report", expected, connected, closed, errors, delivered, gaps, histogram: Array.from(histogram), bucketMs: BUCKET_MS, closeReasons: Object.fromEntries(closeReasons) });
   } else if (message.kind === "exit") process.exit(0);
 });
 process.on("disconnect", () => process.exit(0));

@@ -15,6 +15,7 @@ import { SessionRegistry } from "../session/registry";
 import { Session } from "../session/session";
 import { loadUws } from "../transport";
 import * as sessionCalls from "./backend-to-client/session-calls";
+import { FanoutTimer } from "./backend-to-client/fanout-timer";
 import { applyTickBatch, isTickBatch } from "./backend-to-client/tick-batch";
 import { MessageRouter, pushJson } from "./client-to-backend/message-router";
 import { LocalHandlers, pingHandler } from "./client-to-connector/local-handlers";
@@ -49,6 +50,8 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
   readonly counters: ConnectorCounters = emptyCounters();
   readonly localHandlers = new LocalHandlers().handle("connector.session.ping", pingHandler);
   readonly sessions = new SessionRegistry<ClientConnection>();
+  /** Time to apply each tick batch (the connector's fan-out), for stats and the benchmark. */
+  readonly fanout = new FanoutTimer();
   /** Distinguishes this process's session ids from those of any earlier run of the same connector. */
   readonly incarnation = `${Date.now().toString(36)}${randomBytes(4).toString("hex")}`;
   private readonly uws = loadUws();
@@ -218,7 +221,9 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
   private registerBackendCalls(rpc: RpcClient): void {
     rpc.onNotify(ConnectorMethod.batch, (batch: unknown) => {
       if (!isTickBatch(batch)) throw new Error("connector.batch payload is not a TickBatch");
+      const startedMs = performance.now();
       applyTickBatch(batch, this.app, this.sessions, this.counters);
+      this.fanout.record(performance.now() - startedMs);
     });
     rpc.handle(ConnectorMethod.push, (request: PushRequest) => sessionCalls.push(this.callTarget, request));
     rpc.handle(ConnectorMethod.kick, (request: KickRequest) => sessionCalls.kick(this.callTarget, request));

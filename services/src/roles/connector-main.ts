@@ -47,11 +47,13 @@ async function main(): Promise<void> {
     advertiseHost: values["advertise-host"]!,
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
   });
-  const stats = () => ({ ...role.connector.counters, sessions: role.connector.sessions.size, router: role.router.stats, uids: role.uids.stats, discovery: role.discovery.stats() });
+  const stats = () => ({ ...role.connector.counters, fanout: role.connector.fanout.summary(), sessions: role.connector.sessions.size, router: role.router.stats, uids: role.uids.stats, discovery: role.discovery.stats() });
   print("ready", { id: values.id, port: role.port, pid: process.pid });
   const statsMs = numberOrUndefined(values["stats-interval-ms"]) ?? 0;
   const statsTimer = statsMs > 0 ? setInterval(() => print("stats", stats()), statsMs) : undefined;
   process.on("SIGUSR2", () => print("stats", stats()));
+  // SIGUSR1 is Node's inspector signal; a benchmark resets the fan-out histogram with SIGWINCH.
+  process.on("SIGWINCH", () => role.connector.fanout.reset());
 
   let stopping = false;
   const stop = async () => {
