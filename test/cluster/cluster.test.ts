@@ -171,6 +171,24 @@ describe("a cluster of 2 connectors and 3 game servers on one machine", function
     console.log(`      rebind after SIGKILL: ${victims.length} players, p50 ${Math.round(rebindMs[Math.floor(rebindMs.length / 2)]!)} ms, max ${Math.round(rebindMs.at(-1)!)} ms`);
   });
 
+  it("keeps one live session per uid: a second login on the other connector kicks the first with a reason", async () => {
+    const first = await TestClient.ready(connectors[0]!.port);
+    const second = await TestClient.ready(connectors[1]!.port);
+    try {
+      assert.equal(((await first.request("arena.room.join", { uid: "duplicate-user" })) as { code: number }).code, 200);
+      assert.equal(((await second.request("arena.room.join", { uid: "duplicate-user" })) as { code: number }).code, 200);
+      const closed = await first.waitClosed(3000);
+      assert.equal(closed.code, 4001);
+      assert.match(closed.reason, /duplicate login/);
+      assert.deepEqual(first.kicks, ["duplicate login"]);
+      await sleep(300);
+      assert.equal(second.closed, undefined, "the new login stays");
+    } finally {
+      first.close();
+      second.close();
+    }
+  });
+
   it("keeps every client connected, ticking and routed while Redis is down for 10 s", async function () {
     this.timeout(60_000);
     for (const p of players) p.stateGaps = 0;

@@ -12,7 +12,11 @@ import { Arena, FIELD_SIZE } from "./arena";
 
 export const ROOM = "room";
 
-const JoinInput = z.object({ name: z.string().trim().min(1).max(32).optional() }).strict();
+/**
+ * `uid` logs the player in (one live session per uid across the cluster). The arena trusts it because
+ * it is a demo; a real game binds the uid from a verified login token instead.
+ */
+const JoinInput = z.object({ name: z.string().trim().min(1).max(32).optional(), uid: z.string().min(1).max(64).optional() }).strict();
 
 const MoveInput = z.union([
   z.object({ seq: z.number().int().min(1), x: z.number().min(0).max(FIELD_SIZE), y: z.number().min(0).max(FIELD_SIZE) }).strict(),
@@ -29,7 +33,8 @@ export const arena = defineGame({
     room: {
       join: {
         input: JoinInput,
-        handle(ctx, input) {
+        async handle(ctx, input) {
+          if (input.uid !== undefined && ctx.session.uid === null) await ctx.bind(input.uid);
           const player = ctx.state.join(ctx.session, input.name ?? ctx.session.uid ?? `player-${ctx.state.players.size + 1}`);
           ctx.channel(ROOM).add(ctx.session);
           return { code: 200, id: ctx.session.id, server: ctx.server.id, x: player.x, y: player.y, tick: ctx.tick, players: ctx.state.players.size };
