@@ -7,9 +7,8 @@
  * The same links carry the peer's calls and notifications back to us (push, kick, bind),
  * answered by the handlers registered here.
  */
-import { EventEmitter } from "node:events";
 import { PeerGoneError, type RpcError } from "./errors";
-import { RpcHandlers, type NotifyHandler, type RequestHandler } from "./handlers";
+import { RpcEndpoint } from "./endpoint";
 import type { CallOptions, RpcLink } from "./link";
 import { parseRpcClientOptions, type RpcClientOptions, type RpcClientOptionsInput, type RpcLinkOptions } from "./options";
 import { PeerChannel, type ChannelOwner, type PeerAddress } from "./peer-channel";
@@ -25,10 +24,8 @@ export type RpcClientEvents = {
   handlerError: [error: unknown, method: string, peerId: string];
 };
 
-export class RpcClient extends EventEmitter<RpcClientEvents> {
+export class RpcClient extends RpcEndpoint<RpcClientEvents> {
   readonly options: RpcClientOptions;
-  /** Answers to what peers send back over our links. */
-  readonly handlers = new RpcHandlers();
   private readonly channels = new Map<string, PeerChannel>();
   private readonly owner: ChannelOwner;
   private closed = false;
@@ -55,17 +52,7 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
     };
   }
 
-  /** Registers the answer to a request the peer sends back over our link. */
-  handle<P = unknown, R = unknown>(method: string, handler: RequestHandler<P, R>): this {
-    this.handlers.handle(method, handler);
-    return this;
-  }
 
-  /** Registers the consumer of a notification the peer sends back over our link. */
-  onNotify<P = unknown>(method: string, handler: NotifyHandler<P>): this {
-    this.handlers.onNotify(method, handler);
-    return this;
-  }
 
   /**
    * Calls `method` on `peer`, dialling a link if none is open. Rejects with RpcTimeoutError,

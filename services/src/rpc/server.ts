@@ -3,10 +3,9 @@
  * server id; the server keeps the newest link per client id so it can call or notify that
  * client back (backend → frontend: push, kick, bind, the per-tick batch).
  */
-import { EventEmitter } from "node:events";
 import net from "node:net";
 import type { RpcError } from "./errors";
-import { RpcHandlers, type NotifyHandler, type RequestHandler } from "./handlers";
+import { RpcEndpoint } from "./endpoint";
 import { RpcLink, type LinkObserver } from "./link";
 import { parseRpcServerOptions, type RpcLinkOptions, type RpcServerOptions, type RpcServerOptionsInput } from "./options";
 
@@ -19,9 +18,8 @@ export type RpcServerEvents = {
   handlerError: [error: unknown, method: string, peerId: string];
 };
 
-export class RpcServer extends EventEmitter<RpcServerEvents> {
+export class RpcServer extends RpcEndpoint<RpcServerEvents> {
   readonly options: RpcServerOptions;
-  readonly handlers = new RpcHandlers();
   private readonly linkOptions: RpcLinkOptions;
   private readonly byPeer = new Map<string, RpcLink>();
   /** Every link, including those still handshaking, so `close` reaches them all. */
@@ -55,15 +53,7 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
     this.listener = net.createServer((socket) => this.accept(socket));
   }
 
-  handle<P = unknown, R = unknown>(method: string, handler: RequestHandler<P, R>): this {
-    this.handlers.handle(method, handler);
-    return this;
-  }
 
-  onNotify<P = unknown>(method: string, handler: NotifyHandler<P>): this {
-    this.handlers.onNotify(method, handler);
-    return this;
-  }
 
   /** Starts accepting; port 0 picks a free one. Resolves with the bound address. */
   listen(port = 0, host = "127.0.0.1"): Promise<{ host: string; port: number }> {
