@@ -2,14 +2,18 @@
  * Load generator process: holds many Pomelo WebSocket clients and counts what they receive.
  * Lean on purpose — the generator shares this 2-core machine with the servers it measures, so
  * the hot path parses package headers by hand and reads the tick number and send time from a
- * fixed body layout (`{"k":<tick>,"t":<ms>,…}`) without JSON.parse.
+ * fixed body layout (`{"k":<tick>,"t":<ms>,…}`) without JSON.parse, and the WebSocket layer is
+ * scripts/bench/raw-websocket.ts (hand-written over node:net, frames parsed in place) rather than
+ * the `ws` package, which cost more CPU than the servers being measured.
  *
  * Run by scripts/bench/broadcast.ts with IPC; sends {kind:"progress"} every second and a
- * {kind:"report"} with a latency histogram when told to stop.
+ * {kind:"report"} with a latency histogram when told to stop. The measured window is the
+ * generator's own: from the "reset" message arriving to the "report" message arriving
+ * (`windowS`), so the IPC round trip of the report is not counted as delivery time.
  */
 import { parseArgs } from "node:util";
 import { performance } from "node:perf_hooks";
-import WebSocket from "ws";
+import { RawWebSocket, ReadyState } from "./raw-websocket";
 import { MessageType, PackageType, encodeDataPackage, encodePackage } from "../../services/src/protocol";
 
 const { values } = parseArgs({
@@ -43,11 +47,12 @@ const heartbeat = encodePackage(PackageType.Heartbeat);
 const K_MARKER = Buffer.from('"k":');
 const T_MARKER = Buffer.from('"t":');
 
-function readNumber(data: Buffer, from: number, marker: Buffer): number {
+/** The number after `marker` in data[from, limit), or NaN. */
+function readNumber(data: Buffer, from: number, limit: number, marker: Buffer): number {
   const at = data.indexOf(marker, from);
-  if (at < 0) return NaN;
+  if (at < 0 || at + marker.length > limit) return NaN;
   let end = at + marker.length;
-  while (end < data.length && data[end] !== 0x2c && data[end] !== 0x7d) end++;
+  while (end < limit && data[end] !== 0x2c && data[end] !== 0x7d) end++;
   return Number(data.toString("latin1", at + marker.length, end));
 }
 
@@ -65,27 +70,32 @@ class Client {
   private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly index: number) {
-    const socket = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
-    socket.binaryType = "nodebuffer";
-    socket.on("open", () => socket.send(handshake));
-    socket.on("message", (data: Buffer) => this.receive(socket, data));
-    socket.on("error", () => void errors++);
-    socket.on("close", (code, reason) => {
-      clearInterval(this.heartbeatTimer);
-      closed++;
-      const key = `${code} ${reason.toString()}`.trim();
-      closeReasons.set(key, (closeReasons.get(key) ?? 0) + 1);
+    const socket: RawWebSocket = new RawWebSocket(url, {
+      onOpen: () => socket.send(handshake),
+      onMessage: (data, start, end) => this.receive(socket, data, start, end),
+      onError: () => void errors++,
+      onClose: (code, reason) => {
+        clearInterval(this.heartbeatTimer);
+        closed++;
+        const key = `${code} ${reason}`.trim();
+        closeReasons.set(key, (closeReasons.get(key) ?? 0) + 1);
+      },
     });
   }
 
-  private receive(socket: WebSocket, data: Buffer): void {
-    let offset = 0;
-    while (offset + 4 <= data.length) {
+  /** One WebSocket message in data[start, end): one or more Pomelo packages. */
+  private receive(socket: RawWebSocket, data: Buffer, start: number, end: number): void {
+    let offset = start;
+    while (offset + 4 <= end) {
       const type = data[offset]!;
       const length = (data[offset + 1]! << 16) | (data[offset + 2]! << 8) | data[offset + 3]!;
       const body = offset + 4;
       offset = body + length;
-      if (type === PackageType.Data) this.onData(data, body);
+      if (offset > end) {
+        errors++;
+        return;
+      }
+      if (type === PackageType.Data) this.onData(data, body, offset);
       else if (type === PackageType.Handshake) {
         const reply = JSON.parse(data.toString("utf8", body, offset)) as { code: number; sys?: { heartbeat?: number } };
         if (reply.code !== 200) {
@@ -96,15 +106,15 @@ class Client {
         socket.send(handshakeAck);
         connected++;
         const seconds = reply.sys?.heartbeat ?? 0;
-        if (seconds > 0) this.heartbeatTimer = setInterval(() => socket.readyState === WebSocket.OPEN && socket.send(heartbeat), seconds * 1000);
+        if (seconds > 0) this.heartbeatTimer = setInterval(() => socket.readyState === ReadyState.Open && socket.send(heartbeat), seconds * 1000);
         if (joinRoute) socket.send(joinRequest(this.index));
       }
     }
   }
 
-  private onData(data: Buffer, body: number): void {
+  private onData(data: Buffer, body: number, end: number): void {
     if (data[body]! >> 1 !== 3) return; // only pushes are counted (type 3)
-    const tick = readNumber(data, body, K_MARKER);
+    const tick = readNumber(data, body, end, K_MARKER);
     if (!(tick >= 0)) return;
     delivered++;
     if (this.lastTick >= 0 && tick > this.lastTick + 1) gaps += tick - this.lastTick - 1;
@@ -112,7 +122,7 @@ class Client {
     if (this.windowFirstTick < 0) this.windowFirstTick = tick;
     if (tick > this.windowLastTick) this.windowLastTick = tick;
     if ((++sampleCounter & 7) === 0) {
-      const sentAt = readNumber(data, body, T_MARKER);
+      const sentAt = readNumber(data, body, end, T_MARKER);
       const latencyMs = performance.timeOrigin + performance.now() - sentAt;
       histogram[Math.min(histogram.length - 1, Math.max(0, Math.floor(latencyMs / BUCKET_MS)))]!++;
     }
@@ -127,16 +137,20 @@ const opener = setInterval(() => {
   if (created >= clientCount) clearInterval(opener);
 }, 50);
 setInterval(() => send({ kind: "progress", connected, closed, errors, delivered, gaps }), 1000).unref();
+/** Start of the measured window (performance.now() when "reset" arrived). */
+let windowStart = performance.now();
 process.on("message", (message: { kind: string }) => {
   if (message.kind === "reset") {
+    windowStart = performance.now();
     delivered = 0;
     gaps = 0;
     histogram.fill(0);
     for (const client of allClients) client.windowFirstTick = client.windowLastTick = -1;
   } else if (message.kind === "report") {
+    const windowS = (performance.now() - windowStart) / 1000;
     let expected = 0;
     for (const client of allClients) if (client.windowFirstTick >= 0) expected += client.windowLastTick - client.windowFirstTick + 1;
-    send({ kind: "report", expected, connected, closed, errors, delivered, gaps, histogram: Array.from(histogram), bucketMs: BUCKET_MS, closeReasons: Object.fromEntries(closeReasons) });
+    send({ kind: "report", windowS, expected, connected, closed, errors, delivered, gaps, histogram: Array.from(histogram), bucketMs: BUCKET_MS, closeReasons: Object.fromEntries(closeReasons) });
   } else if (message.kind === "exit") process.exit(0);
 });
 process.on("disconnect", () => process.exit(0));
