@@ -1,4 +1,4 @@
-import assert from 'node:assert/strict';
+import assert from "node:assert/strict";
 import {
   decodeMessage,
   decodePackages,
@@ -12,8 +12,8 @@ import {
   ProtocolError,
   RouteDictionary,
   type ProtocolErrorCode,
-} from '../../services/src/protocol';
-import { ERROR_CODES, utf8 } from './generators';
+} from "../../services/src/protocol";
+import { ERROR_CODES, utf8 } from "./generators";
 
 /** The smallest input that produces each documented error code. */
 const EXAMPLES: Record<ProtocolErrorCode, () => unknown> = {
@@ -22,20 +22,20 @@ const EXAMPLES: Record<ProtocolErrorCode, () => unknown> = {
   UNKNOWN_PACKAGE_TYPE: () => decodePackages(Buffer.from([6, 0, 0, 0])),
   BAD_MESSAGE_FLAG: () => decodeMessage(Buffer.from([0x10])),
   BAD_VARINT: () => decodeMessage(Buffer.from([0x04, 0x80])),
-  ROUTE_TOO_LONG: () => encodeMessage({ type: MessageType.Notify, route: 'r'.repeat(256), body: '' }),
-  UNKNOWN_ROUTE_CODE: () => decodeMessage(Buffer.from([0x03, 0x12, 0x34]), RouteDictionary.fromRoutes(['onChat'])),
+  ROUTE_TOO_LONG: () => encodeMessage({ type: MessageType.Notify, route: "r".repeat(256), body: "" }),
+  UNKNOWN_ROUTE_CODE: () => decodeMessage(Buffer.from([0x03, 0x12, 0x34]), RouteDictionary.fromRoutes(["onChat"])),
   BAD_ROUTE: () => decodeMessage(Buffer.from([0x02, 0x01, 0xff])),
-  BAD_BODY: () => jsonBodyCodec.decode('onChat', utf8('{oops}')),
+  BAD_BODY: () => jsonBodyCodec.decode("onChat", utf8("{oops}")),
   BAD_HANDSHAKE: () => parseClientHandshake(utf8('{"user":{}}')),
   BAD_DICTIONARY: () => RouteDictionary.fromHandshakeDict({ onChat: 0 }),
 };
 
-describe('protocol: errors', () => {
+describe("protocol: errors", () => {
   for (const code of ERROR_CODES) {
     it(`${code} is a ProtocolError with that stable code and a message saying what was wrong`, () => {
       assert.throws(EXAMPLES[code], (error: unknown) => {
         assert.ok(error instanceof ProtocolError && error instanceof Error);
-        assert.equal(error.name, 'ProtocolError');
+        assert.equal(error.name, "ProtocolError");
         assert.equal(error.code, code);
         assert.ok(error.message.length > 10, error.message);
         return true;

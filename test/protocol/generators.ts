@@ -1,5 +1,5 @@
-import assert from 'node:assert/strict';
-import fc from 'fast-check';
+import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
   MAX_MESSAGE_ID,
   MessageType,
@@ -10,7 +10,7 @@ import {
   type Message,
   type Package,
   type ProtocolErrorCode,
-} from '../../services/src/protocol';
+} from "../../services/src/protocol";
 
 /** Runs per fuzz property: every decoder meets at least 10,000 of each kind of hostile input. */
 export const FUZZ_RUNS = 10_000;
@@ -19,17 +19,17 @@ export const PROPERTY_RUNS = 2_000;
 
 /** The documented, stable set of error codes (docs/protocol.md). */
 export const ERROR_CODES: readonly ProtocolErrorCode[] = [
-  'TRUNCATED',
-  'OVERSIZED',
-  'UNKNOWN_PACKAGE_TYPE',
-  'BAD_MESSAGE_FLAG',
-  'BAD_VARINT',
-  'ROUTE_TOO_LONG',
-  'UNKNOWN_ROUTE_CODE',
-  'BAD_ROUTE',
-  'BAD_BODY',
-  'BAD_HANDSHAKE',
-  'BAD_DICTIONARY',
+  "TRUNCATED",
+  "OVERSIZED",
+  "UNKNOWN_PACKAGE_TYPE",
+  "BAD_MESSAGE_FLAG",
+  "BAD_VARINT",
+  "ROUTE_TOO_LONG",
+  "UNKNOWN_ROUTE_CODE",
+  "BAD_ROUTE",
+  "BAD_BODY",
+  "BAD_HANDSHAKE",
+  "BAD_DICTIONARY",
 ];
 
 export function assertRejects(action: () => unknown, code: ProtocolErrorCode): void {
@@ -56,13 +56,13 @@ export function decodesOrRejects(decode: () => unknown, codes: readonly Protocol
 }
 
 export const ROUTES = [
-  'connector.entryHandler.entry',
-  'area.playerHandler.move',
-  'chat.chatHandler.send',
-  'onChat',
-  'onMove',
-  'onKick',
-  'área.jögador.mover',
+  "connector.entryHandler.entry",
+  "area.playerHandler.move",
+  "chat.chatHandler.send",
+  "onChat",
+  "onMove",
+  "onKick",
+  "área.jögador.mover",
 ];
 export const dictionary = RouteDictionary.fromRoutes(ROUTES);
 
@@ -75,7 +75,7 @@ export const messageIds = (max: number = MAX_MESSAGE_ID): fc.Arbitrary<number> =
   );
 
 /** Any Unicode route that fits the 255-byte limit (60 code points ≤ 240 bytes), or a dictionary route. */
-export const routes: fc.Arbitrary<string> = fc.oneof(fc.constantFrom(...ROUTES), fc.string({ unit: 'binary', maxLength: 60 }));
+export const routes: fc.Arbitrary<string> = fc.oneof(fc.constantFrom(...ROUTES), fc.string({ unit: "binary", maxLength: 60 }));
 
 export const bodies: fc.Arbitrary<Uint8Array> = fc.uint8Array({ maxLength: 64 });
 
@@ -89,7 +89,7 @@ export function messages(maxId: number = MAX_MESSAGE_ID): fc.Arbitrary<Message<U
   );
 }
 
-export const packageTypes: fc.Arbitrary<Package['type']> = fc.constantFrom(
+export const packageTypes: fc.Arbitrary<Package["type"]> = fc.constantFrom(
   PackageType.Handshake,
   PackageType.HandshakeAck,
   PackageType.Heartbeat,
@@ -99,24 +99,24 @@ export const packageTypes: fc.Arbitrary<Package['type']> = fc.constantFrom(
 
 export const packages: fc.Arbitrary<Package> = fc.record({ type: packageTypes, body: bodies });
 
-type Damage = 'truncate' | 'flip-bit' | 'replace-byte' | 'append-garbage';
+type Damage = "truncate" | "flip-bit" | "replace-byte" | "append-garbage";
 
 /** Valid bytes damaged the ways a network or an attacker damages them. */
 export function mutationsOf(valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> {
-  const damages = fc.constantFrom<Damage>('truncate', 'flip-bit', 'replace-byte', 'append-garbage');
+  const damages = fc.constantFrom<Damage>("truncate", "flip-bit", "replace-byte", "append-garbage");
   return fc
     .tuple(valid, damages, fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 16 }))
     .map(([bytes, damage, where, garbage]) => damaged(Buffer.from(bytes), damage, where, garbage));
 }
 
 function damaged(bytes: Buffer, damage: Damage, where: number, garbage: Uint8Array): Buffer {
-  if (damage === 'append-garbage' || bytes.length === 0) {
+  if (damage === "append-garbage" || bytes.length === 0) {
     return Buffer.concat([bytes, garbage]);
   }
-  if (damage === 'truncate') {
+  if (damage === "truncate") {
     return bytes.subarray(0, where % bytes.length);
   }
-  if (damage === 'flip-bit') {
+  if (damage === "flip-bit") {
     bytes[(where >> 3) % bytes.length] ^= 1 << (where & 7);
   } else {
     bytes[where % bytes.length] = garbage[0];
@@ -128,11 +128,11 @@ function damaged(bytes: Buffer, damage: Damage, where: number, garbage: Uint8Arr
 export const anyBytes: fc.Arbitrary<Uint8Array> = fc.uint8Array({ maxLength: 96 });
 
 export function utf8(text: string): Buffer {
-  return Buffer.from(text, 'utf8');
+  return Buffer.from(text, "utf8");
 }
 
 /** A message without how its route travelled and with a Buffer body, for deepEqual against what was sent. */
 export function comparable(message: Message | DecodedMessage): Record<string, unknown> {
   const { routeCompressed: _howTheRouteTravelled, ...fields } = message as Message & { routeCompressed?: boolean };
-  return { ...fields, body: typeof fields.body === 'string' ? utf8(fields.body) : Buffer.from(fields.body) };
+  return { ...fields, body: typeof fields.body === "string" ? utf8(fields.body) : Buffer.from(fields.body) };
 }

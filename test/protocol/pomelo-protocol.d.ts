@@ -1,5 +1,5 @@
 // The minimal surface of NetEase's untyped reference codec that the cross-check tests use.
-declare module 'pomelo-protocol' {
+declare module "pomelo-protocol" {
   export interface PomeloPackage {
     type: number;
     /** null for an empty body */
@@ -23,14 +23,7 @@ declare module 'pomelo-protocol' {
   };
 
   export const Message: {
-    encode(
-      id: number,
-      type: number,
-      compressRoute: number,
-      route: string | number | null,
-      msg?: Uint8Array | null,
-      compressGzip?: number,
-    ): Buffer;
+    encode(id: number, type: number, compressRoute: number, route: string | number | null, msg?: Uint8Array | null, compressGzip?: number): Buffer;
     decode(buffer: Uint8Array): PomeloMessage;
   };
 }

@@ -1,6 +1,6 @@
-import { ProtocolError } from './errors';
-import { parseJsonBytes } from './json';
-import type { MessageBody } from './message';
+import { ProtocolError } from "./errors";
+import { parseJsonBytes } from "./json";
+import type { MessageBody } from "./message";
 
 /**
  * Turns message bodies into values and back. JSON is Pomelo's default; a protobuf codec (Pomelo's
@@ -23,15 +23,15 @@ export const jsonBodyCodec: BodyCodec = {
     try {
       text = JSON.stringify(value);
     } catch {
-      throw new ProtocolError('BAD_BODY', 'value cannot be serialized as JSON (a cycle, a BigInt or a throwing toJSON)');
+      throw new ProtocolError("BAD_BODY", "value cannot be serialized as JSON (a cycle, a BigInt or a throwing toJSON)");
     }
     if (text === undefined) {
-      throw new ProtocolError('BAD_BODY', `a ${typeof value} has no JSON form`);
+      throw new ProtocolError("BAD_BODY", `a ${typeof value} has no JSON form`);
     }
     return text;
   },
 
   decode(_route: string, body: Uint8Array): unknown {
-    return parseJsonBytes(body, 'BAD_BODY', 'message body');
+    return parseJsonBytes(body, "BAD_BODY", "message body");
   },
 };

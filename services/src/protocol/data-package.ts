@@ -1,6 +1,6 @@
-import { measureMessage, writeMessage, type Message } from './message';
-import { assertBodyFits, PACKAGE_HEADER_BYTES, PackageType, writePackageHeader } from './package';
-import type { RouteDictionary } from './route-dictionary';
+import { measureMessage, writeMessage, type Message } from "./message";
+import { assertBodyFits, PACKAGE_HEADER_BYTES, PackageType, writePackageHeader } from "./package";
+import type { RouteDictionary } from "./route-dictionary";
 
 /**
  * Messages framed as data packages — the server's hot path. A push is encoded once and the same

@@ -1,7 +1,7 @@
-import { ProtocolError } from './errors';
-import { isJsonObject, parseJsonBytes, type JsonObject } from './json';
-import { encodePackage, PackageType } from './package';
-import { RouteDictionary } from './route-dictionary';
+import { ProtocolError } from "./errors";
+import { isJsonObject, parseJsonBytes, type JsonObject } from "./json";
+import { encodePackage, PackageType } from "./package";
+import { RouteDictionary } from "./route-dictionary";
 
 /**
  * Handshake negotiation: the client's handshake package carries JSON `{sys, user}`; the server
@@ -52,25 +52,25 @@ export type HandshakeResponse = HandshakeAccepted | HandshakeRejected;
 
 /** Validates the client's handshake body; anything but `{sys: {...}, user?: {...}}` is BAD_HANDSHAKE. */
 export function parseClientHandshake(body: Uint8Array): ClientHandshake {
-  const handshake = parseJsonBytes(body, 'BAD_HANDSHAKE', 'handshake');
+  const handshake = parseJsonBytes(body, "BAD_HANDSHAKE", "handshake");
   if (!isJsonObject(handshake)) {
-    throw new ProtocolError('BAD_HANDSHAKE', 'handshake must be a JSON object');
+    throw new ProtocolError("BAD_HANDSHAKE", "handshake must be a JSON object");
   }
   const { sys, user } = handshake;
   if (!isJsonObject(sys)) {
-    throw new ProtocolError('BAD_HANDSHAKE', 'handshake must have a sys object');
+    throw new ProtocolError("BAD_HANDSHAKE", "handshake must have a sys object");
   }
-  if (sys.type !== undefined && typeof sys.type !== 'string') {
-    throw new ProtocolError('BAD_HANDSHAKE', 'handshake sys.type must be a string');
+  if (sys.type !== undefined && typeof sys.type !== "string") {
+    throw new ProtocolError("BAD_HANDSHAKE", "handshake sys.type must be a string");
   }
-  if (sys.version !== undefined && typeof sys.version !== 'string') {
-    throw new ProtocolError('BAD_HANDSHAKE', 'handshake sys.version must be a string');
+  if (sys.version !== undefined && typeof sys.version !== "string") {
+    throw new ProtocolError("BAD_HANDSHAKE", "handshake sys.version must be a string");
   }
   if (user === undefined || user === null) {
     return { sys, user: {} };
   }
   if (!isJsonObject(user)) {
-    throw new ProtocolError('BAD_HANDSHAKE', 'handshake user must be an object');
+    throw new ProtocolError("BAD_HANDSHAKE", "handshake user must be an object");
   }
   return { sys, user };
 }
@@ -80,41 +80,41 @@ export function parseClientHandshake(body: Uint8Array): ClientHandshake {
  * of a server, so build it once and send the same Buffer to all of them.
  */
 export function encodeHandshakeResponse(response: HandshakeResponse): Buffer {
-  return encodePackage(PackageType.Handshake, Buffer.from(stringify(toWire(response)), 'utf8'));
+  return encodePackage(PackageType.Handshake, Buffer.from(stringify(toWire(response)), "utf8"));
 }
 
 /** The client side: reads the server's handshake answer (used by bots and tests). */
 export function parseHandshakeResponse(body: Uint8Array): HandshakeResponse {
-  const response = parseJsonBytes(body, 'BAD_HANDSHAKE', 'handshake response');
+  const response = parseJsonBytes(body, "BAD_HANDSHAKE", "handshake response");
   if (!isJsonObject(response)) {
-    throw new ProtocolError('BAD_HANDSHAKE', 'handshake response must be a JSON object');
+    throw new ProtocolError("BAD_HANDSHAKE", "handshake response must be a JSON object");
   }
   const { code, sys, user } = response;
   if (code === HandshakeCode.Fail || code === HandshakeCode.OldClient) {
     return { code };
   }
   if (code !== HandshakeCode.Ok) {
-    throw new ProtocolError('BAD_HANDSHAKE', 'handshake response code must be 200, 500 or 501');
+    throw new ProtocolError("BAD_HANDSHAKE", "handshake response code must be 200, 500 or 501");
   }
   if (!isJsonObject(sys)) {
-    throw new ProtocolError('BAD_HANDSHAKE', 'an accepting handshake response must have a sys object');
+    throw new ProtocolError("BAD_HANDSHAKE", "an accepting handshake response must have a sys object");
   }
   const { heartbeat, dict, protos, serializer } = sys;
   // Other servers may send fractional seconds; only our encoder insists on whole ones.
-  if (typeof heartbeat !== 'number' || !(heartbeat > 0) || !Number.isFinite(heartbeat)) {
-    throw new ProtocolError('BAD_HANDSHAKE', 'handshake sys.heartbeat must be a positive number of seconds');
+  if (typeof heartbeat !== "number" || !(heartbeat > 0) || !Number.isFinite(heartbeat)) {
+    throw new ProtocolError("BAD_HANDSHAKE", "handshake sys.heartbeat must be a positive number of seconds");
   }
   if (dict !== undefined && !isJsonObject(dict)) {
-    throw new ProtocolError('BAD_HANDSHAKE', 'handshake sys.dict must be an object of route to code');
+    throw new ProtocolError("BAD_HANDSHAKE", "handshake sys.dict must be an object of route to code");
   }
   if (protos !== undefined && !isJsonObject(protos)) {
-    throw new ProtocolError('BAD_HANDSHAKE', 'handshake sys.protos must be an object');
+    throw new ProtocolError("BAD_HANDSHAKE", "handshake sys.protos must be an object");
   }
-  if (serializer !== undefined && typeof serializer !== 'string') {
-    throw new ProtocolError('BAD_HANDSHAKE', 'handshake sys.serializer must be a string');
+  if (serializer !== undefined && typeof serializer !== "string") {
+    throw new ProtocolError("BAD_HANDSHAKE", "handshake sys.serializer must be a string");
   }
   if (user !== undefined && !isJsonObject(user)) {
-    throw new ProtocolError('BAD_HANDSHAKE', 'handshake response user must be an object');
+    throw new ProtocolError("BAD_HANDSHAKE", "handshake response user must be an object");
   }
   return {
     code,
@@ -131,11 +131,11 @@ function toWire(response: HandshakeResponse): JsonObject {
     return { code: response.code };
   }
   if (response.code !== HandshakeCode.Ok) {
-    throw new ProtocolError('BAD_HANDSHAKE', `handshake response code must be 200, 500 or 501, got ${String((response as { code: unknown }).code)}`);
+    throw new ProtocolError("BAD_HANDSHAKE", `handshake response code must be 200, 500 or 501, got ${String((response as { code: unknown }).code)}`);
   }
   const { heartbeatSeconds, dictionary, protos, serializer, user } = response;
   if (!Number.isInteger(heartbeatSeconds) || heartbeatSeconds < 1) {
-    throw new ProtocolError('BAD_HANDSHAKE', `heartbeatSeconds must be a positive whole number, got ${heartbeatSeconds}`);
+    throw new ProtocolError("BAD_HANDSHAKE", `heartbeatSeconds must be a positive whole number, got ${heartbeatSeconds}`);
   }
   return {
     code: response.code,
@@ -148,6 +148,6 @@ function stringify(wire: JsonObject): string {
   try {
     return JSON.stringify(wire);
   } catch {
-    throw new ProtocolError('BAD_HANDSHAKE', 'handshake protos or user cannot be serialized as JSON');
+    throw new ProtocolError("BAD_HANDSHAKE", "handshake protos or user cannot be serialized as JSON");
   }
 }

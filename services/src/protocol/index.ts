@@ -2,8 +2,8 @@
  * Pomelo's client protocol, byte for byte: package framing, messages, route compression,
  * handshake and kick bodies. See docs/protocol.md for limits and error codes.
  */
-export { ProtocolError, type ProtocolErrorCode } from './errors';
-export { MAX_MESSAGE_ID, MAX_VARINT_BYTES } from './varint';
+export { ProtocolError, type ProtocolErrorCode } from "./errors";
+export { MAX_MESSAGE_ID, MAX_VARINT_BYTES } from "./varint";
 export {
   PackageType,
   PACKAGE_HEADER_BYTES,
@@ -13,7 +13,7 @@ export {
   encodePackage,
   encodePackages,
   decodePackages,
-} from './package';
+} from "./package";
 export {
   MessageType,
   type MessageBody,
@@ -28,10 +28,10 @@ export {
   writeMessage,
   encodeMessage,
   decodeMessage,
-} from './message';
-export { measureDataPackage, writeDataPackage, encodeDataPackage, encodeDataPackages } from './data-package';
-export { RouteDictionary, MAX_ROUTE_BYTES, MIN_ROUTE_CODE, MAX_ROUTE_CODE } from './route-dictionary';
-export { type BodyCodec, jsonBodyCodec } from './body-codec';
+} from "./message";
+export { measureDataPackage, writeDataPackage, encodeDataPackage, encodeDataPackages } from "./data-package";
+export { RouteDictionary, MAX_ROUTE_BYTES, MIN_ROUTE_CODE, MAX_ROUTE_CODE } from "./route-dictionary";
+export { type BodyCodec, jsonBodyCodec } from "./body-codec";
 export {
   HandshakeCode,
   type ClientHandshake,
@@ -42,6 +42,6 @@ export {
   parseClientHandshake,
   encodeHandshakeResponse,
   parseHandshakeResponse,
-} from './handshake';
-export { type Kick, encodeKickPackage, parseKick } from './kick';
-export { type JsonObject } from './json';
+} from "./handshake";
+export { type Kick, encodeKickPackage, parseKick } from "./kick";
+export { type JsonObject } from "./json";

@@ -1,6 +1,6 @@
-import { isUtf8 } from 'node:buffer';
-import { asBuffer } from './bytes';
-import { ProtocolError, type ProtocolErrorCode } from './errors';
+import { isUtf8 } from "node:buffer";
+import { asBuffer } from "./bytes";
+import { ProtocolError, type ProtocolErrorCode } from "./errors";
 
 export type JsonObject = Record<string, unknown>;
 
@@ -12,7 +12,7 @@ export function parseJsonBytes(bytes: Uint8Array, code: ProtocolErrorCode, what:
   if (!isUtf8(bytes)) {
     throw new ProtocolError(code, `${what} is not valid UTF-8`);
   }
-  const text = asBuffer(bytes).toString('utf8');
+  const text = asBuffer(bytes).toString("utf8");
   try {
     return JSON.parse(text);
   } catch {
@@ -21,5 +21,5 @@ export function parseJsonBytes(bytes: Uint8Array, code: ProtocolErrorCode, what:
 }
 
 export function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

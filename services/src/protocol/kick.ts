@@ -1,6 +1,6 @@
-import { ProtocolError } from './errors';
-import { isJsonObject, parseJsonBytes } from './json';
-import { encodePackage, PackageType } from './package';
+import { ProtocolError } from "./errors";
+import { isJsonObject, parseJsonBytes } from "./json";
+import { encodePackage, PackageType } from "./package";
 
 /** Kick: the server tells a client why it is being disconnected, as JSON `{reason}`. */
 export interface Kick {
@@ -9,20 +9,20 @@ export interface Kick {
 }
 
 export function encodeKickPackage(reason: string): Buffer {
-  return encodePackage(PackageType.Kick, Buffer.from(JSON.stringify({ reason }), 'utf8'));
+  return encodePackage(PackageType.Kick, Buffer.from(JSON.stringify({ reason }), "utf8"));
 }
 
 export function parseKick(body: Uint8Array): Kick {
-  const kick = parseJsonBytes(body, 'BAD_BODY', 'kick body');
+  const kick = parseJsonBytes(body, "BAD_BODY", "kick body");
   if (!isJsonObject(kick)) {
-    throw new ProtocolError('BAD_BODY', 'kick body must be a JSON object');
+    throw new ProtocolError("BAD_BODY", "kick body must be a JSON object");
   }
   const { reason } = kick;
   if (reason === undefined) {
     return {};
   }
-  if (typeof reason !== 'string') {
-    throw new ProtocolError('BAD_BODY', 'kick reason must be a string');
+  if (typeof reason !== "string") {
+    throw new ProtocolError("BAD_BODY", "kick reason must be a string");
   }
   return { reason };
 }

@@ -1,8 +1,8 @@
-import { isUtf8 } from 'node:buffer';
-import { asBuffer } from './bytes';
-import { ProtocolError } from './errors';
-import { MAX_ROUTE_BYTES, type RouteDictionary } from './route-dictionary';
-import { assertMessageId, readVarint, varintLength, writeVarint } from './varint';
+import { isUtf8 } from "node:buffer";
+import { asBuffer } from "./bytes";
+import { ProtocolError } from "./errors";
+import { MAX_ROUTE_BYTES, type RouteDictionary } from "./route-dictionary";
+import { assertMessageId, readVarint, varintLength, writeVarint } from "./varint";
 
 /**
  * Messages, carried in data packages: flag byte (type << 1 | routeCompressed), a varint id for
@@ -52,9 +52,7 @@ export interface RouteArrival {
 }
 
 /** A decoded message; its body is a view into the decoded bytes, not a copy. */
-export type DecodedMessage =
-  | ((RequestMessage<Buffer> | NotifyMessage<Buffer> | PushMessage<Buffer>) & RouteArrival)
-  | ResponseMessage<Buffer>;
+export type DecodedMessage = ((RequestMessage<Buffer> | NotifyMessage<Buffer> | PushMessage<Buffer>) & RouteArrival) | ResponseMessage<Buffer>;
 
 const ROUTE_COMPRESSED = 0x01;
 const ROUTE_CODE_BYTES = 2;
@@ -81,7 +79,7 @@ export function measureMessage(message: Message, dictionary?: RouteDictionary): 
       assertMessageId(message.id);
       return fixedBytes + varintLength(message.id);
     default:
-      throw new ProtocolError('BAD_MESSAGE_FLAG', `unknown message type ${String((message as { type: unknown }).type)}`);
+      throw new ProtocolError("BAD_MESSAGE_FLAG", `unknown message type ${String((message as { type: unknown }).type)}`);
   }
 }
 
@@ -99,7 +97,7 @@ export function writeMessage(target: Buffer, offset: number, message: Message, d
     const code = dictionary?.codeOf(message.route);
     if (code === undefined) {
       // The route goes after its length byte, which is filled in once the write reports its size.
-      const routeBytes = target.write(message.route, position + 1, 'utf8');
+      const routeBytes = target.write(message.route, position + 1, "utf8");
       target[position] = routeBytes;
       position += 1 + routeBytes;
     } else {
@@ -128,11 +126,11 @@ export function decodeMessage(data: Uint8Array, dictionary?: RouteDictionary): D
   const bytes = asBuffer(data);
   const end = bytes.length;
   if (end === 0) {
-    throw new ProtocolError('TRUNCATED', 'a message needs at least its flag byte');
+    throw new ProtocolError("TRUNCATED", "a message needs at least its flag byte");
   }
   const flag = bytes[0];
   if (flag > MAX_FLAG || flag === COMPRESSED_RESPONSE_FLAG) {
-    throw new ProtocolError('BAD_MESSAGE_FLAG', `unsupported message flag 0x${flag.toString(16).padStart(2, '0')}`);
+    throw new ProtocolError("BAD_MESSAGE_FLAG", `unsupported message flag 0x${flag.toString(16).padStart(2, "0")}`);
   }
   const type = (flag >>> 1) as MessageType;
   const routeCompressed = (flag & ROUTE_COMPRESSED) === ROUTE_COMPRESSED;
@@ -149,22 +147,22 @@ export function decodeMessage(data: Uint8Array, dictionary?: RouteDictionary): D
   let route: string;
   if (routeCompressed) {
     if (offset + ROUTE_CODE_BYTES > end) {
-      throw new ProtocolError('TRUNCATED', 'message ends inside its route code');
+      throw new ProtocolError("TRUNCATED", "message ends inside its route code");
     }
     const code = (bytes[offset] << 8) | bytes[offset + 1];
     const knownRoute = dictionary?.routeOf(code);
     if (knownRoute === undefined) {
-      throw new ProtocolError('UNKNOWN_ROUTE_CODE', `route code ${code} is not in the route dictionary`);
+      throw new ProtocolError("UNKNOWN_ROUTE_CODE", `route code ${code} is not in the route dictionary`);
     }
     route = knownRoute;
     offset += ROUTE_CODE_BYTES;
   } else {
     if (offset >= end) {
-      throw new ProtocolError('TRUNCATED', 'message ends before its route length');
+      throw new ProtocolError("TRUNCATED", "message ends before its route length");
     }
     const routeEnd = offset + 1 + bytes[offset];
     if (routeEnd > end) {
-      throw new ProtocolError('TRUNCATED', 'message ends inside its route');
+      throw new ProtocolError("TRUNCATED", "message ends inside its route");
     }
     route = decodeRoute(bytes, offset + 1, routeEnd);
     offset = routeEnd;
@@ -181,20 +179,20 @@ function routeByteLength(route: string, dictionary: RouteDictionary | undefined)
   if (dictionary?.codeOf(route) !== undefined) {
     return ROUTE_CODE_BYTES;
   }
-  const routeBytes = Buffer.byteLength(route, 'utf8');
+  const routeBytes = Buffer.byteLength(route, "utf8");
   if (routeBytes > MAX_ROUTE_BYTES) {
-    throw new ProtocolError('ROUTE_TOO_LONG', `route of ${routeBytes} UTF-8 bytes exceeds ${MAX_ROUTE_BYTES}`);
+    throw new ProtocolError("ROUTE_TOO_LONG", `route of ${routeBytes} UTF-8 bytes exceeds ${MAX_ROUTE_BYTES}`);
   }
   return 1 + routeBytes;
 }
 
 function bodyByteLength(body: MessageBody): number {
-  return typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength;
+  return typeof body === "string" ? Buffer.byteLength(body, "utf8") : body.byteLength;
 }
 
 function writeBody(target: Buffer, offset: number, body: MessageBody): number {
-  if (typeof body === 'string') {
-    return offset + target.write(body, offset, 'utf8');
+  if (typeof body === "string") {
+    return offset + target.write(body, offset, "utf8");
   }
   target.set(body, offset);
   return offset + body.byteLength;
@@ -205,10 +203,10 @@ function decodeRoute(bytes: Buffer, start: number, end: number): string {
   for (let index = start; index < end; index++) {
     if (bytes[index] >= ASCII_LIMIT) {
       if (!isUtf8(bytes.subarray(start, end))) {
-        throw new ProtocolError('BAD_ROUTE', 'route is not valid UTF-8');
+        throw new ProtocolError("BAD_ROUTE", "route is not valid UTF-8");
       }
-      return bytes.toString('utf8', start, end);
+      return bytes.toString("utf8", start, end);
     }
   }
-  return bytes.toString('latin1', start, end);
+  return bytes.toString("latin1", start, end);
 }

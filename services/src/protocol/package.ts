@@ -1,5 +1,5 @@
-import { asBuffer } from './bytes';
-import { ProtocolError } from './errors';
+import { asBuffer } from "./bytes";
+import { ProtocolError } from "./errors";
 
 /**
  * Package framing: every WebSocket message carries one or more packages, each
@@ -68,26 +68,26 @@ export function decodePackages(data: Uint8Array, maxBodyBytes: number = DEFAULT_
   const bytes = asBuffer(data);
   const end = bytes.length;
   if (end === 0) {
-    throw new ProtocolError('TRUNCATED', 'a WebSocket message must carry at least one package');
+    throw new ProtocolError("TRUNCATED", "a WebSocket message must carry at least one package");
   }
   const packages: Package<Buffer>[] = [];
   let offset = 0;
   while (offset < end) {
     if (end - offset < PACKAGE_HEADER_BYTES) {
-      throw new ProtocolError('TRUNCATED', `package header at byte ${offset} has ${end - offset} of 4 bytes`);
+      throw new ProtocolError("TRUNCATED", `package header at byte ${offset} has ${end - offset} of 4 bytes`);
     }
     const type = bytes[offset];
     if (!isPackageType(type)) {
-      throw new ProtocolError('UNKNOWN_PACKAGE_TYPE', `unknown package type ${type} at byte ${offset}`);
+      throw new ProtocolError("UNKNOWN_PACKAGE_TYPE", `unknown package type ${type} at byte ${offset}`);
     }
     const bodyLength = (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3];
     if (bodyLength > maxBodyBytes) {
-      throw new ProtocolError('OVERSIZED', `package body of ${bodyLength} bytes exceeds the limit of ${maxBodyBytes}`);
+      throw new ProtocolError("OVERSIZED", `package body of ${bodyLength} bytes exceeds the limit of ${maxBodyBytes}`);
     }
     const bodyStart = offset + PACKAGE_HEADER_BYTES;
     const bodyEnd = bodyStart + bodyLength;
     if (bodyEnd > end) {
-      throw new ProtocolError('TRUNCATED', `package body announces ${bodyLength} bytes, ${end - bodyStart} present`);
+      throw new ProtocolError("TRUNCATED", `package body announces ${bodyLength} bytes, ${end - bodyStart} present`);
     }
     packages.push({ type, body: bytes.subarray(bodyStart, bodyEnd) });
     offset = bodyEnd;
@@ -106,13 +106,13 @@ export function writePackageHeader(target: Uint8Array, offset: number, type: Pac
 
 export function assertBodyFits(bodyLength: number): void {
   if (bodyLength > MAX_PACKAGE_BODY_BYTES) {
-    throw new ProtocolError('OVERSIZED', `package body of ${bodyLength} bytes exceeds the 3-byte limit of ${MAX_PACKAGE_BODY_BYTES}`);
+    throw new ProtocolError("OVERSIZED", `package body of ${bodyLength} bytes exceeds the 3-byte limit of ${MAX_PACKAGE_BODY_BYTES}`);
   }
 }
 
 function assertEncodable(type: PackageType, bodyLength: number): void {
   if (!isPackageType(type)) {
-    throw new ProtocolError('UNKNOWN_PACKAGE_TYPE', `unknown package type ${String(type)}`);
+    throw new ProtocolError("UNKNOWN_PACKAGE_TYPE", `unknown package type ${String(type)}`);
   }
   assertBodyFits(bodyLength);
 }

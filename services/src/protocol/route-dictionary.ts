@@ -1,5 +1,5 @@
-import { ProtocolError } from './errors';
-import { isJsonObject } from './json';
+import { ProtocolError } from "./errors";
+import { isJsonObject } from "./json";
 
 /** A plain route is sent as 1 length byte + UTF-8. */
 export const MAX_ROUTE_BYTES = 255;
@@ -20,11 +20,11 @@ export class RouteDictionary {
     for (const [route, code] of codesByRoute) {
       assertRoute(route);
       if (!Number.isInteger(code) || code < MIN_ROUTE_CODE || code > MAX_ROUTE_CODE) {
-        throw new ProtocolError('BAD_DICTIONARY', `route code for "${route}" must be an integer in [1, 65535]`);
+        throw new ProtocolError("BAD_DICTIONARY", `route code for "${route}" must be an integer in [1, 65535]`);
       }
       const holder = this.routesByCode.get(code);
       if (holder !== undefined) {
-        throw new ProtocolError('BAD_DICTIONARY', `routes "${holder}" and "${route}" share code ${code}`);
+        throw new ProtocolError("BAD_DICTIONARY", `routes "${holder}" and "${route}" share code ${code}`);
       }
       this.routesByCode.set(code, route);
     }
@@ -37,7 +37,7 @@ export class RouteDictionary {
   static fromRoutes(routes: Iterable<string>): RouteDictionary {
     const sorted = [...new Set(routes)].sort();
     if (sorted.length > MAX_ROUTE_CODE) {
-      throw new ProtocolError('BAD_DICTIONARY', `${sorted.length} routes exceed the ${MAX_ROUTE_CODE} codes available`);
+      throw new ProtocolError("BAD_DICTIONARY", `${sorted.length} routes exceed the ${MAX_ROUTE_CODE} codes available`);
     }
     return new RouteDictionary(new Map(sorted.map((route, index) => [route, index + MIN_ROUTE_CODE])));
   }
@@ -45,7 +45,7 @@ export class RouteDictionary {
   /** From the handshake's route→code object (validated: it may come off the wire). */
   static fromHandshakeDict(dict: Readonly<Record<string, number>>): RouteDictionary {
     if (!isJsonObject(dict)) {
-      throw new ProtocolError('BAD_DICTIONARY', 'a handshake dict must be an object of route to code');
+      throw new ProtocolError("BAD_DICTIONARY", "a handshake dict must be an object of route to code");
     }
     return new RouteDictionary(new Map(Object.entries(dict)));
   }
@@ -71,12 +71,12 @@ export class RouteDictionary {
 /** Dictionary routes must also be sendable plain and survive a UTF-8 round trip unchanged. */
 function assertRoute(route: string): void {
   if (route.length === 0) {
-    throw new ProtocolError('BAD_DICTIONARY', 'a dictionary route must not be empty');
+    throw new ProtocolError("BAD_DICTIONARY", "a dictionary route must not be empty");
   }
-  if (Buffer.byteLength(route, 'utf8') > MAX_ROUTE_BYTES) {
-    throw new ProtocolError('BAD_DICTIONARY', `dictionary route "${route.slice(0, 40)}…" exceeds ${MAX_ROUTE_BYTES} UTF-8 bytes`);
+  if (Buffer.byteLength(route, "utf8") > MAX_ROUTE_BYTES) {
+    throw new ProtocolError("BAD_DICTIONARY", `dictionary route "${route.slice(0, 40)}…" exceeds ${MAX_ROUTE_BYTES} UTF-8 bytes`);
   }
   if (LONE_SURROGATE.test(route)) {
-    throw new ProtocolError('BAD_DICTIONARY', 'a dictionary route must not contain lone UTF-16 surrogates');
+    throw new ProtocolError("BAD_DICTIONARY", "a dictionary route must not contain lone UTF-16 surrogates");
   }
 }

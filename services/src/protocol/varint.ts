@@ -1,4 +1,4 @@
-import { ProtocolError } from './errors';
+import { ProtocolError } from "./errors";
 
 /**
  * Message ids are base-128 varints: least significant 7-bit group first, high bit = more groups.
@@ -25,7 +25,7 @@ export function varintLength(value: number): number {
 
 export function assertMessageId(id: number): void {
   if (!Number.isSafeInteger(id) || id < 0) {
-    throw new ProtocolError('BAD_VARINT', `message id must be an integer in [0, 2^53 - 1], got ${id}`);
+    throw new ProtocolError("BAD_VARINT", `message id must be an integer in [0, 2^53 - 1], got ${id}`);
   }
 }
 
@@ -49,21 +49,21 @@ export function readVarint(source: Uint8Array, offset: number, end: number): num
   let scale = 1;
   for (let index = 0; index < MAX_VARINT_BYTES; index++) {
     if (offset + index >= end) {
-      throw new ProtocolError('BAD_VARINT', 'message id is truncated');
+      throw new ProtocolError("BAD_VARINT", "message id is truncated");
     }
     const byte = source[offset + index];
     value += (byte & 0x7f) * scale;
     if (byte < GROUP) {
       if (byte === 0 && index > 0) {
-        throw new ProtocolError('BAD_VARINT', 'message id is not minimally encoded');
+        throw new ProtocolError("BAD_VARINT", "message id is not minimally encoded");
       }
       // Exact check: a sum that should exceed 2^53 - 1 cannot round down to it.
       if (value > MAX_MESSAGE_ID) {
-        throw new ProtocolError('BAD_VARINT', 'message id exceeds 2^53 - 1');
+        throw new ProtocolError("BAD_VARINT", "message id exceeds 2^53 - 1");
       }
       return value;
     }
     scale *= GROUP;
   }
-  throw new ProtocolError('BAD_VARINT', `message id is longer than ${MAX_VARINT_BYTES} bytes`);
+  throw new ProtocolError("BAD_VARINT", `message id is longer than ${MAX_VARINT_BYTES} bytes`);
 }
