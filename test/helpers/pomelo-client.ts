@@ -19,6 +19,11 @@ export interface Closed {
   readonly reason: string;
 }
 
+export interface ConnectOptions {
+  /** Host header to send instead of `127.0.0.1:<port>`. */
+  readonly host?: string;
+}
+
 export class TestClient {
   /** Every binary WebSocket message received, as is. */
   readonly messages: Buffer[] = [];
@@ -48,8 +53,10 @@ export class TestClient {
     socket.on("error", () => undefined);
   }
 
-  static async connect(port: number): Promise<TestClient> {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/`);
+  /** `host` sets the Host header (e.g. `connector-1.localhost` to be routed by the nginx proxy). */
+  static async connect(port: number, options: ConnectOptions = {}): Promise<TestClient> {
+    const url = `ws://127.0.0.1:${port}/`;
+    const socket = options.host === undefined ? new WebSocket(url) : new WebSocket(url, { headers: { Host: options.host } });
     await new Promise<void>((resolve, reject) => {
       socket.once("open", () => resolve());
       socket.once("error", reject);
@@ -58,8 +65,8 @@ export class TestClient {
   }
 
   /** Connects and completes handshake + ack. */
-  static async ready(port: number): Promise<TestClient> {
-    const client = await TestClient.connect(port);
+  static async ready(port: number, options: ConnectOptions = {}): Promise<TestClient> {
+    const client = await TestClient.connect(port, options);
     await client.handshake();
     return client;
   }
