@@ -3,11 +3,63 @@
  * every limit that keeps a client from hurting others is here with its default.
  */
 import { z } from "zod";
+import { DEFAULT_MAX_CLOCK_SKEW_MS, MIN_TOKEN_SECRET_BYTES } from "../auth";
 import { parseConfig } from "../config/validate";
 import { DEFAULT_MAX_CLIENT_BODY_BYTES, MAX_PACKAGE_BODY_BYTES, PACKAGE_HEADER_BYTES, RouteDictionary } from "../protocol";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
+
+/** An exact browser origin: scheme, host and port as the `Origin` header spells them (no path, no trailing slash). */
+function isExactOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Who may open a WebSocket (docs/security.md). Absent: every client upgrades, as before.
+ * `tokenSecrets` turns on connect-token checks; `allowedOrigins` turns on the Origin allowlist.
+ */
+export const connectorAuthSchema = z
+  .object({
+    /** HMAC secrets for connect tokens, each ≥ 32 bytes: the first is the gate's signing secret, any of them verifies (rotation). */
+    tokenSecrets: z
+      .array(
+        z.string().refine((secret) => Buffer.byteLength(secret, "utf8") >= MIN_TOKEN_SECRET_BYTES, {
+          message: `must be at least ${MIN_TOKEN_SECRET_BYTES} bytes (generate one with \`openssl rand -base64 48\`)`,
+        }),
+      )
+      .min(1, "must list at least one secret; leave tokenSecrets out to accept clients without a token")
+      .max(8, "at most 8 secrets (the current one and those being rotated out)")
+      .optional(),
+    /** Query parameter of the upgrade URL that carries the token (`wss://connector-3.example.com/?token=…`). */
+    tokenQueryParam: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 characters of A-Z a-z 0-9 _ . -")
+      .default("token"),
+    /** Tolerance on a token's exp/iat for clocks that disagree. */
+    maxClockSkewMs: z.number().int().min(0).max(300_000).default(DEFAULT_MAX_CLOCK_SKEW_MS),
+    /** Exact origins (`https://play.example.com`) a browser may connect from; absent = any origin. */
+    allowedOrigins: z
+      .array(z.string().refine(isExactOrigin, { message: "must be an exact origin like https://play.example.com (scheme://host[:port], no path or trailing slash)" }))
+      .min(1, "must list at least one origin; leave allowedOrigins out to accept any origin")
+      .optional(),
+    /** With an allowlist: whether a client that sends no Origin (native clients, bots) may connect. */
+    allowMissingOrigin: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if (value.tokenSecrets === undefined && value.allowedOrigins === undefined) {
+      ctx.addIssue({ code: "custom", path: [], message: "checks nothing: give tokenSecrets and/or allowedOrigins, or leave auth out" });
+    }
+    if (!value.allowMissingOrigin && value.allowedOrigins === undefined) {
+      ctx.addIssue({ code: "custom", path: ["allowMissingOrigin"], message: "false needs allowedOrigins (which origins are allowed?)" });
+    }
+  });
 
 export const connectorConfigSchema = z
   .object({
@@ -38,6 +90,8 @@ export const connectorConfigSchema = z
     rateLimitBurstPackages: z.number().int().min(1).max(1_000_000).default(400),
     /** Requests of one client awaiting a backend answer; more get a 429 error response. */
     maxInFlightRequestsPerClient: z.number().int().min(1).max(100_000).default(64),
+    /** Connect tokens and Origin allowlist, checked on upgrade (docs/security.md). Absent: no checks. */
+    auth: connectorAuthSchema.optional(),
     /** Route dictionary sent as `sys.dict` in the handshake, and used to compress pushes. */
     routeDictionary: z.custom<RouteDictionary>((value) => value instanceof RouteDictionary, { message: "must be a RouteDictionary" }).optional(),
   })
@@ -56,6 +110,7 @@ export const connectorConfigSchema = z
 
 export type ConnectorConfigInput = z.input<typeof connectorConfigSchema>;
 export type ConnectorConfig = z.output<typeof connectorConfigSchema>;
+export type ConnectorAuthConfig = z.output<typeof connectorAuthSchema>;
 
 export function parseConnectorConfig(input: ConnectorConfigInput): ConnectorConfig {
   return parseConfig("connector", connectorConfigSchema, input);

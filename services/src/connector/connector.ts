@@ -26,6 +26,7 @@ import { ClientConnection, type SocketData } from "./socket/client-connection";
 import type { CloseKind } from "./socket/close-reasons";
 import { sweepConnections, sweepIntervalMs } from "./socket/liveness";
 import { TokenBucket } from "./socket/token-bucket";
+import { createUpgradeCheck, UPGRADE_REJECTION_TEXT, type UpgradeCheck, type UpgradeVerdict } from "./socket/upgrade";
 
 export interface ConnectorOptions {
   readonly config: ConnectorConfigInput;
@@ -59,6 +60,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
   private readonly gateway: BackendGateway;
   private readonly packages: ClientPackageHandler;
   private readonly callTarget: sessionCalls.SessionCallTarget;
+  private readonly upgradeCheck: UpgradeCheck;
   private listenSocket: us_listen_socket | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sessionCounter = 0;
@@ -77,6 +79,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
       setSettings: (connection, settings) => connection.session.setSettings(settings),
       countUnknownSession: () => this.counters.unknownSessionsSkipped++,
     };
+    this.upgradeCheck = createUpgradeCheck(this.config.auth, this.config.connectorId);
     this.app = this.createApp();
     this.registerBackendCalls(options.rpc);
   }
@@ -167,8 +170,32 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
           res.writeStatus("503 Service Unavailable").end("connector stopping");
           return;
         }
+        // Everything is read from `req` here, synchronously: uWS frees it when this handler returns.
+        let verdict: UpgradeVerdict;
+        try {
+          const token = config.auth?.tokenSecrets === undefined ? undefined : (req.getQuery(config.auth.tokenQueryParam) as string | undefined);
+          verdict = this.upgradeCheck({ origin: req.getHeader("origin"), token });
+        } catch (error) {
+          console.error("connector: upgrade check failed:", error);
+          res.writeStatus("500 Internal Server Error").end("internal error");
+          return;
+        }
+        if (!verdict.ok) {
+          this.counters.upgradesRejected[verdict.reason]++;
+          res.writeStatus(verdict.status).writeHeader("Content-Type", "text/plain; charset=utf-8").writeHeader("Cache-Control", "no-store");
+          if (verdict.status === "401 Unauthorized") {
+            res.writeHeader("WWW-Authenticate", verdict.reason === "MISSING" ? 'Bearer realm="pomona"' : 'Bearer realm="pomona", error="invalid_token"');
+          }
+          res.end(UPGRADE_REJECTION_TEXT[verdict.reason]);
+          return;
+        }
+        const connection = this.newConnection();
+        if (verdict.claims !== undefined) {
+          connection.authClaims = verdict.claims;
+          this.counters.upgradesAuthenticated++;
+        }
         res.upgrade<SocketData>(
-          { connection: this.newConnection() },
+          { connection },
           req.getHeader("sec-websocket-key"),
           req.getHeader("sec-websocket-protocol"),
           req.getHeader("sec-websocket-extensions"),
@@ -195,6 +222,9 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     this.counters.clients++;
     this.counters.sessions = this.sessions.size;
     this.report("sessionOpen", connection.session);
+    // A verified connect token vouches for the uid: bind through the usual path, so a local
+    // duplicate is kicked and sessionBound drives the cross-connector uniqueness.
+    if (connection.authClaims !== undefined) this.bindUid(connection, connection.authClaims.uid);
   }
 
   private closed(connection: ClientConnection, code: number, message: string): void {

@@ -1,4 +1,5 @@
 import type { CloseKind } from "./socket/close-reasons";
+import type { UpgradeRejection } from "./socket/upgrade";
 
 /** What a connector has done, for metrics and tests. Gauges are read live; the rest only grow. */
 export interface ConnectorCounters {
@@ -26,6 +27,10 @@ export interface ConnectorCounters {
   fanoutMessages: number;
   /** Batch/push entries naming a session not on this connector. */
   unknownSessionsSkipped: number;
+  /** Upgrades refused before any socket opened (auth config), by reason: 401 token reasons, 403 WRONG_CONNECTOR and Origin. */
+  upgradesRejected: Record<UpgradeRejection, number>;
+  /** Upgrades accepted with a valid connect token (the session starts bound to its uid). */
+  upgradesAuthenticated: number;
 }
 
 export function emptyCounters(): ConnectorCounters {
@@ -60,5 +65,16 @@ export function emptyCounters(): ConnectorCounters {
     broadcasts: 0,
     fanoutMessages: 0,
     unknownSessionsSkipped: 0,
+    upgradesRejected: {
+      MISSING: 0,
+      MALFORMED: 0,
+      BAD_SIGNATURE: 0,
+      EXPIRED: 0,
+      NOT_YET_VALID: 0,
+      WRONG_CONNECTOR: 0,
+      ORIGIN_NOT_ALLOWED: 0,
+      ORIGIN_MISSING: 0,
+    },
+    upgradesAuthenticated: 0,
   };
 }

@@ -4,6 +4,7 @@
  * reason is recorded before uWS runs the close handler.
  */
 import type { WebSocket } from "uWebSockets.js";
+import type { ConnectTokenClaims } from "../../auth";
 import { encodeKickPackage } from "../../protocol";
 import type { Session } from "../../session/session";
 import type { ConnectorCounters } from "../counters";
@@ -35,6 +36,8 @@ export class ClientConnection {
   inFlightRequests = 0;
   /** The send buffer size last observed (liveness sweep, sends that built backpressure): tells a backpressure close from a lost client. */
   bufferedBytesSeen = 0;
+  /** The verified connect token the client upgraded with (auth configured); its uid is bound on open. */
+  authClaims: ConnectTokenClaims | undefined;
   private closeKindValue: CloseKind | undefined;
   private closeReasonValue: string | undefined;
 
