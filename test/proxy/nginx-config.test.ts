@@ -249,7 +249,7 @@ describe("nginx config generator", () => {
 
 describe("nginx config: access logs", () => {
   it("never logs the query string, where the signed connect token travels", () => {
-    const text = renderNginxConfig(local());
+    const text = renderNginxConfig(local({ paths: { accessLog: "/var/log/pomona/access.log" } } as never));
     const format = text.split("\n").find((line) => line.includes("log_format pomona"));
     assert.ok(format, "a log format of our own is defined");
     assert.doesNotMatch(format!, /\$request[^_]|\$request$|\$args|\$query_string|\$request_uri/);

@@ -59,7 +59,7 @@ export function renderNginxConfig(input: NginxTopologyInput): string {
     "    server_tokens off;",
     "    # $uri, never $request or $args: the signed connect token rides in the query string and must not land in logs.",
     `    log_format pomona '$remote_addr [$time_local] "$request_method $uri $server_protocol" $status $body_bytes_sent $request_time "$host"';`,
-    `    access_log ${topology.paths.accessLog} pomona;`,
+    topology.paths.accessLog === "off" ? "    access_log off;" : `    access_log ${topology.paths.accessLog} pomona;`,
     ...TEMP_SUBDIRS.map((dir) => `    ${dir}_temp_path ${temp}/${dir}_temp;`),
     "",
     "    # Slow clients may not hold connections open by dribbling headers or bodies (slowloris).",
