@@ -6,7 +6,8 @@
  * Every flag has an environment variable: REDIS_URL, SERVER_ID, HOST (bind address), ADVERTISE_HOST
  * (address published in discovery, the pod IP), PORT, POMONA_NAMESPACE, HEARTBEAT_SEC, POMONA_ROUTES
  * (comma-separated route dictionary, the same list the game servers use), REQUEST_TIMEOUT_MS,
- * STATS_INTERVAL_MS. Prints JSON lines on stdout: `ready`, `stats`, `stopped`; SIGTERM or SIGINT
+ * STATS_INTERVAL_MS, TOKEN_SECRETS (comma-separated, ≥ 32 bytes each: clients must then present a
+ * signed connect token), ALLOWED_ORIGINS (comma-separated exact origins for browsers). Prints JSON lines on stdout: `ready`, `stats`, `stopped`; SIGTERM or SIGINT
  * stops gracefully.
  */
 import { parseArgs } from "node:util";
@@ -25,6 +26,8 @@ const { values } = parseArgs({
     routes: { type: "string", default: process.env.POMONA_ROUTES },
     "request-timeout-ms": { type: "string", default: process.env.REQUEST_TIMEOUT_MS },
     "stats-interval-ms": { type: "string", default: process.env.STATS_INTERVAL_MS },
+    "token-secrets": { type: "string", default: process.env.TOKEN_SECRETS },
+    "allowed-origins": { type: "string", default: process.env.ALLOWED_ORIGINS },
   },
 });
 
@@ -35,6 +38,12 @@ async function main(): Promise<void> {
   const heartbeatSec = numberOrUndefined(values["heartbeat-sec"]);
   const requestTimeoutMs = numberOrUndefined(values["request-timeout-ms"]);
   const routes = values.routes?.split(",").filter(Boolean);
+  const tokenSecrets = values["token-secrets"]?.split(",").filter(Boolean);
+  const allowedOrigins = values["allowed-origins"]?.split(",").filter(Boolean);
+  const auth = {
+    ...(tokenSecrets?.length ? { tokenSecrets } : {}),
+    ...(allowedOrigins?.length ? { allowedOrigins } : {}),
+  };
   const role = await startConnectorRole({
     connector: {
       connectorId: values.id!,
@@ -42,6 +51,7 @@ async function main(): Promise<void> {
       port: Number(values.port),
       ...(heartbeatSec === undefined ? {} : { heartbeatSec }),
       ...(routes?.length ? { routeDictionary: RouteDictionary.fromRoutes(routes) } : {}),
+      ...(Object.keys(auth).length ? { auth } : {}),
     },
     discovery: { redis: { url: values.redis! }, ...(values.namespace ? { namespace: values.namespace } : {}) },
     advertiseHost: values["advertise-host"]!,
