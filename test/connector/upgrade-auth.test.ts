@@ -5,17 +5,7 @@ import WebSocket from "ws";
 import { issueConnectToken } from "../../services/src/auth";
 import { ConfigError } from "../../services/src/config/validate";
 import { parseConnectorConfig, type ConnectorConfigInput } from "../../services/src/connector";
-import {
-  decodeMessage,
-  decodePackages,
-  encodeDataPackage,
-  encodePackage,
-  MessageType,
-  PackageType,
-  parseHandshakeResponse,
-  parseKick,
-  type RouteDictionary,
-} from "../../services/src/protocol";
+import { TestClient } from "../helpers/pomelo-client";
 import { waitUntil } from "../helpers/wait";
 import { startConnector, type Running } from "./setup";
 
@@ -66,29 +56,10 @@ function rawAttempt(port: number, path: string, headers: Record<string, string> 
 
 /** Handshake + ack, then `connector.session.ping`; resolves with its body. */
 async function handshakeAndPing(socket: WebSocket): Promise<{ code: number; sessionId: string; uid: string | null }> {
-  let dictionary: RouteDictionary | undefined;
-  let handshakeDone = false;
-  let ping: { code: number; sessionId: string; uid: string | null } | undefined;
-  const kicks: string[] = [];
-  socket.on("message", (data: Buffer) => {
-    for (const pkg of decodePackages(data, 0xffffff)) {
-      if (pkg.type === PackageType.Handshake) {
-        const response = parseHandshakeResponse(pkg.body);
-        if (response.code === 200) dictionary = response.dictionary;
-        handshakeDone = true;
-      } else if (pkg.type === PackageType.Kick) kicks.push(parseKick(pkg.body).reason ?? "");
-      else if (pkg.type === PackageType.Data) {
-        const message = decodeMessage(pkg.body, dictionary);
-        if (message.type === MessageType.Response && message.id === 1) ping = JSON.parse(message.body.toString("utf8")) as typeof ping;
-      }
-    }
-  });
-  socket.send(encodePackage(PackageType.Handshake, Buffer.from(JSON.stringify({ sys: { type: "test", version: "1.0.0" }, user: {} }))));
-  await waitUntil(() => handshakeDone, 2_000, "handshake response");
-  socket.send(encodePackage(PackageType.HandshakeAck));
-  socket.send(encodeDataPackage({ type: MessageType.Request, id: 1, route: "connector.session.ping", body: "{}" }, dictionary));
-  await waitUntil(() => ping !== undefined, 2_000, `ping response (kicks: ${kicks.join(", ")})`);
-  return ping!;
+  const client = TestClient.adopt(socket);
+  const response = await client.handshake();
+  assert.equal(response.code, 200);
+  return (await client.request("connector.session.ping")) as { code: number; sessionId: string; uid: string | null };
 }
 
 const token = (over: Partial<Parameters<typeof issueConnectToken>[0]> = {}) =>

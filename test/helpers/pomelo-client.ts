@@ -54,6 +54,11 @@ export class TestClient {
   }
 
   /** `host` sets the Host header (e.g. `connector-1.localhost` to be routed by the nginx proxy). */
+  /** Wraps a socket that is already open (e.g. one a test upgraded with its own URL and headers). */
+  static adopt(socket: WebSocket): TestClient {
+    return new TestClient(socket);
+  }
+
   static async connect(port: number, options: ConnectOptions = {}): Promise<TestClient> {
     const url = `ws://127.0.0.1:${port}/`;
     const socket = options.host === undefined ? new WebSocket(url) : new WebSocket(url, { headers: { Host: options.host } });
