@@ -203,7 +203,9 @@ describe("nginx proxy: the real nginx binary on the generated config", function 
     it("routes each connector-N.localhost to connector N, through the Pomelo handshake", async () => {
       for (const n of [0, 1, 1, 0]) {
         const { client, sessionId } = await ready(`connector-${n}.localhost`);
-        assert.equal(client.handshakeResponse?.code, 200);
+        const handshake = client.handshakeResponse;
+        assert.equal(handshake?.code, 200);
+        assert.deepEqual(handshake?.code === 200 ? handshake.user : undefined, { connectorId: `connector-${n}` }, "the handshake reply names connector N");
         assert.ok(sessionId.startsWith(`connector-${n}.`), `session ${sessionId} lives on connector-${n}`);
         const echoed = (await client.request("echo.h.echo", { n })) as { echo: unknown; sessionId: string };
         assert.deepEqual(echoed.echo, { n });

@@ -46,6 +46,8 @@ export class ClientPackageHandler {
       code: HandshakeCode.Ok,
       heartbeatSeconds: config.heartbeatSec,
       ...(config.routeDictionary === undefined ? {} : { dictionary: config.routeDictionary }),
+      // Which connector answered: clients and operators can tell where a proxy or gate sent them.
+      user: { connectorId: config.connectorId },
     });
   }
 
