@@ -1,0 +1,109 @@
+/**
+ * The gate's decision, pure: which connector a uid gets, the public address of it for the
+ * configured front door, and the signed connect token. Both the Pomelo route and HTTP use it.
+ */
+import { issueConnectToken } from "../auth";
+import type { ServerInfo } from "../discovery/member";
+import { eligible, leastLoaded } from "../routing/choose-server";
+import type { FrontDoor } from "./config";
+
+export const MAX_GATE_UID_CHARS = 64;
+/** No control, format, private-use, unassigned or lone-surrogate characters. */
+const UNPRINTABLE = /\p{C}/u;
+
+/** Why a uid is refused, or undefined when it is acceptable: a string of 1–64 printable characters, not only spaces. */
+export function uidProblem(uid: unknown): string | undefined {
+  if (typeof uid !== "string") return "uid is required and must be a string";
+  if (uid.length === 0) return "uid must not be empty";
+  const chars = [...uid].length;
+  if (chars > MAX_GATE_UID_CHARS) return `uid must be at most ${MAX_GATE_UID_CHARS} characters`;
+  if (UNPRINTABLE.test(uid)) return "uid must contain only printable characters";
+  if (uid.trim().length === 0) return "uid must not be blank";
+  return undefined;
+}
+
+/**
+ * The connector's ordinal N (its name `connector-N.<domain>`): `metadata.ordinal` when the
+ * connector published one (a non-negative integer or its decimal string), else the trailing
+ * number of its id (`connector-3` → 3). Undefined when neither exists.
+ */
+export function connectorOrdinal(server: Pick<ServerInfo, "id" | "metadata">): number | undefined {
+  const published = server.metadata.ordinal;
+  if (typeof published === "number") return Number.isSafeInteger(published) && published >= 0 ? published : undefined;
+  if (typeof published === "string") return /^(0|[1-9]\d{0,8})$/.test(published) ? Number(published) : undefined;
+  const match = /-(0|[1-9]\d{0,8})$/.exec(server.id);
+  return match ? Number(match[1]) : undefined;
+}
+
+export interface PublicAddress {
+  readonly host: string;
+  readonly port: number;
+  /** `ws[s]://host[:port]/` — the token is appended as `?token=`. */
+  readonly baseUrl: string;
+}
+
+/** Where a client reaches `server` through `frontDoor`; undefined when it cannot be named (subdomain mode, no ordinal). */
+export function publicAddress(frontDoor: FrontDoor, server: ServerInfo): PublicAddress | undefined {
+  const defaultPort = frontDoor.tls ? 443 : 80;
+  let host: string;
+  let port: number;
+  switch (frontDoor.mode) {
+    case "loadbalancer":
+      host = frontDoor.publicHost;
+      port = frontDoor.publicPort ?? defaultPort;
+      break;
+    case "subdomain": {
+      const ordinal = connectorOrdinal(server);
+      if (ordinal === undefined) return undefined;
+      host = `${frontDoor.hostPrefix}${ordinal}.${frontDoor.domain}`;
+      port = frontDoor.publicPort ?? defaultPort;
+      break;
+    }
+    case "direct":
+      host = server.host;
+      port = server.port;
+      break;
+  }
+  const scheme = frontDoor.tls ? "wss" : "ws";
+  const hostPart = host.includes(":") ? `[${host}]` : host;
+  return { host, port, baseUrl: `${scheme}://${hostPart}${port === defaultPort ? "" : `:${port}`}/` };
+}
+
+export type EntryResult =
+  | { readonly ok: true; readonly connectorId: string; readonly host: string; readonly port: number; readonly url: string; readonly token: string; readonly expiresAtMs: number }
+  | { readonly ok: false; readonly reason: "BAD_UID"; readonly message: string }
+  | { readonly ok: false; readonly reason: "NO_CONNECTOR"; readonly message: string };
+
+export interface EntryOptions {
+  readonly frontDoor: FrontDoor;
+  readonly connectorType: string;
+  readonly tokenSecrets: readonly string[];
+  readonly tokenTtlMs: number;
+  readonly now?: number;
+}
+
+/**
+ * The least-loaded live connector that is not draining (ties spread by a hash of the uid), its
+ * public address and a token for `uid` on it.
+ */
+export function chooseEntry(members: readonly ServerInfo[], uid: unknown, options: EntryOptions): EntryResult {
+  const problem = uidProblem(uid);
+  if (problem !== undefined) return { ok: false, reason: "BAD_UID", message: problem };
+  const id = uid as string;
+  const live = eligible(members, options.connectorType);
+  const candidates = options.frontDoor.mode === "subdomain" ? live.filter((server) => connectorOrdinal(server) !== undefined) : live;
+  const chosen = leastLoaded(candidates, { serverType: options.connectorType, route: "gate.gateHandler.queryEntry", sessionId: id, uid: id });
+  if (chosen === undefined) {
+    const draining = members.filter((server) => server.type === options.connectorType && server.draining).length;
+    const message =
+      live.length > candidates.length
+        ? `no connector can be addressed: ${live.length - candidates.length} live connector(s) have no ordinal (metadata.ordinal or a -N id suffix)`
+        : draining > 0
+          ? `no connector available: all ${draining} are draining`
+          : "no connector available";
+    return { ok: false, reason: "NO_CONNECTOR", message };
+  }
+  const address = publicAddress(options.frontDoor, chosen)!;
+  const { token, claims } = issueConnectToken({ uid: id, connectorId: chosen.id, ttlMs: options.tokenTtlMs, secrets: options.tokenSecrets, ...(options.now === undefined ? {} : { now: options.now }) });
+  return { ok: true, connectorId: chosen.id, host: address.host, port: address.port, url: `${address.baseUrl}?token=${token}`, token, expiresAtMs: claims.exp };
+}

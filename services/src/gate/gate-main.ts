@@ -1,0 +1,91 @@
+/**
+ * Runs a gate as its own process.
+ *
+ *   tsx services/src/gate/gate-main.ts --redis redis://127.0.0.1:6379 --port 3000 \
+ *     --token-secrets "$(openssl rand -base64 48)" --front-door subdomain --domain play.example.com
+ *
+ * Every flag has an environment variable: REDIS_URL, POMONA_NAMESPACE, GATE_ID, HOST (bind address),
+ * ADVERTISE_HOST (address published in discovery), PORT, TOKEN_SECRETS (comma-separated, ≥ 32 bytes
+ * each, the first signs), TOKEN_TTL_MS, FRONT_DOOR (subdomain | loadbalancer | direct), DOMAIN
+ * (subdomain), PUBLIC_HOST (loadbalancer), PUBLIC_PORT, PUBLIC_TLS (true/false), ALLOWED_ORIGINS
+ * (comma-separated exact origins), HEARTBEAT_SEC, STATS_INTERVAL_MS. Prints JSON lines on stdout:
+ * `ready`, `stats`, `stopped`; SIGTERM or SIGINT stops gracefully.
+ */
+import { parseArgs } from "node:util";
+import { startGate } from "./gate-role";
+
+const { values } = parseArgs({
+  options: {
+    redis: { type: "string", default: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" },
+    namespace: { type: "string", default: process.env.POMONA_NAMESPACE },
+    id: { type: "string", default: process.env.GATE_ID ?? "gate-0" },
+    host: { type: "string", default: process.env.HOST ?? "0.0.0.0" },
+    "advertise-host": { type: "string", default: process.env.ADVERTISE_HOST ?? "127.0.0.1" },
+    port: { type: "string", default: process.env.PORT ?? "3000" },
+    "token-secrets": { type: "string", default: process.env.TOKEN_SECRETS },
+    "token-ttl-ms": { type: "string", default: process.env.TOKEN_TTL_MS },
+    "front-door": { type: "string", default: process.env.FRONT_DOOR ?? "subdomain" },
+    domain: { type: "string", default: process.env.DOMAIN },
+    "public-host": { type: "string", default: process.env.PUBLIC_HOST },
+    "public-port": { type: "string", default: process.env.PUBLIC_PORT },
+    "public-tls": { type: "string", default: process.env.PUBLIC_TLS },
+    "allowed-origins": { type: "string", default: process.env.ALLOWED_ORIGINS },
+    "heartbeat-sec": { type: "string", default: process.env.HEARTBEAT_SEC },
+    "stats-interval-ms": { type: "string", default: process.env.STATS_INTERVAL_MS },
+  },
+});
+
+const print = (event: string, fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
+const numberOrUndefined = (value: string | undefined) => (value === undefined || value === "" ? undefined : Number(value));
+const list = (value: string | undefined) => value?.split(",").map((item) => item.trim()).filter(Boolean);
+const defined = <T extends object>(fields: T): Partial<T> => Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
+
+function frontDoor(): unknown {
+  const mode = values["front-door"];
+  const publicPort = numberOrUndefined(values["public-port"]);
+  const tls = values["public-tls"] === undefined || values["public-tls"] === "" ? undefined : values["public-tls"] === "true";
+  // Unknown modes and missing fields are reported by the config schema, naming the key.
+  if (mode === "loadbalancer") return defined({ mode, publicHost: values["public-host"], publicPort, tls });
+  if (mode === "subdomain") return defined({ mode, domain: values.domain, publicPort, tls });
+  return defined({ mode, tls });
+}
+
+async function main(): Promise<void> {
+  const tokenSecrets = list(values["token-secrets"]);
+  const allowedOrigins = list(values["allowed-origins"]);
+  const role = await startGate({
+    gate: {
+      gateId: values.id!,
+      host: values.host!,
+      port: Number(values.port),
+      frontDoor: frontDoor() as never,
+      tokenSecrets: tokenSecrets ?? [],
+      ...defined({ tokenTtlMs: numberOrUndefined(values["token-ttl-ms"]), heartbeatSec: numberOrUndefined(values["heartbeat-sec"]) }),
+      ...(allowedOrigins?.length ? { allowedOrigins } : {}),
+    },
+    discovery: { redis: { url: values.redis! }, ...(values.namespace ? { namespace: values.namespace } : {}) },
+    advertiseHost: values["advertise-host"]!,
+  });
+  const stats = () => ({ ...role.gate.counters, connectors: role.discovery.members(role.gate.config.connectorType).length, discovery: role.discovery.stats() });
+  print("ready", { id: role.gate.config.gateId, port: role.port, frontDoor: role.gate.config.frontDoor.mode, pid: process.pid });
+  const statsMs = numberOrUndefined(values["stats-interval-ms"]) ?? 0;
+  const statsTimer = statsMs > 0 ? setInterval(() => print("stats", stats()), statsMs) : undefined;
+  process.on("SIGUSR2", () => print("stats", stats()));
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    if (statsTimer) clearInterval(statsTimer);
+    await role.stop();
+    print("stopped", stats());
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop());
+  process.on("SIGINT", () => void stop());
+}
+
+main().catch((error: unknown) => {
+  console.error("gate: failed to start:", error instanceof Error ? error.message : error);
+  process.exit(1);
+});

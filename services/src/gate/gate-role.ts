@@ -1,0 +1,53 @@
+/**
+ * A gate process: the GateServer plus its discovery membership. The gate registers itself as type
+ * `gate` (so tools and the local cluster see it) and reads connectors from the same cached view.
+ */
+import { ServiceDiscovery, type DiscoveryOptionsInput } from "../discovery";
+import type { ServerInfo } from "../discovery/member";
+import { GateServer } from "./gate-server";
+import type { GateConfigInput } from "./config";
+
+export interface GateRoleOptions {
+  readonly gate: GateConfigInput;
+  readonly discovery: DiscoveryOptionsInput;
+  /** Address published in discovery for this gate (the pod IP in a cluster). */
+  readonly advertiseHost: string;
+}
+
+export interface GateRole {
+  readonly gate: GateServer;
+  readonly discovery: ServiceDiscovery;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export async function startGate(options: GateRoleOptions): Promise<GateRole> {
+  let discovery: ServiceDiscovery | undefined;
+  const gate = new GateServer({ config: options.gate, membership: { members: (type: string): readonly ServerInfo[] => discovery?.members(type) ?? [] } });
+  // Listen first so a port of 0 (tests) is known before it is published.
+  const port = await gate.listen();
+  try {
+    const registered = new ServiceDiscovery(options.discovery, {
+      id: gate.config.gateId,
+      type: "gate",
+      host: options.advertiseHost,
+      port,
+      metadata: { frontDoor: gate.config.frontDoor.mode },
+    });
+    await registered.start();
+    discovery = registered;
+  } catch (error) {
+    await gate.stop();
+    throw error;
+  }
+  const running = discovery;
+  return {
+    gate,
+    discovery: running,
+    port,
+    async stop() {
+      await gate.stop();
+      await running.stop();
+    },
+  };
+}

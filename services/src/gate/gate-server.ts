@@ -1,0 +1,421 @@
+/**
+ * The gate: tells a player which connector to use and hands it a connect token (docs/gate.md).
+ *
+ * One uWS app serves
+ *   - Pomelo WebSocket clients: handshake, ack, heartbeats, and the one route
+ *     `gate.gateHandler.queryEntry` `{uid}` → `{code: 200, host, port, url, token}`;
+ *   - plain HTTP: `GET /entry?uid=…` (same answer as JSON) and `GET /healthz`.
+ * The choice is made from the discovery view in memory, synchronously: no Redis on the hot path.
+ */
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from "uWebSockets.js";
+import type { ServerInfo } from "../discovery/member";
+import {
+  decodeMessage,
+  decodePackages,
+  encodeDataPackage,
+  encodeHandshakeResponse,
+  encodeKickPackage,
+  encodePackage,
+  HandshakeCode,
+  MessageType,
+  PackageType,
+  parseClientHandshake,
+  ProtocolError,
+  RouteDictionary,
+} from "../protocol";
+import { loadUws, type Uws } from "../transport";
+import { parseGateConfig, type GateConfig, type GateConfigInput } from "./config";
+import { chooseEntry, type EntryResult } from "./entry";
+
+export const QUERY_ENTRY_ROUTE = "gate.gateHandler.queryEntry";
+
+/** What the gate needs from discovery: the current (cached) view. `ServiceDiscovery` fits. */
+export interface GateMembership {
+  members(type: string): readonly ServerInfo[];
+}
+
+export interface GateServerOptions {
+  readonly config: GateConfigInput;
+  readonly membership: GateMembership;
+}
+
+/** Close codes, matching the connector's (docs/connector.md). */
+export const GateCloseCode = {
+  protocolError: 1002,
+  unsupportedData: 1003,
+  shutdown: 1001,
+  tooManyQueries: 1008,
+  heartbeatTimeout: 4002,
+  handshakeTimeout: 4004,
+} as const;
+
+export interface GateCounters {
+  /** Entry queries by outcome, over both transports. */
+  queries: { ok: number; badUid: number; noConnector: number };
+  /** Queries by transport. */
+  http: number;
+  ws: number;
+  /** Requests and upgrades refused for their Origin. */
+  originRejected: number;
+  /** Pomelo requests for a route other than queryEntry (answered 404). */
+  unknownRoutes: number;
+  /** WebSocket connections: open now, opened in total, closed by the gate by reason. */
+  clients: number;
+  connections: number;
+  closes: { protocolError: number; unsupportedData: number; handshakeTimeout: number; heartbeatTimeout: number; tooManyQueries: number; shutdown: number };
+}
+
+const enum Phase {
+  AwaitingHandshake,
+  AwaitingAck,
+  Ready,
+}
+
+class GateConnection {
+  phase = Phase.AwaitingHandshake;
+  ws: WebSocket<{ connection: GateConnection }> | undefined;
+  lastHeardMs: number;
+  queries = 0;
+  closing = false;
+  constructor(readonly openedMs: number) {
+    this.lastHeardMs = openedMs;
+  }
+}
+
+const HEARTBEAT_PACKAGE = encodePackage(PackageType.Heartbeat);
+const HANDSHAKE_FAILED = encodeHandshakeResponse({ code: HandshakeCode.Fail });
+
+export class GateServer {
+  readonly config: GateConfig;
+  readonly counters: GateCounters = {
+    queries: { ok: 0, badUid: 0, noConnector: 0 },
+    http: 0,
+    ws: 0,
+    originRejected: 0,
+    unknownRoutes: 0,
+    clients: 0,
+    connections: 0,
+    closes: { protocolError: 0, unsupportedData: 0, handshakeTimeout: 0, heartbeatTimeout: 0, tooManyQueries: 0, shutdown: 0 },
+  };
+  /** The gate's route dictionary: clients may send the query route as a 2-byte code. */
+  readonly dictionary = RouteDictionary.fromRoutes([QUERY_ENTRY_ROUTE]);
+  private readonly uws: Uws;
+  private readonly app: TemplatedApp;
+  private readonly membership: GateMembership;
+  private readonly origins: ReadonlySet<string> | undefined;
+  private readonly handshakeAccepted: Buffer;
+  private readonly connections = new Set<GateConnection>();
+  private listenSocket: us_listen_socket | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(options: GateServerOptions) {
+    this.config = parseGateConfig(options.config);
+    this.membership = options.membership;
+    this.origins = this.config.allowedOrigins === undefined ? undefined : new Set(this.config.allowedOrigins);
+    this.handshakeAccepted = encodeHandshakeResponse({ code: HandshakeCode.Ok, heartbeatSeconds: this.config.heartbeatSec, dictionary: this.dictionary });
+    this.uws = loadUws();
+    this.app = this.createApp();
+  }
+
+  /** Starts serving; resolves with the bound port. */
+  listen(): Promise<number> {
+    if (this.listenSocket !== undefined) return Promise.resolve(this.port!);
+    return new Promise((resolve, reject) => {
+      this.app.listen(this.config.host, this.config.port, (socket) => {
+        if (socket === false) {
+          reject(new Error(`gate ${this.config.gateId} cannot listen on ${this.config.host}:${this.config.port}`));
+          return;
+        }
+        this.listenSocket = socket;
+        this.stopping = false;
+        const everyMs = Math.min(1_000, Math.max(50, (this.config.heartbeatSec * 1_000) / 4));
+        this.sweepTimer = setInterval(() => this.guard("liveness sweep", () => this.sweep(performance.now())), everyMs);
+        this.sweepTimer.unref();
+        resolve(this.uws.us_socket_local_port(socket as never));
+      });
+    });
+  }
+
+  get port(): number | undefined {
+    return this.listenSocket === undefined ? undefined : this.uws.us_socket_local_port(this.listenSocket as never);
+  }
+
+  /** Frees the port and closes every WebSocket client (1001). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+    if (this.listenSocket !== undefined) this.uws.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+    for (const connection of [...this.connections]) this.close(connection, "shutdown", "gate shutting down", true);
+  }
+
+  /** The entry for `uid` now (what both transports answer), counted by outcome. */
+  queryEntry(uid: unknown): EntryResult {
+    const config = this.config;
+    const result = chooseEntry(this.membership.members(config.connectorType), uid, {
+      frontDoor: config.frontDoor,
+      connectorType: config.connectorType,
+      tokenSecrets: config.tokenSecrets,
+      tokenTtlMs: config.tokenTtlMs,
+    });
+    if (result.ok) this.counters.queries.ok++;
+    else if (result.reason === "BAD_UID") this.counters.queries.badUid++;
+    else this.counters.queries.noConnector++;
+    return result;
+  }
+
+  /** Same policy as the connector: a present Origin must be listed exactly; a missing one passes unless allowMissingOrigin is false. */
+  originAllowed(origin: string): boolean {
+    if (this.origins === undefined) return true;
+    if (origin === "") return this.config.allowMissingOrigin;
+    return this.origins.has(origin);
+  }
+
+  private createApp(): TemplatedApp {
+    const config = this.config;
+    const app = this.uws.App();
+    app.ws<{ connection: GateConnection }>("/*", {
+      maxPayloadLength: config.maxPayloadBytes,
+      maxBackpressure: 64 * 1024,
+      closeOnBackpressureLimit: 1,
+      idleTimeout: config.idleTimeoutSec,
+      sendPingsAutomatically: false,
+      upgrade: (res, req, context) => {
+        if (this.stopping) {
+          res.writeStatus("503 Service Unavailable").end("gate stopping");
+          return;
+        }
+        if (!this.originAllowed(req.getHeader("origin"))) {
+          this.counters.originRejected++;
+          res.writeStatus("403 Forbidden").writeHeader("Content-Type", "text/plain; charset=utf-8").end("origin not allowed");
+          return;
+        }
+        res.upgrade(
+          { connection: new GateConnection(performance.now()) },
+          req.getHeader("sec-websocket-key"),
+          req.getHeader("sec-websocket-protocol"),
+          req.getHeader("sec-websocket-extensions"),
+          context,
+        );
+      },
+      open: (ws) =>
+        this.guard("open", () => {
+          const connection = ws.getUserData().connection;
+          connection.ws = ws;
+          this.connections.add(connection);
+          this.counters.clients++;
+          this.counters.connections++;
+        }),
+      message: (ws, data, isBinary) => this.guard("message", () => this.onMessage(ws.getUserData().connection, data, isBinary)),
+      close: (ws) =>
+        this.guard("close", () => {
+          const connection = ws.getUserData().connection;
+          connection.ws = undefined;
+          if (this.connections.delete(connection)) this.counters.clients--;
+        }),
+    });
+    app.get("/entry", (res, req) => this.guard("GET /entry", () => this.httpEntry(res, req)));
+    app.options("/entry", (res, req) => this.guard("OPTIONS /entry", () => this.httpPreflight(res, req)));
+    app.any("/entry", (res) => {
+      res.writeStatus("405 Method Not Allowed").writeHeader("Allow", "GET, OPTIONS").writeHeader("Content-Type", "application/json").end(JSON.stringify({ code: 405, message: "use GET" }));
+    });
+    app.get("/healthz", (res) => {
+      res.writeHeader("Content-Type", "application/json").writeHeader("Cache-Control", "no-store").end(JSON.stringify({ ok: true, gate: config.gateId }));
+    });
+    app.any("/*", (res) => {
+      res.writeStatus("404 Not Found").writeHeader("Content-Type", "application/json").end(JSON.stringify({ code: 404, message: "not found" }));
+    });
+    return app;
+  }
+
+  // ---- HTTP ----
+
+  private httpEntry(res: HttpResponse, req: HttpRequest): void {
+    const origin = req.getHeader("origin");
+    // getQuery(key) answers the decoded value, undefined when absent.
+    const uid = req.getQuery("uid") as string | undefined;
+    if (!this.originAllowed(origin)) {
+      this.counters.originRejected++;
+      writeJson(res, "403 Forbidden", { code: 403, message: "origin not allowed" });
+      return;
+    }
+    this.counters.http++;
+    const result = this.queryEntry(uid);
+    res.cork(() => {
+      if (result.ok) {
+        res.writeStatus("200 OK");
+        this.writeCors(res, origin);
+        res.writeHeader("Content-Type", "application/json").writeHeader("Cache-Control", "no-store").end(JSON.stringify(entryBody(result)));
+      } else {
+        const [status, code] = result.reason === "BAD_UID" ? (["400 Bad Request", 400] as const) : (["503 Service Unavailable", 503] as const);
+        res.writeStatus(status);
+        this.writeCors(res, origin);
+        if (code === 503) res.writeHeader("Retry-After", "1");
+        res.writeHeader("Content-Type", "application/json").writeHeader("Cache-Control", "no-store").end(JSON.stringify({ code, message: result.message }));
+      }
+    });
+  }
+
+  private httpPreflight(res: HttpResponse, req: HttpRequest): void {
+    const origin = req.getHeader("origin");
+    if (!this.originAllowed(origin)) {
+      this.counters.originRejected++;
+      writeJson(res, "403 Forbidden", { code: 403, message: "origin not allowed" });
+      return;
+    }
+    res.writeStatus("204 No Content");
+    this.writeCors(res, origin);
+    res.writeHeader("Access-Control-Allow-Methods", "GET, OPTIONS").writeHeader("Access-Control-Max-Age", "600").endWithoutBody();
+  }
+
+  /** CORS for an origin that passed the allowlist: echoed when there is a list, `*` when any origin may come. */
+  private writeCors(res: HttpResponse, origin: string): void {
+    if (origin === "") return;
+    res.writeHeader("Access-Control-Allow-Origin", this.origins === undefined ? "*" : origin);
+    if (this.origins !== undefined) res.writeHeader("Vary", "Origin");
+  }
+
+  // ---- Pomelo WebSocket ----
+
+  private onMessage(connection: GateConnection, data: ArrayBuffer, isBinary: boolean): void {
+    if (connection.closing) return;
+    connection.lastHeardMs = performance.now();
+    if (!isBinary) {
+      this.close(connection, "unsupportedData", "text frames are not Pomelo packages: send binary", true);
+      return;
+    }
+    try {
+      // uWS reuses `data` after this handler returns; everything is handled synchronously.
+      const packages = decodePackages(Buffer.from(data), this.config.maxPayloadBytes);
+      if (packages.length > this.config.maxPackagesPerMessage) {
+        this.close(connection, "protocolError", `too many packages in one message: ${packages.length}`, true);
+        return;
+      }
+      for (const pkg of packages) {
+        if (connection.closing) return;
+        this.onPackage(connection, pkg.type, pkg.body);
+      }
+    } catch (error) {
+      if (error instanceof ProtocolError) this.close(connection, "protocolError", `bad package: ${error.code}: ${error.message}`, true);
+      else throw error;
+    }
+  }
+
+  private onPackage(connection: GateConnection, type: number, body: Buffer): void {
+    switch (type) {
+      case PackageType.Handshake: {
+        if (connection.phase !== Phase.AwaitingHandshake) return this.close(connection, "protocolError", "protocol violation: second handshake", true);
+        try {
+          parseClientHandshake(body);
+        } catch (error) {
+          this.send(connection, HANDSHAKE_FAILED);
+          return this.close(connection, "protocolError", `handshake rejected (500): ${(error as Error).message}`, false);
+        }
+        connection.phase = Phase.AwaitingAck;
+        this.send(connection, this.handshakeAccepted);
+        return;
+      }
+      case PackageType.HandshakeAck:
+        if (connection.phase !== Phase.AwaitingAck) return this.close(connection, "protocolError", "protocol violation: handshake ack without a handshake", true);
+        connection.phase = Phase.Ready;
+        return;
+      case PackageType.Heartbeat:
+        if (connection.phase === Phase.AwaitingHandshake) return this.close(connection, "protocolError", "protocol violation: heartbeat before handshake", true);
+        this.send(connection, HEARTBEAT_PACKAGE);
+        return;
+      case PackageType.Data:
+        if (connection.phase !== Phase.Ready) return this.close(connection, "protocolError", "protocol violation: data before handshake ack", true);
+        this.onData(connection, body);
+        return;
+      default:
+        this.close(connection, "protocolError", "protocol violation: clients do not send kick packages", true);
+    }
+  }
+
+  private onData(connection: GateConnection, body: Buffer): void {
+    const message = decodeMessage(body, this.dictionary);
+    if (message.type === MessageType.Notify) return; // nothing to answer; the gate has no notify routes
+    if (message.type !== MessageType.Request) return this.close(connection, "protocolError", "protocol violation: clients send only requests and notifies", true);
+    if (message.route !== QUERY_ENTRY_ROUTE) {
+      this.counters.unknownRoutes++;
+      this.respond(connection, message.id, { code: 404, message: `unknown route ${message.route}: the gate answers ${QUERY_ENTRY_ROUTE} only` });
+      return;
+    }
+    if (++connection.queries > this.config.maxQueriesPerConnection) {
+      return this.close(connection, "tooManyQueries", `over ${this.config.maxQueriesPerConnection} queries on one connection`, true);
+    }
+    this.counters.ws++;
+    let uid: unknown;
+    try {
+      const parsed: unknown = JSON.parse(message.body.toString("utf8"));
+      uid = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as { uid?: unknown }).uid : undefined;
+    } catch {
+      uid = undefined;
+    }
+    const result = this.queryEntry(uid);
+    if (result.ok) this.respond(connection, message.id, entryBody(result));
+    else if (result.reason === "BAD_UID") this.respond(connection, message.id, { code: 400, message: result.message });
+    else this.respond(connection, message.id, { code: 500, message: result.message });
+  }
+
+  private respond(connection: GateConnection, id: number, body: object): void {
+    this.send(connection, encodeDataPackage({ type: MessageType.Response, id, body: JSON.stringify(body) }));
+  }
+
+  private send(connection: GateConnection, bytes: Uint8Array): void {
+    const ws = connection.ws;
+    if (ws === undefined || connection.closing) return;
+    ws.cork(() => {
+      ws.send(bytes, true);
+    });
+  }
+
+  private close(connection: GateConnection, kind: keyof GateCounters["closes"], reason: string, kick: boolean): void {
+    const ws = connection.ws;
+    if (ws === undefined || connection.closing) return;
+    connection.closing = true;
+    this.counters.closes[kind]++;
+    if (kick) {
+      ws.cork(() => {
+        ws.send(encodeKickPackage(reason), true);
+      });
+    }
+    const bytes = Buffer.from(reason, "utf8");
+    ws.end(GateCloseCode[kind], bytes.length <= 123 ? reason : kind);
+  }
+
+  /** Dead-client detection (Pomelo #814): no handshake + ack in time, or silent for 2× heartbeat. */
+  private sweep(nowMs: number): void {
+    const silenceLimitMs = 2 * this.config.heartbeatSec * 1_000;
+    for (const connection of [...this.connections]) {
+      if (connection.phase !== Phase.Ready) {
+        if (nowMs - connection.openedMs > this.config.handshakeTimeoutMs) {
+          this.close(connection, "handshakeTimeout", `handshake not completed within ${this.config.handshakeTimeoutMs} ms`, true);
+        }
+      } else if (nowMs - connection.lastHeardMs > silenceLimitMs) {
+        this.close(connection, "heartbeatTimeout", `heartbeat timeout: silent for over ${silenceLimitMs} ms`, true);
+      }
+    }
+  }
+
+  /** uWS callbacks must never throw. */
+  private guard(what: string, body: () => void): void {
+    try {
+      body();
+    } catch (error) {
+      console.error(`gate: ${what} handler failed:`, error);
+    }
+  }
+}
+
+function entryBody(result: Extract<EntryResult, { ok: true }>): { code: 200; host: string; port: number; url: string; token: string } {
+  return { code: 200, host: result.host, port: result.port, url: result.url, token: result.token };
+}
+
+function writeJson(res: HttpResponse, status: string, body: object): void {
+  res.cork(() => {
+    res.writeStatus(status).writeHeader("Content-Type", "application/json").writeHeader("Cache-Control", "no-store").end(JSON.stringify(body));
+  });
+}
