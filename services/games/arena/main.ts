@@ -11,6 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { GameServer } from "../../src/game";
+import { numberOrUndefined, printEvent, runServerProcess, type RunningServer } from "../../src/roles/server-process";
 import { arena } from "./game";
 
 const { values } = parseArgs({
@@ -26,9 +27,7 @@ const { values } = parseArgs({
   },
 });
 
-const print = (event: string, fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
-
-async function main(): Promise<void> {
+async function start(): Promise<RunningServer> {
   const server = new GameServer(arena, {
     id: values.id,
     host: values.host,
@@ -38,31 +37,17 @@ async function main(): Promise<void> {
     ...(values.redis ? { discovery: { redis: { url: values.redis }, ...(values.namespace ? { namespace: values.namespace } : {}) } } : {}),
   });
   const address = await server.start();
-  print("ready", { id: server.config.id, host: server.config.host, port: address.port, tickHz: server.tickHz, pid: process.pid });
-
-  const statsMs = Number(values["stats-interval-ms"] ?? 0);
-  const statsTimer = statsMs > 0 ? setInterval(() => print("stats", { ...server.stats() }), statsMs) : undefined;
-  process.on("SIGUSR2", () => print("stats", { ...server.stats() }));
-
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    if (statsTimer) clearInterval(statsTimer);
-    await server.stop();
-    print("stopped", { ...server.stats() });
-    process.exit(0);
-  };
+  // Peers already moved this server's players: exit and let the supervisor start a fresh process.
   void server.identityLost.then(async (reason) => {
-    print("identity-lost", { reason });
+    printEvent("identity-lost", { reason });
     await server.stop().catch(() => undefined);
     process.exit(1);
   });
-  process.on("SIGTERM", () => void stop());
-  process.on("SIGINT", () => void stop());
+  return {
+    ready: { id: server.config.id, host: server.config.host, port: address.port, tickHz: server.tickHz },
+    stats: () => ({ ...server.stats() }),
+    stop: () => server.stop(),
+  };
 }
 
-main().catch((error: unknown) => {
-  console.error("arena: failed to start:", error);
-  process.exit(1);
-});
+runServerProcess("arena", start, numberOrUndefined(values["stats-interval-ms"]));

@@ -21,3 +21,4 @@ export {
   type IssuedConnectToken,
   type VerifyConnectTokenOptions,
 } from "./connect-token";
+export { allowedOriginsSchema, checkOriginPolicy, createOriginCheck, isExactOrigin, type OriginVerdict } from "./origin-policy";

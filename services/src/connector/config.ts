@@ -4,21 +4,13 @@
  */
 import { z } from "zod";
 import { DEFAULT_MAX_CLOCK_SKEW_MS, MIN_TOKEN_SECRET_BYTES } from "../auth";
+import { allowedOriginsSchema, checkOriginPolicy } from "../auth/origin-policy";
 import { parseConfig } from "../config/validate";
+import { checkIdleTimeout } from "../config/websocket-timeouts";
 import { DEFAULT_MAX_CLIENT_BODY_BYTES, MAX_PACKAGE_BODY_BYTES, PACKAGE_HEADER_BYTES, RouteDictionary } from "../protocol";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-
-/** An exact browser origin: scheme, host and port as the `Origin` header spells them (no path, no trailing slash). */
-function isExactOrigin(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === value;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Who may open a WebSocket (docs/security.md). Absent: every client upgrades, as before.
@@ -44,10 +36,7 @@ export const connectorAuthSchema = z
     /** Tolerance on a token's exp/iat for clocks that disagree. */
     maxClockSkewMs: z.number().int().min(0).max(300_000).default(DEFAULT_MAX_CLOCK_SKEW_MS),
     /** Exact origins (`https://play.example.com`) a browser may connect from; absent = any origin. */
-    allowedOrigins: z
-      .array(z.string().refine(isExactOrigin, { message: "must be an exact origin like https://play.example.com (scheme://host[:port], no path or trailing slash)" }))
-      .min(1, "must list at least one origin; leave allowedOrigins out to accept any origin")
-      .optional(),
+    allowedOrigins: allowedOriginsSchema,
     /** With an allowlist: whether a client that sends no Origin (native clients, bots) may connect. */
     allowMissingOrigin: z.boolean().default(true),
   })
@@ -56,9 +45,7 @@ export const connectorAuthSchema = z
     if (value.tokenSecrets === undefined && value.allowedOrigins === undefined) {
       ctx.addIssue({ code: "custom", path: [], message: "checks nothing: give tokenSecrets and/or allowedOrigins, or leave auth out" });
     }
-    if (!value.allowMissingOrigin && value.allowedOrigins === undefined) {
-      ctx.addIssue({ code: "custom", path: ["allowMissingOrigin"], message: "false needs allowedOrigins (which origins are allowed?)" });
-    }
+    checkOriginPolicy(value, ctx);
   });
 
 export const connectorConfigSchema = z
@@ -97,12 +84,7 @@ export const connectorConfigSchema = z
   })
   .strict()
   .superRefine((value, ctx) => {
-    if (value.idleTimeoutSec !== 0 && value.idleTimeoutSec < 8) {
-      ctx.addIssue({ code: "custom", path: ["idleTimeoutSec"], message: "must be 0 (off) or at least 8 (uWS resolution is 4 s)" });
-    }
-    if (value.idleTimeoutSec !== 0 && value.idleTimeoutSec <= 2 * value.heartbeatSec) {
-      ctx.addIssue({ code: "custom", path: ["idleTimeoutSec"], message: "must exceed 2 × heartbeatSec, or healthy clients are cut before heartbeats can tell" });
-    }
+    checkIdleTimeout(value, ctx);
     if (value.maxPackageBodyBytes + PACKAGE_HEADER_BYTES > value.maxPayloadBytes) {
       ctx.addIssue({ code: "custom", path: ["maxPackageBodyBytes"], message: "plus the 4-byte package header must fit in maxPayloadBytes" });
     }

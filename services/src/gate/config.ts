@@ -3,17 +3,9 @@
  */
 import { z } from "zod";
 import { MAX_CONNECT_TOKEN_TTL_MS, MIN_TOKEN_SECRET_BYTES } from "../auth";
+import { allowedOriginsSchema, checkOriginPolicy } from "../auth/origin-policy";
 import { parseConfig } from "../config/validate";
-
-/** An exact browser origin: scheme, host and port as the `Origin` header spells them (same rule as the connector). */
-function isExactOrigin(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === value;
-  } catch {
-    return false;
-  }
-}
+import { checkIdleTimeout } from "../config/websocket-timeouts";
 
 const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 const hostname = (what: string) => z.string().regex(HOSTNAME, `must be a DNS name or IPv4 address (${what}), no scheme, port or path`);
@@ -78,10 +70,7 @@ export const gateConfigSchema = z
     /** Lifetime of a connect token: long enough to connect, short enough that a leaked one is soon useless. */
     tokenTtlMs: z.number().int().min(1_000).max(MAX_CONNECT_TOKEN_TTL_MS).default(60_000),
     /** Exact origins a browser may use the gate from; absent = any origin. */
-    allowedOrigins: z
-      .array(z.string().refine(isExactOrigin, { message: "must be an exact origin like https://play.example.com (scheme://host[:port], no path or trailing slash)" }))
-      .min(1, "must list at least one origin; leave allowedOrigins out to accept any origin")
-      .optional(),
+    allowedOrigins: allowedOriginsSchema,
     /** With an allowlist: whether a client that sends no Origin (native clients, bots) may use the gate. */
     allowMissingOrigin: z.boolean().default(true),
     /** Sent as `sys.heartbeat`; a WebSocket client silent for 2× this is closed. Whole seconds. */
@@ -99,15 +88,8 @@ export const gateConfigSchema = z
   })
   .strict()
   .superRefine((value, ctx) => {
-    if (value.idleTimeoutSec !== 0 && value.idleTimeoutSec < 8) {
-      ctx.addIssue({ code: "custom", path: ["idleTimeoutSec"], message: "must be 0 (off) or at least 8 (uWS resolution is 4 s)" });
-    }
-    if (value.idleTimeoutSec !== 0 && value.idleTimeoutSec <= 2 * value.heartbeatSec) {
-      ctx.addIssue({ code: "custom", path: ["idleTimeoutSec"], message: "must exceed 2 × heartbeatSec, or healthy clients are cut before heartbeats can tell" });
-    }
-    if (!value.allowMissingOrigin && value.allowedOrigins === undefined) {
-      ctx.addIssue({ code: "custom", path: ["allowMissingOrigin"], message: "false needs allowedOrigins (which origins are allowed?)" });
-    }
+    checkIdleTimeout(value, ctx);
+    checkOriginPolicy(value, ctx);
   });
 
 export type GateConfigInput = z.input<typeof gateConfigSchema>;

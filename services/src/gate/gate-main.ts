@@ -12,6 +12,7 @@
  * `ready`, `stats`, `stopped`; SIGTERM or SIGINT stops gracefully.
  */
 import { parseArgs } from "node:util";
+import { numberOrUndefined, runServerProcess, type RunningServer } from "../roles/server-process";
 import { startGate } from "./gate-role";
 
 const { values } = parseArgs({
@@ -35,8 +36,6 @@ const { values } = parseArgs({
   },
 });
 
-const print = (event: string, fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
-const numberOrUndefined = (value: string | undefined) => (value === undefined || value === "" ? undefined : Number(value));
 const list = (value: string | undefined) => value?.split(",").map((item) => item.trim()).filter(Boolean);
 const defined = <T extends object>(fields: T): Partial<T> => Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
 
@@ -50,7 +49,7 @@ function frontDoor(): unknown {
   return defined({ mode, tls });
 }
 
-async function main(): Promise<void> {
+async function start(): Promise<RunningServer> {
   const tokenSecrets = list(values["token-secrets"]);
   const allowedOrigins = list(values["allowed-origins"]);
   const role = await startGate({
@@ -66,26 +65,11 @@ async function main(): Promise<void> {
     discovery: { redis: { url: values.redis! }, ...(values.namespace ? { namespace: values.namespace } : {}) },
     advertiseHost: values["advertise-host"]!,
   });
-  const stats = () => ({ ...role.gate.counters, connectors: role.discovery.members(role.gate.config.connectorType).length, discovery: role.discovery.stats() });
-  print("ready", { id: role.gate.config.gateId, port: role.port, frontDoor: role.gate.config.frontDoor.mode, pid: process.pid });
-  const statsMs = numberOrUndefined(values["stats-interval-ms"]) ?? 0;
-  const statsTimer = statsMs > 0 ? setInterval(() => print("stats", stats()), statsMs) : undefined;
-  process.on("SIGUSR2", () => print("stats", stats()));
-
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    if (statsTimer) clearInterval(statsTimer);
-    await role.stop();
-    print("stopped", stats());
-    process.exit(0);
+  return {
+    ready: { id: role.gate.config.gateId, port: role.port, frontDoor: role.gate.config.frontDoor.mode },
+    stats: () => ({ ...role.gate.counters, connectors: role.discovery.members(role.gate.config.connectorType).length, discovery: role.discovery.stats() }),
+    stop: () => role.stop(),
   };
-  process.on("SIGTERM", () => void stop());
-  process.on("SIGINT", () => void stop());
 }
 
-main().catch((error: unknown) => {
-  console.error("gate: failed to start:", error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runServerProcess("gate", start, numberOrUndefined(values["stats-interval-ms"]));

@@ -7,6 +7,7 @@
  *   - plain HTTP: `GET /entry?uid=…` (same answer as JSON) and `GET /healthz`.
  * The choice is made from the discovery view in memory, synchronously: no Redis on the hot path.
  */
+import { createOriginCheck, type OriginVerdict } from "../auth/origin-policy";
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from "uWebSockets.js";
 import type { ServerInfo } from "../discovery/member";
 import {
@@ -102,7 +103,7 @@ export class GateServer {
   private readonly uws: Uws;
   private readonly app: TemplatedApp;
   private readonly membership: GateMembership;
-  private readonly origins: ReadonlySet<string> | undefined;
+  private readonly checkOrigin: (origin: string) => OriginVerdict;
   private readonly handshakeAccepted: Buffer;
   private readonly connections = new Set<GateConnection>();
   private listenSocket: us_listen_socket | undefined;
@@ -112,7 +113,7 @@ export class GateServer {
   constructor(options: GateServerOptions) {
     this.config = parseGateConfig(options.config);
     this.membership = options.membership;
-    this.origins = this.config.allowedOrigins === undefined ? undefined : new Set(this.config.allowedOrigins);
+    this.checkOrigin = createOriginCheck(this.config.allowedOrigins, this.config.allowMissingOrigin);
     this.handshakeAccepted = encodeHandshakeResponse({ code: HandshakeCode.Ok, heartbeatSeconds: this.config.heartbeatSec, dictionary: this.dictionary });
     this.uws = loadUws();
     this.app = this.createApp();
@@ -168,9 +169,7 @@ export class GateServer {
 
   /** Same policy as the connector: a present Origin must be listed exactly; a missing one passes unless allowMissingOrigin is false. */
   originAllowed(origin: string): boolean {
-    if (this.origins === undefined) return true;
-    if (origin === "") return this.config.allowMissingOrigin;
-    return this.origins.has(origin);
+    return this.checkOrigin(origin) === "ok";
   }
 
   private createApp(): TemplatedApp {
@@ -273,8 +272,8 @@ export class GateServer {
   /** CORS for an origin that passed the allowlist: echoed when there is a list, `*` when any origin may come. */
   private writeCors(res: HttpResponse, origin: string): void {
     if (origin === "") return;
-    res.writeHeader("Access-Control-Allow-Origin", this.origins === undefined ? "*" : origin);
-    if (this.origins !== undefined) res.writeHeader("Vary", "Origin");
+    res.writeHeader("Access-Control-Allow-Origin", this.config.allowedOrigins === undefined ? "*" : origin);
+    if (this.config.allowedOrigins !== undefined) res.writeHeader("Vary", "Origin");
   }
 
   // ---- Pomelo WebSocket ----

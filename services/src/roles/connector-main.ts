@@ -13,6 +13,7 @@
 import { parseArgs } from "node:util";
 import { RouteDictionary } from "../protocol";
 import { startConnectorRole } from "./connector-role";
+import { numberOrUndefined, runServerProcess, type RunningServer } from "./server-process";
 
 const { values } = parseArgs({
   options: {
@@ -31,10 +32,7 @@ const { values } = parseArgs({
   },
 });
 
-const print = (event: string, fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
-const numberOrUndefined = (value: string | undefined) => (value === undefined || value === "" ? undefined : Number(value));
-
-async function main(): Promise<void> {
+async function start(): Promise<RunningServer> {
   const heartbeatSec = numberOrUndefined(values["heartbeat-sec"]);
   const requestTimeoutMs = numberOrUndefined(values["request-timeout-ms"]);
   const routes = values.routes?.split(",").filter(Boolean);
@@ -57,28 +55,20 @@ async function main(): Promise<void> {
     advertiseHost: values["advertise-host"]!,
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
   });
-  const stats = () => ({ ...role.connector.counters, fanout: role.connector.fanout.summary(), sessions: role.connector.sessions.size, router: role.router.stats, uids: role.uids.stats, discovery: role.discovery.stats() });
-  print("ready", { id: values.id, port: role.port, pid: process.pid });
-  const statsMs = numberOrUndefined(values["stats-interval-ms"]) ?? 0;
-  const statsTimer = statsMs > 0 ? setInterval(() => print("stats", stats()), statsMs) : undefined;
-  process.on("SIGUSR2", () => print("stats", stats()));
   // SIGUSR1 is Node's inspector signal; a benchmark resets the fan-out histogram with SIGWINCH.
   process.on("SIGWINCH", () => role.connector.fanout.reset());
-
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    if (statsTimer) clearInterval(statsTimer);
-    await role.stop();
-    print("stopped", stats());
-    process.exit(0);
+  return {
+    ready: { id: values.id, port: role.port },
+    stats: () => ({
+      ...role.connector.counters,
+      fanout: role.connector.fanout.summary(),
+      sessions: role.connector.sessions.size,
+      router: role.router.stats,
+      uids: role.uids.stats,
+      discovery: role.discovery.stats(),
+    }),
+    stop: () => role.stop(),
   };
-  process.on("SIGTERM", () => void stop());
-  process.on("SIGINT", () => void stop());
 }
 
-main().catch((error: unknown) => {
-  console.error("connector: failed to start:", error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runServerProcess("connector", start, numberOrUndefined(values["stats-interval-ms"]));

@@ -3,10 +3,11 @@
  * HTTP upgrade request before any WebSocket exists. A rejected request gets 401/403 and never
  * reaches `open`. docs/security.md has the policy.
  */
+import { createOriginCheck, type OriginVerdict } from "../../auth/origin-policy";
 import { CONNECT_TOKEN_REJECTION_STATUS, createConnectTokenVerifier, type ConnectTokenClaims, type ConnectTokenRejection } from "../../auth";
 import type { ConnectorAuthConfig } from "../config";
 
-export type OriginRejection = "ORIGIN_NOT_ALLOWED" | "ORIGIN_MISSING";
+export type OriginRejection = Exclude<OriginVerdict, "ok">;
 export type UpgradeRejection = ConnectTokenRejection | OriginRejection;
 
 export const UPGRADE_REJECTIONS: readonly UpgradeRejection[] = [
@@ -51,18 +52,13 @@ export type UpgradeCheck = (request: UpgradeRequestFacts, nowMs?: number) => Upg
 /** Builds the check for `auth` (undefined: every upgrade passes, unbound). Never throws once built. */
 export function createUpgradeCheck(auth: ConnectorAuthConfig | undefined, connectorId: string): UpgradeCheck {
   if (auth === undefined) return () => ({ ok: true, claims: undefined });
-  const origins = auth.allowedOrigins === undefined ? undefined : new Set(auth.allowedOrigins);
+  const checkOrigin = createOriginCheck(auth.allowedOrigins, auth.allowMissingOrigin);
   const verifyToken =
     auth.tokenSecrets === undefined ? undefined : createConnectTokenVerifier({ secrets: auth.tokenSecrets, connectorId, maxClockSkewMs: auth.maxClockSkewMs });
   return (request, nowMs) => {
     // Origin first: a page from a foreign site is refused whatever token it carries.
-    if (origins !== undefined) {
-      if (request.origin === "") {
-        if (!auth.allowMissingOrigin) return forbidden("ORIGIN_MISSING");
-      } else if (!origins.has(request.origin)) {
-        return forbidden("ORIGIN_NOT_ALLOWED");
-      }
-    }
+    const origin = checkOrigin(request.origin);
+    if (origin !== "ok") return forbidden(origin);
     if (verifyToken === undefined) return { ok: true, claims: undefined };
     const verdict = verifyToken(request.token, nowMs);
     if (!verdict.ok) return { ok: false, reason: verdict.reason, status: STATUS_LINE[CONNECT_TOKEN_REJECTION_STATUS[verdict.reason]] };
