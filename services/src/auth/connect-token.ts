@@ -95,9 +95,20 @@ export interface IssuedConnectToken {
   readonly claims: ConnectTokenClaims;
 }
 
+/**
+ * The `cid` of resume tokens (docs/security.md): no server id can contain ":", so a resume token
+ * is never accepted by a connector as a connect token, whatever its verifier's audience.
+ */
+export const RESUME_TOKEN_AUDIENCE = "pomona:resume";
+
 export interface VerifyConnectTokenOptions extends ConnectTokenSecrets {
   /** The verifying connector's own id; a token for another connector is WRONG_CONNECTOR. */
   readonly connectorId: string;
+  /**
+   * Accept a token issued for any connector (scenario 1: a load balancer, not the gate, decides
+   * which connector a client reaches). Resume tokens stay refused.
+   */
+  readonly acceptAnyConnector?: boolean;
   readonly now?: number;
   /** Tolerance on `exp` and `iat`; default 5 s. */
   readonly maxClockSkewMs?: number;
@@ -164,9 +175,10 @@ export function createConnectTokenVerifier(options: Omit<VerifyConnectTokenOptio
   const skewMs = options.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
   if (!Number.isSafeInteger(skewMs) || skewMs < 0) throw new ConnectTokenConfigError("maxClockSkewMs", "must be a non-negative integer");
   const connectorId = options.connectorId;
+  const audience = options.acceptAnyConnector === true ? (cid: string) => cid !== RESUME_TOKEN_AUDIENCE : (cid: string) => cid === connectorId;
   return (token, now) => {
     try {
-      return verify(token, secrets, connectorId, now ?? Date.now(), skewMs);
+      return verify(token, secrets, audience, now ?? Date.now(), skewMs);
     } catch {
       // Unreachable by construction (fuzzed); a verifier must still never throw into uWS.
       return { ok: false, reason: "MALFORMED" };
@@ -174,7 +186,7 @@ export function createConnectTokenVerifier(options: Omit<VerifyConnectTokenOptio
   };
 }
 
-function verify(token: unknown, secrets: readonly string[], connectorId: string, now: number, skewMs: number): ConnectTokenVerdict {
+function verify(token: unknown, secrets: readonly string[], audience: (cid: string) => boolean, now: number, skewMs: number): ConnectTokenVerdict {
   if (token === undefined || token === null || token === "") return reject("MISSING");
   if (typeof token !== "string" || token.length > MAX_CONNECT_TOKEN_CHARS) return reject("MALFORMED");
   const dot = token.indexOf(".");
@@ -198,7 +210,7 @@ function verify(token: unknown, secrets: readonly string[], connectorId: string,
   // Written to fail closed: a NaN clock rejects instead of comparing false everywhere.
   if (!(claims.iat <= now + skewMs)) return reject("NOT_YET_VALID");
   if (!(now < claims.exp + skewMs)) return reject("EXPIRED");
-  if (claims.cid !== connectorId) return reject("WRONG_CONNECTOR");
+  if (!audience(claims.cid)) return reject("WRONG_CONNECTOR");
   return { ok: true, claims };
 }
 

@@ -8,6 +8,7 @@ export {
   MAX_CONNECT_TOKEN_CHARS,
   MAX_CONNECT_TOKEN_TTL_MS,
   MIN_TOKEN_SECRET_BYTES,
+  RESUME_TOKEN_AUDIENCE,
   assertTokenSecret,
   createConnectTokenVerifier,
   issueConnectToken,
@@ -22,3 +23,4 @@ export {
   type VerifyConnectTokenOptions,
 } from "./connect-token";
 export { allowedOriginsSchema, checkOriginPolicy, createOriginCheck, isExactOrigin, type OriginVerdict } from "./origin-policy";
+export { createResumeTokenVerifier, DEFAULT_RESUME_TOKEN_TTL_MS, issueResumeToken, type IssuedResumeToken, type IssueResumeTokenOptions } from "./resume-token";

@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { createConnectTokenVerifier, createResumeTokenVerifier, issueConnectToken, issueResumeToken, RESUME_TOKEN_AUDIENCE } from "../../services/src/auth";
+
+const SECRET = "r".repeat(32) + "-resume-secret";
+const OTHER = "x".repeat(32) + "-another-cluster";
+const NOW = 1_800_000_000_000;
+
+describe("auth: resume tokens", () => {
+  const verifyResume = createResumeTokenVerifier({ secret: SECRET, maxClockSkewMs: 0 });
+
+  it("carry the uid and the session resumed from, and verify at the gate until they expire", () => {
+    const { token, expiresAtMs } = issueResumeToken({ secret: SECRET, uid: "alice", sessionId: "connector-1.abc.7", ttlMs: 60_000, now: NOW });
+    assert.equal(expiresAtMs, NOW + 60_000);
+    const verdict = verifyResume(token, NOW + 1_000);
+    assert.ok(verdict.ok);
+    assert.equal(verdict.claims.uid, "alice");
+    assert.equal(verdict.claims.resume, "connector-1.abc.7");
+    assert.deepEqual(verifyResume(token, NOW + 60_000), { ok: false, reason: "EXPIRED" });
+  });
+
+  it("open no connector: not even one that accepts tokens issued for any connector", () => {
+    const { token } = issueResumeToken({ secret: SECRET, uid: "alice", sessionId: "s1", now: NOW });
+    for (const acceptAnyConnector of [false, true]) {
+      const connector = createConnectTokenVerifier({ secret: SECRET, connectorId: "connector-0", acceptAnyConnector, maxClockSkewMs: 0 });
+      assert.deepEqual(connector(token, NOW), { ok: false, reason: "WRONG_CONNECTOR" }, `acceptAnyConnector ${acceptAnyConnector}`);
+    }
+  });
+
+  it("are not connect tokens: a connect token, even one for the resume audience without a session, is refused by the gate", () => {
+    const connect = issueConnectToken({ secret: SECRET, uid: "alice", connectorId: "connector-0", ttlMs: 60_000, now: NOW }).token;
+    assert.deepEqual(verifyResume(connect, NOW), { ok: false, reason: "WRONG_CONNECTOR" });
+    const shaped = issueConnectToken({ secret: SECRET, uid: "alice", connectorId: RESUME_TOKEN_AUDIENCE, ttlMs: 60_000, now: NOW }).token;
+    assert.deepEqual(verifyResume(shaped, NOW), { ok: false, reason: "MALFORMED" });
+  });
+
+  it("signed with another cluster's secret, or tampered, are refused", () => {
+    const foreign = issueResumeToken({ secret: OTHER, uid: "alice", sessionId: "s1", now: NOW }).token;
+    assert.deepEqual(verifyResume(foreign, NOW), { ok: false, reason: "BAD_SIGNATURE" });
+    const token = issueResumeToken({ secret: SECRET, uid: "alice", sessionId: "s1", now: NOW }).token;
+    const [body, signature] = token.split(".") as [string, string];
+    const claims = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as Record<string, unknown>;
+    const forged = `${Buffer.from(JSON.stringify({ ...claims, uid: "mallory" })).toString("base64url")}.${signature}`;
+    assert.deepEqual(verifyResume(forged, NOW), { ok: false, reason: "BAD_SIGNATURE" });
+  });
+});
+
+describe("auth: connect tokens behind a load balancer (acceptAnyConnector)", () => {
+  it("accepts a token the gate issued for another connector, still checking signature and expiry", () => {
+    const verify = createConnectTokenVerifier({ secret: SECRET, connectorId: "connector-1", acceptAnyConnector: true, maxClockSkewMs: 0 });
+    const token = issueConnectToken({ secret: SECRET, uid: "bob", connectorId: "connector-0", ttlMs: 1_000, now: NOW }).token;
+    assert.ok(verify(token, NOW).ok);
+    assert.deepEqual(verify(token, NOW + 1_000), { ok: false, reason: "EXPIRED" });
+    const first = token.at(-3) === "A" ? "B" : "A";
+    assert.deepEqual(verify(`${token.slice(0, -3)}${first}${token.slice(-2)}`, NOW), { ok: false, reason: "BAD_SIGNATURE" });
+    const strict = createConnectTokenVerifier({ secret: SECRET, connectorId: "connector-1", maxClockSkewMs: 0 });
+    assert.deepEqual(strict(token, NOW), { ok: false, reason: "WRONG_CONNECTOR" });
+  });
+});
