@@ -14,7 +14,7 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export async function startConnector(config: Partial<ConnectorConfigInput> = {}, handshakeCheck?: HandshakeCheck): Promise<Running> {
+export async function startConnector(config: Partial<ConnectorConfigInput> = {}, handshakeCheck?: HandshakeCheck, isReady?: () => boolean): Promise<Running> {
   const rpc = new RpcClient({ serverId: "connector-0" });
   let gateway: TestGateway | undefined;
   const connector = new Connector({
@@ -22,6 +22,7 @@ export async function startConnector(config: Partial<ConnectorConfigInput> = {},
     rpc,
     gateway: (events) => (gateway = new TestGateway(events)),
     ...(handshakeCheck === undefined ? {} : { handshakeCheck }),
+    ...(isReady === undefined ? {} : { isReady }),
   });
   const port = await connector.listen();
   return {

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
-import { issueConnectToken } from "../../services/src/auth";
+import { createResumeTokenVerifier, issueConnectToken, issueResumeToken } from "../../services/src/auth";
 import { ConfigError } from "../../services/src/config/validate";
 import { parseConnectorConfig, type ConnectorConfigInput } from "../../services/src/connector";
+import type { HandshakeAccepted } from "../../services/src/protocol";
 import { TestClient } from "../helpers/pomelo-client";
 import { waitUntil } from "../helpers/wait";
 import { startConnector, type Running } from "./setup";
@@ -125,6 +126,60 @@ describe("connector: connect token and Origin checked on upgrade", () => {
     assert.ok(second.upgraded);
     assert.equal(await kicked, 4001);
     assert.equal((await handshakeAndPing(second.socket)).uid, "alice");
+  });
+
+  it("answers the handshake of a token-bound client with its uid and a resume token the gate can verify", async () => {
+    const result = await open(q(token({ uid: "carol" })));
+    assert.ok(result.upgraded);
+    const client = TestClient.adopt(result.socket);
+    const response = await client.handshake();
+    const user = (response as HandshakeAccepted).user as { connectorId: string; uid: string; resumeToken: string; resumeExpiresAtMs: number; resumed: boolean };
+    assert.equal(user.connectorId, "connector-0");
+    assert.equal(user.uid, "carol");
+    assert.equal(user.resumed, false);
+    assert.ok(user.resumeExpiresAtMs > Date.now() + 60_000);
+    const verdict = createResumeTokenVerifier({ secret: SECRET })(user.resumeToken);
+    assert.ok(verdict.ok);
+    assert.equal(verdict.claims.uid, "carol");
+    const ping = (await client.request("connector.session.ping")) as { sessionId: string };
+    assert.equal(verdict.claims.resume, ping.sessionId);
+    const refreshed = (await client.request("connector.session.resume")) as { code: number; resumeToken: string };
+    assert.equal(refreshed.code, 200);
+    assert.notEqual(refreshed.resumeToken, user.resumeToken);
+    assert.ok(createResumeTokenVerifier({ secret: SECRET })(refreshed.resumeToken).ok);
+  });
+
+  it("reports a connect token's resume claim with sessionBound and in the handshake", async () => {
+    const bound: Array<string | undefined> = [];
+    running.connector.on("sessionBound", (_session, _uid, resumedFrom) => bound.push(resumedFrom));
+    const result = await open(q(token({ uid: "dave", resume: "connector-1.old.3" })));
+    assert.ok(result.upgraded);
+    const response = await TestClient.adopt(result.socket).handshake();
+    assert.equal(((response as HandshakeAccepted).user as { resumed: boolean }).resumed, true);
+    assert.deepEqual(bound, ["connector-1.old.3"]);
+  });
+
+  it("refuses a resume token presented as a connect token (403), and issues no resume token to an unbound session", async () => {
+    const { token: resume } = issueResumeToken({ secret: SECRET, uid: "alice", sessionId: "s1" });
+    await rejected(q(resume), 403);
+    await running.stop();
+    running = await startConnector({ auth: { allowedOrigins: [ORIGIN] } });
+    const result = await open("", ORIGIN);
+    assert.ok(result.upgraded);
+    const client = TestClient.adopt(result.socket);
+    await client.handshake();
+    const answer = (await client.request("connector.session.resume")) as { code: number; handlerCode: string };
+    assert.equal(answer.code, 500);
+    assert.equal(answer.handlerCode, "NO_RESUME");
+  });
+
+  it("with acceptAnyConnector (load balancer mode), upgrades a token the gate issued for another connector", async () => {
+    await rejected(q(token({ connectorId: "connector-7" })), 403);
+    await running.stop();
+    running = await startConnector({ auth: { tokenSecrets: [SECRET], acceptAnyConnector: true } });
+    const result = await open(q(token({ connectorId: "connector-7", uid: "erin" })));
+    assert.ok(result.upgraded);
+    assert.equal((await handshakeAndPing(result.socket)).uid, "erin");
   });
 
   it("answers 401 to a missing token, before upgrading", async () => {
@@ -264,6 +319,7 @@ describe("connector: connect token and Origin checked on upgrade", () => {
     assert.match(parse({ tokenSecrets: [SECRET], allowMissingOrigin: false }), /connector\.auth\.allowMissingOrigin: false needs allowedOrigins/);
     assert.match(parse({ tokenSecrets: [SECRET], tokenQueryParam: "a b" }), /tokenQueryParam/);
     assert.match(parse({ tokenSecrets: [SECRET], secret: SECRET }), /connector\.auth/);
+    assert.match(parse({ allowedOrigins: [ORIGIN], acceptAnyConnector: true }), /connector\.auth\.acceptAnyConnector: needs tokenSecrets/);
     assert.equal(parse({ tokenSecrets: [SECRET], allowedOrigins: [ORIGIN, "http://localhost:8080"] }), "");
   });
 });

@@ -3,7 +3,7 @@
  * every limit that keeps a client from hurting others is here with its default.
  */
 import { z } from "zod";
-import { DEFAULT_MAX_CLOCK_SKEW_MS, MIN_TOKEN_SECRET_BYTES } from "../auth";
+import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_RESUME_TOKEN_TTL_MS, MAX_CONNECT_TOKEN_TTL_MS, MIN_TOKEN_SECRET_BYTES } from "../auth";
 import { allowedOriginsSchema, checkOriginPolicy } from "../auth/origin-policy";
 import { parseConfig } from "../config/validate";
 import { checkIdleTimeout } from "../config/websocket-timeouts";
@@ -39,9 +39,19 @@ export const connectorAuthSchema = z
     allowedOrigins: allowedOriginsSchema,
     /** With an allowlist: whether a client that sends no Origin (native clients, bots) may connect. */
     allowMissingOrigin: z.boolean().default(true),
+    /**
+     * Accept a connect token issued for any connector: scenario 1, where a load balancer and not the
+     * gate decides which connector a client reaches. Default false: a token opens only its connector.
+     */
+    acceptAnyConnector: z.boolean().default(false),
+    /** Lifetime of the resume tokens handed to clients whose uid this connector holds (needs tokenSecrets). */
+    resumeTokenTtlMs: z.number().int().min(10_000).max(MAX_CONNECT_TOKEN_TTL_MS).default(DEFAULT_RESUME_TOKEN_TTL_MS),
   })
   .strict()
   .superRefine((value, ctx) => {
+    if (value.acceptAnyConnector && value.tokenSecrets === undefined) {
+      ctx.addIssue({ code: "custom", path: ["acceptAnyConnector"], message: "needs tokenSecrets (it relaxes which connector a token is good for)" });
+    }
     if (value.tokenSecrets === undefined && value.allowedOrigins === undefined) {
       ctx.addIssue({ code: "custom", path: [], message: "checks nothing: give tokenSecrets and/or allowedOrigins, or leave auth out" });
     }

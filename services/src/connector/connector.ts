@@ -11,6 +11,8 @@ import type { TemplatedApp, us_listen_socket, WebSocket } from "uWebSockets.js";
 import { ConnectorMethod, type BindRequest, type KickRequest, type PushRequest, type SessionSettingsRequest } from "../cluster/contract";
 import type { BackendGateway, SessionEvents } from "../routing/backend-gateway";
 import type { RpcClient } from "../rpc";
+import { issueResumeToken } from "../auth";
+import type { JsonObject } from "../protocol";
 import { SessionRegistry } from "../session/registry";
 import { Session } from "../session/session";
 import { loadUws } from "../transport";
@@ -18,7 +20,7 @@ import * as sessionCalls from "./backend-to-client/session-calls";
 import { FanoutTimer } from "./backend-to-client/fanout-timer";
 import { applyTickBatch, isTickBatch } from "./backend-to-client/tick-batch";
 import { MessageRouter, pushJson } from "./client-to-backend/message-router";
-import { LocalHandlers, pingHandler } from "./client-to-connector/local-handlers";
+import { LocalHandlerError, LocalHandlers, pingHandler } from "./client-to-connector/local-handlers";
 import { ClientPackageHandler, type HandshakeCheck } from "./client-to-connector/package-handler";
 import { parseConnectorConfig, type ConnectorConfig, type ConnectorConfigInput } from "./config";
 import { emptyCounters, type ConnectorCounters } from "./counters";
@@ -36,12 +38,17 @@ export interface ConnectorOptions {
   readonly gateway: BackendGateway | ((events: SessionEvents) => BackendGateway);
   /** The game's handshake check (client version, user data); default accepts every well-formed handshake. */
   readonly handshakeCheck?: HandshakeCheck;
+  /** Readiness beyond listening (registered, not draining) for `GET /readyz`; default: ready while listening. */
+  readonly isReady?: () => boolean;
 }
 
 export type ConnectorEvents = {
   sessionOpen: [session: Session];
-  /** A uid was bound to a session here (the cross-connector uniqueness listens to this). */
-  sessionBound: [session: Session, uid: string];
+  /**
+   * A uid was bound to a session here (the cross-connector uniqueness listens to this).
+   * `resumedFrom` is the session id a resume token came from: the bindings of that uid are restored.
+   */
+  sessionBound: [session: Session, uid: string, resumedFrom: string | undefined];
   /** Once per session, after the socket closed; `kind` and `reason` say why. */
   sessionClosed: [session: Session, kind: CloseKind, reason: string];
 };
@@ -49,7 +56,7 @@ export type ConnectorEvents = {
 export class Connector extends EventEmitter<ConnectorEvents> implements SessionEvents {
   readonly config: ConnectorConfig;
   readonly counters: ConnectorCounters = emptyCounters();
-  readonly localHandlers = new LocalHandlers().handle("connector.session.ping", pingHandler);
+  readonly localHandlers = new LocalHandlers().handle("connector.session.ping", pingHandler).handle("connector.session.resume", (request) => this.resumeTokenFor(request.session));
   readonly sessions = new SessionRegistry<ClientConnection>();
   /** Time to apply each tick batch (the connector's fan-out), for stats and the benchmark. */
   readonly fanout = new FanoutTimer();
@@ -61,6 +68,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
   private readonly packages: ClientPackageHandler;
   private readonly callTarget: sessionCalls.SessionCallTarget;
   private readonly upgradeCheck: UpgradeCheck;
+  private readonly isReady: () => boolean;
   private listenSocket: us_listen_socket | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sessionCounter = 0;
@@ -71,7 +79,8 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     this.config = parseConnectorConfig(options.config);
     this.gateway = typeof options.gateway === "function" ? options.gateway(this) : options.gateway;
     const router = new MessageRouter(this.gateway, this.localHandlers, this.counters, this.config.maxInFlightRequestsPerClient);
-    this.packages = new ClientPackageHandler(this.config, router, this.counters, options.handshakeCheck);
+    this.packages = new ClientPackageHandler(this.config, router, this.counters, options.handshakeCheck, (connection) => this.handshakeUser(connection));
+    this.isReady = options.isReady ?? (() => true);
     this.callTarget = {
       sessions: this.sessions,
       kickSession: (connection, reason) => this.kickConnection(connection, "kicked", reason),
@@ -153,12 +162,40 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     if (current !== null) throw new sessionCalls.SessionCallError("ALREADY_BOUND", `session ${connection.session.id} is bound to another uid`);
     const previous = this.sessions.bindUid(connection, uid);
     if (previous !== undefined) this.kickConnection(previous, "duplicateLogin", "duplicate login");
-    this.report("sessionBound", connection.session, uid);
+    this.report("sessionBound", connection.session, uid, connection.authClaims?.uid === uid ? connection.authClaims.resume : undefined);
+  }
+
+  /**
+   * A resume token for a session holding a uid: the client trades it at the gate for a connect
+   * token to another connector if this one dies, without logging in again.
+   */
+  private resumeTokenFor(session: Session): { code: 200; resumeToken: string; expiresAtMs: number } {
+    const secrets = this.config.auth?.tokenSecrets;
+    if (secrets === undefined) throw new LocalHandlerError("NO_RESUME", "this connector issues no resume tokens (no tokenSecrets configured)");
+    if (session.uid === null) throw new LocalHandlerError("NOT_BOUND", "only a session bound to a uid can be resumed");
+    const { token, expiresAtMs } = issueResumeToken({ secrets, uid: session.uid, sessionId: session.id, ttlMs: this.config.auth!.resumeTokenTtlMs });
+    return { code: 200, resumeToken: token, expiresAtMs };
+  }
+
+  /** The handshake answer of a client that upgraded with a connect token names its uid and carries its first resume token. */
+  private handshakeUser(connection: ClientConnection): JsonObject | undefined {
+    const claims = connection.authClaims;
+    if (claims === undefined || connection.session.uid !== claims.uid) return undefined;
+    const { resumeToken, expiresAtMs } = this.resumeTokenFor(connection.session);
+    return { uid: claims.uid, resumeToken, resumeExpiresAtMs: expiresAtMs, resumed: claims.resume !== undefined };
   }
 
   private createApp(): TemplatedApp {
     const config = this.config;
-    return this.uws.App().ws<SocketData>(config.path, {
+    const app = this.uws.App();
+    // Probes: liveness is the event loop answering, never Redis; readiness adds registered and not draining.
+    app.get("/healthz", (res) => void res.writeHeader("Content-Type", "application/json").writeHeader("Cache-Control", "no-store").end('{"ok":true}'));
+    app.get("/readyz", (res) => {
+      const ready = this.listenSocket !== undefined && !this.stopping && this.isReady();
+      res.writeStatus(ready ? "200 OK" : "503 Service Unavailable").writeHeader("Content-Type", "application/json").writeHeader("Cache-Control", "no-store");
+      res.end(JSON.stringify({ ready, connector: config.connectorId }));
+    });
+    return app.ws<SocketData>(config.path, {
       maxPayloadLength: config.maxPayloadBytes,
       maxBackpressure: config.maxBackpressureBytes,
       // Typed as number in this build's .d.ts; uWS reads it as a boolean.

@@ -14,6 +14,7 @@ import {
   parseClientHandshake,
   ProtocolError,
   type ClientHandshake,
+  type JsonObject,
   type Package,
   type RouteDictionary,
 } from "../../protocol";
@@ -25,6 +26,8 @@ import { ConnectionPhase, type ClientConnection } from "../socket/client-connect
 /** What a game's own handshake check answers: accept, or refuse as failed (500) or too old (501). */
 export type HandshakeVerdict = "ok" | "fail" | "old-client";
 export type HandshakeCheck = (handshake: ClientHandshake) => HandshakeVerdict;
+/** Extra `user` fields of one client's handshake answer (its uid and resume token); undefined: the shared answer. */
+export type HandshakeUser = (connection: ClientConnection) => JsonObject | undefined;
 
 const HEARTBEAT_PACKAGE = encodePackage(PackageType.Heartbeat);
 const HANDSHAKE_FAILED = encodeHandshakeResponse({ code: HandshakeCode.Fail });
@@ -40,14 +43,19 @@ export class ClientPackageHandler {
     private readonly router: MessageRouter,
     private readonly counters: ConnectorCounters,
     private readonly handshakeCheck: HandshakeCheck | undefined,
+    private readonly handshakeUser: HandshakeUser | undefined,
   ) {
     this.dictionary = config.routeDictionary;
-    this.handshakeAccepted = encodeHandshakeResponse({
+    this.handshakeAccepted = this.acceptance({});
+  }
+
+  private acceptance(user: JsonObject): Buffer {
+    return encodeHandshakeResponse({
       code: HandshakeCode.Ok,
-      heartbeatSeconds: config.heartbeatSec,
-      ...(config.routeDictionary === undefined ? {} : { dictionary: config.routeDictionary }),
+      heartbeatSeconds: this.config.heartbeatSec,
+      ...(this.config.routeDictionary === undefined ? {} : { dictionary: this.config.routeDictionary }),
       // Which connector answered: clients and operators can tell where a proxy or gate sent them.
-      user: { connectorId: config.connectorId },
+      user: { connectorId: this.config.connectorId, ...user },
     });
   }
 
@@ -147,7 +155,8 @@ export class ClientPackageHandler {
       return;
     }
     connection.phase = ConnectionPhase.AwaitingAck;
-    connection.send(this.handshakeAccepted);
+    const user = this.handshakeUser?.(connection);
+    connection.send(user === undefined ? this.handshakeAccepted : this.acceptance(user));
   }
 
   private rejectHandshake(connection: ClientConnection, response: Buffer, reason: string): void {

@@ -54,7 +54,7 @@ export function createUpgradeCheck(auth: ConnectorAuthConfig | undefined, connec
   if (auth === undefined) return () => ({ ok: true, claims: undefined });
   const checkOrigin = createOriginCheck(auth.allowedOrigins, auth.allowMissingOrigin);
   const verifyToken =
-    auth.tokenSecrets === undefined ? undefined : createConnectTokenVerifier({ secrets: auth.tokenSecrets, connectorId, maxClockSkewMs: auth.maxClockSkewMs });
+    auth.tokenSecrets === undefined ? undefined : createConnectTokenVerifier({ secrets: auth.tokenSecrets, connectorId, maxClockSkewMs: auth.maxClockSkewMs, acceptAnyConnector: auth.acceptAnyConnector });
   return (request, nowMs) => {
     // Origin first: a page from a foreign site is refused whatever token it carries.
     const origin = checkOrigin(request.origin);
