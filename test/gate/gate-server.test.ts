@@ -2,9 +2,12 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
-import { verifyConnectToken } from "../../services/src/auth";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { issueResumeToken, verifyConnectToken } from "../../services/src/auth";
 import { ServiceDiscovery } from "../../services/src/discovery";
-import { GateServer, QUERY_ENTRY_ROUTE, startGate, type GateConfigInput, type GateRole } from "../../services/src/gate";
+import { GateServer, loadStaticSite, QUERY_ENTRY_ROUTE, startGate, type GateConfigInput, type GateRole } from "../../services/src/gate";
 import { encodePackage, PackageType } from "../../services/src/protocol";
 import { TestClient } from "../helpers/pomelo-client";
 import { RedisServer } from "../helpers/redis-server";
@@ -130,7 +133,7 @@ describe("gate: HTTP and Pomelo entry over real discovery", function () {
     assert.equal(answer.json.code, 503);
     assert.match(String(answer.json.message), /draining/);
     assert.equal(answer.headers["retry-after"], "1");
-    assert.deepEqual(gate.counters.queries, { ok: 22, badUid: 0, noConnector: 1 });
+    assert.deepEqual(gate.counters.queries, { ok: 22, badUid: 0, badQuery: 0, badResume: 0, noConnector: 1, resumed: 0 });
   });
 
   it("subdomain mode: connector-N.<domain> from metadata.ordinal or the id, with a token the connector accepts", async () => {
@@ -237,7 +240,8 @@ describe("gate: HTTP and Pomelo entry over real discovery", function () {
     assert.deepEqual(client.handshakeResponse && "heartbeatSeconds" in client.handshakeResponse && client.handshakeResponse.heartbeatSeconds, 10);
 
     const answer = (await client.request(QUERY_ENTRY_ROUTE, { uid: "gina" })) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(answer).sort(), ["code", "host", "port", "token", "url"]);
+    assert.deepEqual(Object.keys(answer).sort(), ["code", "connectorId", "host", "port", "token", "url"]);
+    assert.equal(answer.connectorId, "connector-1");
     assert.equal(answer.code, 200);
     assert.equal(answer.host, "connector-1.play.example.com");
     assert.equal(answer.port, 443);
@@ -265,6 +269,89 @@ describe("gate: HTTP and Pomelo entry over real discovery", function () {
     assert.equal(none.code, 500);
     assert.match(none.message, /no connector available/);
     assert.equal(gate.counters.ws, 6);
+  });
+
+  it("resume: a resume token stands in for the login, its session rides in the connect token, and the lost connector is avoided", async () => {
+    await connector("connector-0", 0);
+    await connector("connector-1", 5);
+    const { gate, port } = await startGateServer();
+    await seen(() => loadOf("connector-0") === 0 && loadOf("connector-1") === 5);
+    const { token: resume } = issueResumeToken({ secret: SECRET, uid: "ursula", sessionId: "connector-0.inc.9" });
+
+    // connector-0 is the least loaded, but the client just lost it: it gets connector-1.
+    const answer = await get(port, `/entry?resume=${resume}&avoid=connector-0`);
+    assert.equal(answer.status, 200, answer.body);
+    assert.equal(answer.json.connectorId, "connector-1");
+    const verdict = verifyConnectToken(answer.json.token, { secret: SECRET, connectorId: "connector-1" });
+    assert.ok(verdict.ok);
+    assert.equal(verdict.claims.uid, "ursula");
+    assert.equal(verdict.claims.resume, "connector-0.inc.9");
+
+    // Avoiding the only connector left still hands it out (it may have restarted under the same id).
+    const fresh = await get(port, "/entry?uid=victor&avoid=connector-1");
+    assert.equal(fresh.json.connectorId, "connector-0");
+    const only = await get(port, "/entry?uid=victor&avoid=connector-9");
+    assert.equal(only.status, 200);
+    const plain = verifyConnectToken(fresh.json.token, { secret: SECRET, connectorId: "connector-0" });
+    assert.ok(plain.ok && plain.claims.resume === undefined, "a login carries no resume claim");
+
+    // Over Pomelo too.
+    const client = await TestClient.ready(port);
+    clients.push(client);
+    const viaPomelo = (await client.request(QUERY_ENTRY_ROUTE, { resume, avoid: "connector-0" })) as Record<string, unknown>;
+    assert.equal(viaPomelo.code, 200);
+    assert.equal(viaPomelo.connectorId, "connector-1");
+
+    // Refusals: a forged, foreign or connect token as resume → 401; a uid that contradicts it or a bad avoid → 400.
+    const connect = String(answer.json.token);
+    const foreign = issueResumeToken({ secret: randomBytes(48).toString("base64"), uid: "ursula", sessionId: "s" }).token;
+    for (const bad of [connect, foreign, "garbage"]) {
+      const refused = await get(port, `/entry?resume=${encodeURIComponent(bad)}`);
+      assert.equal(refused.status, 401, bad);
+      assert.match(String(refused.json.message), /resume token refused/);
+    }
+    assert.equal((await get(port, `/entry?resume=${resume}&uid=mallory`)).status, 400);
+    assert.equal((await get(port, "/entry?uid=ursula&avoid=bad%20id")).status, 400);
+    assert.deepEqual(await client.request(QUERY_ENTRY_ROUTE, { resume: "garbage" }), { code: 401, message: "resume token refused (MALFORMED): log in again with a uid" });
+    assert.deepEqual(gate.counters.queries, { ok: 4, badUid: 0, badQuery: 2, badResume: 4, noConnector: 0, resumed: 2 });
+  });
+
+  it("serves the demo site from memory with a strict CSP, and /readyz by readiness", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "pomona-site-"));
+    writeFileSync(path.join(dir, "index.html"), "<!doctype html><title>demo</title>");
+    writeFileSync(path.join(dir, "demo.js"), "console.log(1)");
+    writeFileSync(path.join(dir, "notes.txt"), "not served");
+    let ready = false;
+    const gate = new GateServer({
+      config: { port: 0, host: "127.0.0.1", tokenSecrets: [SECRET], frontDoor: { mode: "direct" } },
+      membership: watcher,
+      site: loadStaticSite(dir),
+      isReady: () => ready,
+    });
+    gates.push(gate);
+    const port = await gate.listen();
+    try {
+      const index = await get(port, "/");
+      assert.equal(index.status, 200);
+      assert.equal(index.body, "<!doctype html><title>demo</title>");
+      assert.equal(index.headers["content-type"], "text/html; charset=utf-8");
+      assert.match(String(index.headers["content-security-policy"]), /default-src 'self'; connect-src 'self' ws: wss:/);
+      assert.equal(index.headers["x-content-type-options"], "nosniff");
+      assert.equal((await get(port, "/demo.js")).headers["content-type"], "text/javascript; charset=utf-8");
+      for (const missing of ["/notes.txt", "/../package.json", "/%2e%2e/package.json", "/nope.js"]) assert.equal((await get(port, missing)).status, 404, missing);
+      assert.equal((await get(port, "/readyz")).status, 503);
+      ready = true;
+      assert.equal((await get(port, "/readyz")).status, 200);
+      // The site shares "/*" with the Pomelo WebSocket route: both work.
+      const client = await TestClient.ready(port);
+      clients.push(client);
+      assert.equal(client.handshakeResponse?.code, 200);
+      rmSync(dir, { recursive: true });
+      assert.equal((await get(port, "/demo.js")).status, 200, "files are served from memory");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.throws(() => loadStaticSite(path.join(dir, "missing")), /gate site directory .* cannot be read/);
   });
 
   it("garbage closes the socket; a data package before the ack is a protocol error", async () => {

@@ -2,8 +2,8 @@
  * The gate's decision, pure: which connector a uid gets, the public address of it for the
  * configured front door, and the signed connect token. Both the Pomelo route and HTTP use it.
  */
-import { issueConnectToken } from "../auth";
-import type { ServerInfo } from "../discovery/member";
+import { issueConnectToken, type ConnectTokenVerdict } from "../auth";
+import { SERVER_ID_PATTERN, type ServerInfo } from "../discovery/member";
 import { eligible, leastLoaded } from "../routing/choose-server";
 import type { FrontDoor } from "./config";
 
@@ -71,7 +71,7 @@ export function publicAddress(frontDoor: FrontDoor, server: ServerInfo): PublicA
 
 export type EntryResult =
   | { readonly ok: true; readonly connectorId: string; readonly host: string; readonly port: number; readonly url: string; readonly token: string; readonly expiresAtMs: number }
-  | { readonly ok: false; readonly reason: "BAD_UID"; readonly message: string }
+  | { readonly ok: false; readonly reason: "BAD_UID" | "BAD_QUERY" | "BAD_RESUME"; readonly message: string }
   | { readonly ok: false; readonly reason: "NO_CONNECTOR"; readonly message: string };
 
 export interface EntryOptions {
@@ -79,7 +79,39 @@ export interface EntryOptions {
   readonly connectorType: string;
   readonly tokenSecrets: readonly string[];
   readonly tokenTtlMs: number;
+  /** A connector the client just lost: not handed out again while another one is available. */
+  readonly avoid?: string;
+  /** The session a verified resume token came from: the connect token carries it, so the connector restores the uid's bindings. */
+  readonly resumeFrom?: string;
   readonly now?: number;
+}
+
+/** What a client asks the gate: a uid (a login), or a resume token from its last connector; plus the connector it just lost. */
+export interface EntryQuery {
+  readonly uid?: unknown;
+  readonly resume?: unknown;
+  readonly avoid?: unknown;
+}
+
+export type EntryRequest =
+  | { readonly ok: true; readonly uid: unknown; readonly resumeFrom?: string; readonly avoid?: string }
+  | { readonly ok: false; readonly reason: "BAD_QUERY" | "BAD_RESUME"; readonly message: string };
+
+/**
+ * Reads a query: with `resume`, the uid is the one the (verified) resume token vouches for, and a
+ * `uid` given next to it must match; `avoid` must be a server id. The uid itself is checked by chooseEntry.
+ */
+export function readEntryQuery(query: EntryQuery, verifyResume: (token: unknown) => ConnectTokenVerdict): EntryRequest {
+  const { uid, resume, avoid } = query;
+  if (avoid !== undefined && (typeof avoid !== "string" || !SERVER_ID_PATTERN.test(avoid))) {
+    return { ok: false, reason: "BAD_QUERY", message: "avoid must be a connector id (letters, digits, '.', '_' or '-')" };
+  }
+  const avoiding = avoid === undefined ? {} : { avoid };
+  if (resume === undefined) return { ok: true, uid, ...avoiding };
+  const verdict = verifyResume(resume);
+  if (!verdict.ok) return { ok: false, reason: "BAD_RESUME", message: `resume token refused (${verdict.reason}): log in again with a uid` };
+  if (uid !== undefined && uid !== verdict.claims.uid) return { ok: false, reason: "BAD_QUERY", message: "uid does not match the resume token" };
+  return { ok: true, uid: verdict.claims.uid, resumeFrom: verdict.claims.resume!, ...avoiding };
 }
 
 /**
@@ -91,19 +123,29 @@ export function chooseEntry(members: readonly ServerInfo[], uid: unknown, option
   if (problem !== undefined) return { ok: false, reason: "BAD_UID", message: problem };
   const id = uid as string;
   const live = eligible(members, options.connectorType);
-  const candidates = options.frontDoor.mode === "subdomain" ? live.filter((server) => connectorOrdinal(server) !== undefined) : live;
+  const addressable = options.frontDoor.mode === "subdomain" ? live.filter((server) => connectorOrdinal(server) !== undefined) : live;
+  // Discovery lists a crashed connector until its lease expires; the client that saw it die says so.
+  const others = options.avoid === undefined ? addressable : addressable.filter((server) => server.id !== options.avoid);
+  const candidates = others.length > 0 ? others : addressable;
   const chosen = leastLoaded(candidates, { serverType: options.connectorType, route: "gate.gateHandler.queryEntry", sessionId: id, uid: id });
   if (chosen === undefined) {
     const draining = members.filter((server) => server.type === options.connectorType && server.draining).length;
     const message =
-      live.length > candidates.length
-        ? `no connector can be addressed: ${live.length - candidates.length} live connector(s) have no ordinal (metadata.ordinal or a -N id suffix)`
+      live.length > addressable.length
+        ? `no connector can be addressed: ${live.length - addressable.length} live connector(s) have no ordinal (metadata.ordinal or a -N id suffix)`
         : draining > 0
           ? `no connector available: all ${draining} are draining`
           : "no connector available";
     return { ok: false, reason: "NO_CONNECTOR", message };
   }
   const address = publicAddress(options.frontDoor, chosen)!;
-  const { token, claims } = issueConnectToken({ uid: id, connectorId: chosen.id, ttlMs: options.tokenTtlMs, secrets: options.tokenSecrets, ...(options.now === undefined ? {} : { now: options.now }) });
+  const { token, claims } = issueConnectToken({
+    uid: id,
+    connectorId: chosen.id,
+    ttlMs: options.tokenTtlMs,
+    secrets: options.tokenSecrets,
+    ...(options.resumeFrom === undefined ? {} : { resume: options.resumeFrom }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   return { ok: true, connectorId: chosen.id, host: address.host, port: address.port, url: `${address.baseUrl}?token=${token}`, token, expiresAtMs: claims.exp };
 }

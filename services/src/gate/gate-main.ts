@@ -8,7 +8,8 @@
  * ADVERTISE_HOST (address published in discovery), PORT, TOKEN_SECRETS (comma-separated, ≥ 32 bytes
  * each, the first signs), TOKEN_TTL_MS, FRONT_DOOR (subdomain | loadbalancer | direct), DOMAIN
  * (subdomain), PUBLIC_HOST (loadbalancer), PUBLIC_PORT, PUBLIC_TLS (true/false), ALLOWED_ORIGINS
- * (comma-separated exact origins), HEARTBEAT_SEC, STATS_INTERVAL_MS. Prints JSON lines on stdout:
+ * (comma-separated exact origins), HEARTBEAT_SEC, STATS_INTERVAL_MS, SITE_DIR (the browser demo's
+ * built files, served under `/`). Prints JSON lines on stdout:
  * `ready`, `stats`, `stopped`; SIGTERM or SIGINT stops gracefully.
  */
 import { parseArgs } from "node:util";
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     "allowed-origins": { type: "string", default: process.env.ALLOWED_ORIGINS },
     "heartbeat-sec": { type: "string", default: process.env.HEARTBEAT_SEC },
     "stats-interval-ms": { type: "string", default: process.env.STATS_INTERVAL_MS },
+    "site-dir": { type: "string", default: process.env.SITE_DIR },
   },
 });
 
@@ -64,6 +66,7 @@ async function start(): Promise<RunningServer> {
     },
     discovery: { redis: { url: values.redis! }, ...(values.namespace ? { namespace: values.namespace } : {}) },
     advertiseHost: values["advertise-host"]!,
+    ...(values["site-dir"] ? { siteDir: values["site-dir"] } : {}),
   });
   return {
     ready: { id: role.gate.config.gateId, port: role.port, frontDoor: role.gate.config.frontDoor.mode },

@@ -5,6 +5,7 @@
 import { ServiceDiscovery, type DiscoveryOptionsInput } from "../discovery";
 import type { ServerInfo } from "../discovery/member";
 import { GateServer } from "./gate-server";
+import { loadStaticSite } from "./static-site";
 import type { GateConfigInput } from "./config";
 
 export interface GateRoleOptions {
@@ -12,6 +13,8 @@ export interface GateRoleOptions {
   readonly discovery: DiscoveryOptionsInput;
   /** Address published in discovery for this gate (the pod IP in a cluster). */
   readonly advertiseHost: string;
+  /** Directory of the browser demo served under `/` (built by `npm run build:demo`); none: no site. */
+  readonly siteDir?: string;
 }
 
 export interface GateRole {
@@ -23,7 +26,12 @@ export interface GateRole {
 
 export async function startGate(options: GateRoleOptions): Promise<GateRole> {
   let discovery: ServiceDiscovery | undefined;
-  const gate = new GateServer({ config: options.gate, membership: { members: (type: string): readonly ServerInfo[] => discovery?.members(type) ?? [] } });
+  const gate = new GateServer({
+    config: options.gate,
+    membership: { members: (type: string): readonly ServerInfo[] => discovery?.members(type) ?? [] },
+    ...(options.siteDir === undefined ? {} : { site: loadStaticSite(options.siteDir) }),
+    isReady: () => discovery !== undefined,
+  });
   // Listen first so a port of 0 (tests) is known before it is published.
   const port = await gate.listen();
   try {

@@ -26,7 +26,9 @@ import {
 } from "../protocol";
 import { loadUws, type Uws } from "../transport";
 import { parseGateConfig, type GateConfig, type GateConfigInput } from "./config";
-import { chooseEntry, type EntryResult } from "./entry";
+import { chooseEntry, readEntryQuery, type EntryQuery, type EntryResult } from "./entry";
+import { createResumeTokenVerifier, type ConnectTokenVerdict } from "../auth";
+import type { StaticSite } from "./static-site";
 
 export const QUERY_ENTRY_ROUTE = "gate.gateHandler.queryEntry";
 
@@ -38,6 +40,10 @@ export interface GateMembership {
 export interface GateServerOptions {
   readonly config: GateConfigInput;
   readonly membership: GateMembership;
+  /** Files served under `/` (the browser demo); none: `/` is 404. */
+  readonly site?: StaticSite;
+  /** Readiness beyond listening (registered in discovery) for `GET /readyz`. */
+  readonly isReady?: () => boolean;
 }
 
 /** Close codes, matching the connector's (docs/connector.md). */
@@ -52,7 +58,7 @@ export const GateCloseCode = {
 
 export interface GateCounters {
   /** Entry queries by outcome, over both transports. */
-  queries: { ok: number; badUid: number; noConnector: number };
+  queries: { ok: number; badUid: number; badQuery: number; badResume: number; noConnector: number; resumed: number };
   /** Queries by transport. */
   http: number;
   ws: number;
@@ -89,7 +95,7 @@ const HANDSHAKE_FAILED = encodeHandshakeResponse({ code: HandshakeCode.Fail });
 export class GateServer {
   readonly config: GateConfig;
   readonly counters: GateCounters = {
-    queries: { ok: 0, badUid: 0, noConnector: 0 },
+    queries: { ok: 0, badUid: 0, badQuery: 0, badResume: 0, noConnector: 0, resumed: 0 },
     http: 0,
     ws: 0,
     originRejected: 0,
@@ -106,6 +112,9 @@ export class GateServer {
   private readonly checkOrigin: (origin: string) => OriginVerdict;
   private readonly handshakeAccepted: Buffer;
   private readonly connections = new Set<GateConnection>();
+  private readonly verifyResume: (token: unknown) => ConnectTokenVerdict;
+  private readonly site: StaticSite | undefined;
+  private readonly isReady: () => boolean;
   private listenSocket: us_listen_socket | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -114,6 +123,9 @@ export class GateServer {
     this.config = parseGateConfig(options.config);
     this.membership = options.membership;
     this.checkOrigin = createOriginCheck(this.config.allowedOrigins, this.config.allowMissingOrigin);
+    this.verifyResume = createResumeTokenVerifier({ secrets: this.config.tokenSecrets });
+    this.site = options.site;
+    this.isReady = options.isReady ?? (() => true);
     this.handshakeAccepted = encodeHandshakeResponse({ code: HandshakeCode.Ok, heartbeatSeconds: this.config.heartbeatSec, dictionary: this.dictionary });
     this.uws = loadUws();
     this.app = this.createApp();
@@ -152,18 +164,28 @@ export class GateServer {
     for (const connection of [...this.connections]) this.close(connection, "shutdown", "gate shutting down", true);
   }
 
-  /** The entry for `uid` now (what both transports answer), counted by outcome. */
-  queryEntry(uid: unknown): EntryResult {
+  /** The entry for a query now (what both transports answer), counted by outcome. */
+  queryEntry(query: EntryQuery): EntryResult {
     const config = this.config;
-    const result = chooseEntry(this.membership.members(config.connectorType), uid, {
-      frontDoor: config.frontDoor,
-      connectorType: config.connectorType,
-      tokenSecrets: config.tokenSecrets,
-      tokenTtlMs: config.tokenTtlMs,
-    });
-    if (result.ok) this.counters.queries.ok++;
-    else if (result.reason === "BAD_UID") this.counters.queries.badUid++;
-    else this.counters.queries.noConnector++;
+    const request = readEntryQuery(query, this.verifyResume);
+    const result: EntryResult = !request.ok
+      ? request
+      : chooseEntry(this.membership.members(config.connectorType), request.uid, {
+          frontDoor: config.frontDoor,
+          connectorType: config.connectorType,
+          tokenSecrets: config.tokenSecrets,
+          tokenTtlMs: config.tokenTtlMs,
+          ...(request.avoid === undefined ? {} : { avoid: request.avoid }),
+          ...(request.resumeFrom === undefined ? {} : { resumeFrom: request.resumeFrom }),
+        });
+    const counts = this.counters.queries;
+    if (result.ok) {
+      counts.ok++;
+      if (request.ok && request.resumeFrom !== undefined) counts.resumed++;
+    } else if (result.reason === "BAD_UID") counts.badUid++;
+    else if (result.reason === "BAD_QUERY") counts.badQuery++;
+    else if (result.reason === "BAD_RESUME") counts.badResume++;
+    else counts.noConnector++;
     return result;
   }
 
@@ -223,6 +245,25 @@ export class GateServer {
     app.get("/healthz", (res) => {
       res.writeHeader("Content-Type", "application/json").writeHeader("Cache-Control", "no-store").end(JSON.stringify({ ok: true, gate: config.gateId }));
     });
+    app.get("/readyz", (res) => {
+      const ready = this.listenSocket !== undefined && !this.stopping && this.isReady();
+      writeJson(res, ready ? "200 OK" : "503 Service Unavailable", { ready, gate: config.gateId });
+    });
+    const site = this.site;
+    if (site !== undefined) {
+      app.get("/*", (res, req) => {
+        const file = site.get(req.getUrl());
+        if (file === undefined) {
+          writeJson(res, "404 Not Found", { code: 404, message: "not found" });
+          return;
+        }
+        res.cork(() => {
+          res.writeHeader("Content-Type", file.contentType).writeHeader("Cache-Control", "no-cache").writeHeader("X-Content-Type-Options", "nosniff");
+          res.writeHeader("Content-Security-Policy", site.contentSecurityPolicy).writeHeader("Referrer-Policy", "no-referrer");
+          res.end(file.body);
+        });
+      });
+    }
     app.any("/*", (res) => {
       res.writeStatus("404 Not Found").writeHeader("Content-Type", "application/json").end(JSON.stringify({ code: 404, message: "not found" }));
     });
@@ -234,21 +275,21 @@ export class GateServer {
   private httpEntry(res: HttpResponse, req: HttpRequest): void {
     const origin = req.getHeader("origin");
     // getQuery(key) answers the decoded value, undefined when absent.
-    const uid = req.getQuery("uid") as string | undefined;
+    const query: EntryQuery = { uid: req.getQuery("uid"), resume: req.getQuery("resume"), avoid: req.getQuery("avoid") };
     if (!this.originAllowed(origin)) {
       this.counters.originRejected++;
       writeJson(res, "403 Forbidden", { code: 403, message: "origin not allowed" });
       return;
     }
     this.counters.http++;
-    const result = this.queryEntry(uid);
+    const result = this.queryEntry(query);
     res.cork(() => {
       if (result.ok) {
         res.writeStatus("200 OK");
         this.writeCors(res, origin);
         res.writeHeader("Content-Type", "application/json").writeHeader("Cache-Control", "no-store").end(JSON.stringify(entryBody(result)));
       } else {
-        const [status, code] = result.reason === "BAD_UID" ? (["400 Bad Request", 400] as const) : (["503 Service Unavailable", 503] as const);
+        const [status, code] = HTTP_FAILURE[result.reason];
         res.writeStatus(status);
         this.writeCors(res, origin);
         if (code === 503) res.writeHeader("Retry-After", "1");
@@ -346,17 +387,20 @@ export class GateServer {
       return this.close(connection, "tooManyQueries", `over ${this.config.maxQueriesPerConnection} queries on one connection`, true);
     }
     this.counters.ws++;
-    let uid: unknown;
+    let query: EntryQuery = {};
     try {
       const parsed: unknown = JSON.parse(message.body.toString("utf8"));
-      uid = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as { uid?: unknown }).uid : undefined;
+      if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
+        const { uid, resume, avoid } = parsed as EntryQuery;
+        query = { uid, resume, avoid };
+      }
     } catch {
-      uid = undefined;
+      // Not JSON: answered as a missing uid.
     }
-    const result = this.queryEntry(uid);
+    const result = this.queryEntry(query);
     if (result.ok) this.respond(connection, message.id, entryBody(result));
-    else if (result.reason === "BAD_UID") this.respond(connection, message.id, { code: 400, message: result.message });
-    else this.respond(connection, message.id, { code: 500, message: result.message });
+    // Pomelo's convention answers "no server" as 500.
+    else this.respond(connection, message.id, { code: result.reason === "NO_CONNECTOR" ? 500 : HTTP_FAILURE[result.reason][1], message: result.message });
   }
 
   private respond(connection: GateConnection, id: number, body: object): void {
@@ -409,9 +453,16 @@ export class GateServer {
   }
 }
 
-function entryBody(result: Extract<EntryResult, { ok: true }>): { code: 200; host: string; port: number; url: string; token: string } {
-  return { code: 200, host: result.host, port: result.port, url: result.url, token: result.token };
+function entryBody(result: Extract<EntryResult, { ok: true }>): { code: 200; host: string; port: number; url: string; token: string; connectorId: string } {
+  return { code: 200, host: result.host, port: result.port, url: result.url, token: result.token, connectorId: result.connectorId };
 }
+
+const HTTP_FAILURE: Readonly<Record<Extract<EntryResult, { ok: false }>["reason"], readonly [status: string, code: number]>> = {
+  BAD_UID: ["400 Bad Request", 400],
+  BAD_QUERY: ["400 Bad Request", 400],
+  BAD_RESUME: ["401 Unauthorized", 401],
+  NO_CONNECTOR: ["503 Service Unavailable", 503],
+};
 
 function writeJson(res: HttpResponse, status: string, body: object): void {
   res.cork(() => {

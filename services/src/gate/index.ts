@@ -3,3 +3,5 @@ export { GateServer, GateCloseCode, QUERY_ENTRY_ROUTE, type GateCounters, type G
 export { parseGateConfig, gateConfigSchema, frontDoorSchema, type GateConfig, type GateConfigInput, type FrontDoor, type FrontDoorInput } from "./config";
 export { chooseEntry, connectorOrdinal, publicAddress, uidProblem, MAX_GATE_UID_CHARS, type EntryResult, type EntryOptions, type PublicAddress } from "./entry";
 export { startGate, type GateRole, type GateRoleOptions } from "./gate-role";
+export { readEntryQuery, type EntryQuery, type EntryRequest } from "./entry";
+export { loadStaticSite, type StaticSite, type StaticFile } from "./static-site";
