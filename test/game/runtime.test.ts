@@ -160,3 +160,55 @@ describe("game runtime: handlers, input validation and the tick's batch", () => 
     assert.equal((await rejection(runtime.remote("remote.t.match.reserve", { seats: -1 }, "lobby-1"))).code, "BAD_INPUT");
   });
 });
+
+describe("game runtime: a player's session moving to another connector (resume)", () => {
+  it("moves the uid's player, channels and per-player pushes to the resumed session, and the old session's close is a no-op", async () => {
+    const { runtime } = runtimeFor(arena);
+    const old = session("connector-0.a.1", "connector-0", "uma");
+    await runtime.request(request(old, "arena.room.join", {}));
+    await runtime.request(request(old, "arena.room.move", { seq: 3, x: 40, y: 60 }));
+    runtime.runTick(1, 50);
+
+    const resumed = session("connector-1.b.1", "connector-1", "uma");
+    runtime.sessionResumed(resumed);
+    assert.equal(runtime.counters.sessionsMoved, 1);
+    assert.equal(runtime.sessionCount, 1);
+    const player = runtime.state.players.get(resumed.id);
+    assert.ok(player, "the arena re-keyed its player (onSessionMoved)");
+    assert.deepEqual([player.x, player.y, player.seq, player.session.connectorId], [40, 60, 3, "connector-1"]);
+
+    const batches = runtime.runTick(2, 50);
+    const next = batches.get("connector-1")!;
+    assert.deepEqual(next.subscribe, [["game-1/room", resumed.id]], "the new connector subscribes the resumed socket");
+    assert.deepEqual(next.direct.map(([id]) => id), [resumed.id]);
+    assert.deepEqual(batches.get("connector-0")?.unsubscribe ?? [], [["game-1/room", old.id]]);
+    assert.equal(batches.get("connector-0")?.broadcasts.length ?? 0, 0, "nothing is broadcast to the lost connector any more");
+
+    runtime.sessionClosed({ sessionId: old.id, uid: "uma", reason: "connector died" });
+    assert.equal(runtime.sessionCount, 1, "the old session's late close does not touch the player");
+    assert.ok(runtime.state.players.has(resumed.id));
+  });
+
+  it("closes the sessions of a connector that left once the grace period ends, unless they resumed", async () => {
+    const { runtime } = runtimeFor(arena);
+    const gone = ["a", "b", "c"].map((uid, i) => session(`connector-0.x.${i}`, "connector-0", uid));
+    const kept = session("connector-1.y.1", "connector-1", "d");
+    for (const s of [...gone, kept]) await runtime.request(request(s, "arena.room.join", {}));
+    runtime.connectorGone("connector-0", 1_000);
+    runtime.sessionResumed(session("connector-1.y.2", "connector-1", "a"));
+    assert.equal(runtime.closeOrphans(1_000 + 29_999), 0, "nothing closes inside the grace period");
+    assert.equal(runtime.closeOrphans(1_000 + 30_000), 2);
+    assert.equal(runtime.counters.sessionsOrphaned, 2);
+    assert.deepEqual([...runtime.state.players.values()].map((p) => p.session.uid).sort(), ["a", "d"]);
+    assert.equal(runtime.closeOrphans(1_000 + 60_000), 0);
+  });
+
+  it("a uid bound later by a handler also takes its older session's place", async () => {
+    const { runtime } = runtimeFor(arena);
+    await runtime.request(request(session("s1", "connector-0", "vic"), "arena.room.join", {}));
+    await runtime.request(request(session("s2", "connector-1"), "arena.room.join", { uid: "vic" }));
+    assert.equal(runtime.counters.sessionsMoved, 1);
+    assert.equal(runtime.sessionCount, 1);
+    assert.ok(runtime.state.players.has("s2"));
+  });
+});

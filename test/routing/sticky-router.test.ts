@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
-import { BackendMethod, type ForwardedRequest, type SessionClosed } from "../../services/src/cluster";
+import { BackendMethod, type ForwardedRequest, type SessionClosed, type SessionSnapshot } from "../../services/src/cluster";
+import { createRedisClient } from "../../services/src/redis";
+import { BindingStore } from "../../services/src/session/binding-store";
 import { ServiceDiscovery, type DiscoveryOptionsInput } from "../../services/src/discovery";
 import { BackendFailure, consistentHash, type SessionEvents } from "../../services/src/routing";
 import { StickyRouter, type ServerTypeRouting } from "../../services/src/routing/sticky-router";
@@ -14,6 +16,7 @@ class Backend {
   readonly rpc: RpcServer;
   readonly discovery: ServiceDiscovery;
   readonly closedSessions: SessionClosed[] = [];
+  readonly resumedSessions: SessionSnapshot[] = [];
   slow = false;
 
   constructor(readonly id: string, readonly type: string, options: DiscoveryOptionsInput, port: number) {
@@ -26,6 +29,7 @@ class Backend {
       return { body: Buffer.from(JSON.stringify({ server: this.id, route: request.route, uid: request.session.uid })) };
     });
     this.rpc.onNotify<SessionClosed>(BackendMethod.sessionClosed, (closed) => void this.closedSessions.push(closed));
+    this.rpc.onNotify<SessionSnapshot>(BackendMethod.sessionResumed, (snapshot) => void this.resumedSessions.push(snapshot));
   }
 
   static async start(id: string, type: string, options: DiscoveryOptionsInput): Promise<Backend> {
@@ -73,12 +77,12 @@ describe("sticky routing from a connector to game servers", function () {
     redis: { port: redis.port, commandTimeoutMs: 250 },
   });
 
-  async function setup(types: Record<string, ServerTypeRouting> = {}, requestTimeoutMs = 1000) {
+  async function setup(types: Record<string, ServerTypeRouting> = {}, requestTimeoutMs = 1000, persistence?: BindingStore) {
     connectorDiscovery = new ServiceDiscovery(discoveryOptions(), { id: "connector-0", type: "connector", host: "127.0.0.1", port: 1 });
     await connectorDiscovery.start();
     rpc = new RpcClient({ serverId: "connector-0" });
     events = new RecordingEvents();
-    router = new StickyRouter({ membership: connectorDiscovery, rpc, events: events.asEvents(), types, requestTimeoutMs });
+    router = new StickyRouter({ membership: connectorDiscovery, rpc, events: events.asEvents(), types, requestTimeoutMs, ...(persistence ? { persistence } : {}) });
   }
 
   async function addBackend(id: string, type = "arena"): Promise<Backend> {
@@ -227,5 +231,53 @@ describe("sticky routing from a connector to game servers", function () {
     await waitUntil(() => arena.closedSessions.length === 1 && chat.closedSessions.length === 1, 2000, "both backends told");
     assert.deepEqual(arena.closedSessions[0], { sessionId: "s1", uid: "u1", reason: "client left" });
     assert.equal(session.backends.size, 0);
+  });
+
+  it("resume: a uid's new session gets its saved bindings back from Redis, requests meanwhile wait for them, and the server is told", async () => {
+    const redisClient = createRedisClient({ port: redis.port });
+    await redisClient.connect();
+    const store = new BindingStore(redisClient, { namespace });
+    try {
+      await setup({}, 1000, store);
+      await addBackend("arena-1");
+      await addBackend("arena-2");
+      await addBackend("chat-1", "chat");
+      const before = new Session("connector-0.a.1", "connector-0");
+      before.bind("wen");
+      const arenaServer = (await ask(before)).server;
+      await ask(before, "chat.room.say");
+      await waitUntil(() => store.stats.saved === 2, 2000, "bindings saved");
+
+      // The client comes back on a new session (its old connector died): the first request does not wait to be told.
+      const after = new Session("connector-1.b.1", "connector-1");
+      after.bind("wen");
+      const restoring = router.resume(after);
+      const firstRequest = ask(after);
+      assert.deepEqual(await restoring, { arena: arenaServer, chat: "chat-1" });
+      assert.equal((await firstRequest).server, arenaServer, "a request sent during the restore reaches the old server");
+      const arena = backends.find((b) => b.id === arenaServer)!;
+      await waitUntil(() => arena.resumedSessions.length === 1 && backends.find((b) => b.id === "chat-1")!.resumedSessions.length === 1, 2000, "servers told");
+      assert.deepEqual(arena.resumedSessions[0], after.snapshot());
+      assert.equal(router.stats.restored, 2);
+
+      // A saved binding whose server has gone since is left out: the next request binds afresh.
+      // (Sessions closed first, as on a dead connector: a live one would have been rebound and saved.)
+      router.sessionClosed(before, "connector died");
+      router.sessionClosed(after, "connector died");
+      await arena.stop();
+      await waitUntil(() => connectorDiscovery.get(arenaServer) === undefined, 3000, "arena gone from the view");
+      const third = new Session("connector-2.c.1", "connector-2");
+      third.bind("wen");
+      assert.deepEqual(await router.resume(third), { chat: "chat-1" });
+      assert.equal(router.stats.restoreStale, 1);
+      assert.notEqual((await ask(third)).server, arenaServer);
+
+      // Nothing saved: nothing restored, and no request is held up.
+      const stranger = new Session("connector-0.d.1", "connector-0");
+      stranger.bind("nobody");
+      assert.deepEqual(await router.resume(stranger), {});
+    } finally {
+      redisClient.disconnect();
+    }
   });
 });

@@ -10,7 +10,8 @@ export const STEP = 1;
 export type Direction = "up" | "down" | "left" | "right";
 
 export interface Player {
-  readonly session: SessionRef;
+  /** The player's current session: a resume on another connector replaces it. */
+  session: SessionRef;
   readonly name: string;
   x: number;
   y: number;
@@ -45,6 +46,16 @@ export class Arena {
     const player: Player = { session, name, x: spot, y: spot, seq: 0 };
     this.players.set(session.id, player);
     return player;
+  }
+
+  /** The same player, now reached through a new session (resumed on another connector). */
+  rekey(fromSessionId: string, to: SessionRef): boolean {
+    const player = this.players.get(fromSessionId);
+    if (player === undefined) return false;
+    this.players.delete(fromSessionId);
+    player.session = to;
+    this.players.set(to.id, player);
+    return true;
   }
 
   leave(sessionId: string): boolean {

@@ -78,4 +78,9 @@ export const arena = defineGame({
   onSessionClosed(ctx, session) {
     ctx.state.leave(session.id);
   },
+
+  // Resumed on another connector: same player, same position and input sequence, new session.
+  onSessionMoved(ctx, { from, to }) {
+    ctx.state.rekey(from.id, to);
+  },
 });

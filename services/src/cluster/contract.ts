@@ -16,6 +16,11 @@ export const BackendMethod = {
   notify: "backend.notify",
   /** notify: SessionClosed. The session is gone (client left, kicked, connector drained). */
   sessionClosed: "backend.sessionClosed",
+  /**
+   * notify: SessionSnapshot. A uid's session resumed on this connector (its old connector died) and
+   * is bound to this server again: the server moves the uid's previous session to it.
+   */
+  sessionResumed: "backend.sessionResumed",
 } as const;
 
 /** Methods a connector answers (backend → connector, over the link the connector opened). */

@@ -137,6 +137,12 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     return connection !== undefined && this.kickConnection(connection, kind, reason);
   }
 
+  /** A JSON push to one local session now, outside any tick batch. False if the session is gone. */
+  pushTo(sessionId: string, route: string, body: unknown): boolean {
+    const connection = this.sessions.get(sessionId);
+    return connection !== undefined && connection.isOpen && pushJson(connection, route, body, this.config.routeDictionary);
+  }
+
   /** SessionEvents: the session moved to another server of `serverType`; the client hears `onRebind`. */
   rebound(session: Session, serverType: string, serverId: string): void {
     const connection = this.sessions.get(session.id);

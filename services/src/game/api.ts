@@ -29,6 +29,15 @@ export interface SessionRef {
   readonly uid: string | null;
 }
 
+/**
+ * A player's session replaced by a newer one of the same uid: the client resumed on another
+ * connector after its own died, or logged in again elsewhere. Channels already hold `to`.
+ */
+export interface MovedSession {
+  readonly from: SessionRef;
+  readonly to: SessionRef;
+}
+
 /** A session that ended, as `onSessionClosed` sees it. */
 export interface ClosedSession extends SessionRef {
   readonly reason: string;
@@ -121,6 +130,8 @@ export interface GameHooks<S> {
   onTick?(ctx: TickContext<S>): void;
   /** A session this server has seen is gone; it has already left every channel. */
   onSessionClosed?(ctx: GameContext<S>, session: ClosedSession): void;
+  /** A uid's session moved to a new one (resume, or a new login): re-key the player's state. */
+  onSessionMoved?(ctx: GameContext<S>, moved: MovedSession): void;
   /** After the last tick, before the RPC server closes. */
   onStop?(ctx: GameContext<S>): void | Promise<void>;
 }

@@ -125,6 +125,13 @@ export class ChannelRegistry {
     return this.byName.delete(name);
   }
 
+  /** A session replaced by another (resume): `to` takes its place in every channel `fromSessionId` was in. */
+  moveSession(fromSessionId: string, to: ChannelMember): void {
+    for (const channel of this.byName.values()) {
+      if (channel.remove(fromSessionId)) channel.add(to);
+    }
+  }
+
   /** A closed session leaves every channel it was in, without unsubscribes (its socket is gone). */
   forgetSession(sessionId: string): void {
     for (const channel of this.byName.values()) channel.remove(sessionId, false);

@@ -26,6 +26,8 @@ export const gameServerConfigSchema = z
     routes: z.array(z.string().min(1)).max(65_535).optional(),
     /** Discovery options (validated by ServiceDiscovery); omitted: the server does not register (tests). */
     discovery: z.custom<DiscoveryOptionsInput>((value) => typeof value === "object" && value !== null, { message: "must be discovery options" }).optional(),
+    /** How long the players of a connector that left the cluster may take to resume on another connector before their sessions close. */
+    resumeGraceMs: z.number().int().min(0).max(3_600_000).default(30_000),
     /** Pod IP published next to `host`, if different. */
     podIp: z.string().max(64).optional(),
   })

@@ -12,7 +12,7 @@
 import { randomUUID } from "node:crypto";
 import net from "node:net";
 import { performance } from "node:perf_hooks";
-import { BackendMethod, ConnectorMethod, type ForwardedRequest, type SessionClosed, type TickBatch } from "../cluster/contract";
+import { BackendMethod, ConnectorMethod, type ForwardedRequest, type SessionClosed, type SessionSnapshot, type TickBatch } from "../cluster/contract";
 import { ServiceDiscovery } from "../discovery";
 import { RouteDictionary } from "../protocol";
 import { RpcServer } from "../rpc";
@@ -43,6 +43,7 @@ export class GameServer<S = unknown> {
   private rpc: RpcServer | undefined;
   private discovery: ServiceDiscovery | undefined;
   private lastTickStartMs = 0;
+  private orphanTimer: NodeJS.Timeout | undefined;
   private state: "idle" | "starting" | "running" | "stopped" = "idle";
 
   constructor(
@@ -57,6 +58,7 @@ export class GameServer<S = unknown> {
       tickHz: this.tickHz,
       ...(dictionary === undefined ? {} : { dictionary }),
       connectors: { call: (connectorId, method, payload) => this.callConnector(connectorId, method, payload) },
+      resumeGraceMs: this.config.resumeGraceMs,
     });
     this.loop = new TickLoop({ hz: this.tickHz, maxLagTicks: this.config.maxLagTicks }, this.onTick);
   }
@@ -94,6 +96,8 @@ export class GameServer<S = unknown> {
       // handshake of the old incarnation: the process must restart (main.ts exits on this).
       this.discovery.on("lease-lost", (event) => this.loseIdentity(`discovery lease lost after ${event.unacknowledgedMs} ms frozen`));
       this.discovery.on("conflict", () => this.loseIdentity("another live process holds this id"));
+      // A connector that left takes its sockets with it; its players get resumeGraceMs to come back through another.
+      this.discovery.on("removed", (server) => this.runtime.connectorGone(server.id));
     }
     const rpc = new RpcServer({ serverId: this.config.id, incarnation: this.discovery?.incarnation ?? randomUUID() });
     this.rpc = rpc;
@@ -109,6 +113,8 @@ export class GameServer<S = unknown> {
     }
     this.lastTickStartMs = performance.now();
     this.loop.start();
+    this.orphanTimer = setInterval(() => this.runtime.closeOrphans(), Math.min(1_000, Math.max(50, this.config.resumeGraceMs / 4)));
+    this.orphanTimer.unref();
     this.state = "running";
     return address;
   }
@@ -126,6 +132,7 @@ export class GameServer<S = unknown> {
       console.error(`game server ${this.config.id}: deregistering failed (the lease expires instead):`, error);
     }
     this.loop.stop();
+    clearInterval(this.orphanTimer);
     try {
       await this.runtime.stop();
     } catch (error) {
@@ -174,6 +181,7 @@ export class GameServer<S = unknown> {
     rpc.handle(BackendMethod.request, (payload: unknown) => this.runtime.request(forwardedRequest(payload)));
     rpc.onNotify(BackendMethod.notify, (payload: unknown) => void this.runtime.notify(forwardedRequest(payload)));
     rpc.onNotify(BackendMethod.sessionClosed, (payload: unknown) => this.runtime.sessionClosed(sessionClosed(payload)));
+    rpc.onNotify(BackendMethod.sessionResumed, (payload: unknown) => this.runtime.sessionResumed(sessionSnapshot(payload)));
     for (const method of this.runtime.remoteMethods()) {
       rpc.handle(method, (payload: unknown, link) => this.runtime.remote(method, payload, link.peerId));
     }
@@ -187,26 +195,31 @@ export class GameServer<S = unknown> {
   }
 }
 
-/** Cheap shape check: msgpack can decode to anything, and game code must only see well-formed sessions. */
+/** Cheap shape checks: msgpack can decode to anything, and game code must only see well-formed sessions. */
+function isSessionSnapshot(value: unknown): value is SessionSnapshot {
+  const session = value as Partial<SessionSnapshot> | null;
+  return (
+    typeof session === "object" &&
+    session !== null &&
+    typeof session.id === "string" &&
+    typeof session.connectorId === "string" &&
+    (session.uid === null || typeof session.uid === "string") &&
+    typeof session.settings === "object" &&
+    session.settings !== null
+  );
+}
+
 function forwardedRequest(payload: unknown): ForwardedRequest {
   const request = payload as Partial<ForwardedRequest> | null;
-  const session = request?.session;
-  if (
-    typeof request !== "object" ||
-    request === null ||
-    typeof request.route !== "string" ||
-    !(request.body instanceof Uint8Array) ||
-    typeof session !== "object" ||
-    session === null ||
-    typeof session.id !== "string" ||
-    typeof session.connectorId !== "string" ||
-    (session.uid !== null && typeof session.uid !== "string") ||
-    typeof session.settings !== "object" ||
-    session.settings === null
-  ) {
+  if (typeof request !== "object" || request === null || typeof request.route !== "string" || !(request.body instanceof Uint8Array) || !isSessionSnapshot(request.session)) {
     throw new GameError("BAD_REQUEST", "malformed forwarded request");
   }
   return request as ForwardedRequest;
+}
+
+function sessionSnapshot(payload: unknown): SessionSnapshot {
+  if (!isSessionSnapshot(payload)) throw new GameError("BAD_REQUEST", "malformed session snapshot");
+  return payload;
 }
 
 function sessionClosed(payload: unknown): SessionClosed {

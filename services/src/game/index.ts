@@ -16,6 +16,7 @@ export {
   type GameServerInfo,
   type SessionRef,
   type ClosedSession,
+  type MovedSession,
 } from "./api";
 export { GameServer, DEFAULT_TICK_HZ, type GameServerStats } from "./game-server";
 export { gameServerConfigSchema, parseGameServerConfig, type GameServerConfig, type GameServerConfigInput } from "./config";

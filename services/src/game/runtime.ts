@@ -38,6 +38,10 @@ export interface RuntimeCounters {
   tickErrors: number;
   broadcasts: number;
   directMessages: number;
+  /** Sessions replaced by a newer session of their uid (resume, new login). */
+  sessionsMoved: number;
+  /** Sessions closed because their connector left the cluster and they did not resume in time. */
+  sessionsOrphaned: number;
 }
 
 export interface GameRuntimeOptions {
@@ -45,7 +49,11 @@ export interface GameRuntimeOptions {
   readonly tickHz: number;
   readonly dictionary?: RouteDictionary;
   readonly connectors: ConnectorCalls;
+  /** How long the sessions of a connector that left the cluster wait for their clients to resume elsewhere. */
+  readonly resumeGraceMs?: number;
 }
+
+export const DEFAULT_RESUME_GRACE_MS = 30_000;
 
 const MAX_CLIENT_MESSAGE_CHARS = 400;
 
@@ -60,6 +68,8 @@ export class GameRuntime<S> {
     tickErrors: 0,
     broadcasts: 0,
     directMessages: 0,
+    sessionsMoved: 0,
+    sessionsOrphaned: 0,
   };
   readonly state: S;
   readonly server: GameServerInfo;
@@ -68,6 +78,10 @@ export class GameRuntime<S> {
   /** Number of the tick whose batch receives pushes made now. */
   tick = 1;
   private readonly sessions = new Map<string, SessionSnapshot>();
+  /** uid → the id of its newest session here: a newer session of the uid takes the older one's place. */
+  private readonly sessionOfUid = new Map<string, string>();
+  /** Sessions of connectors that left the cluster → when they are closed unless they resumed. */
+  private readonly orphanDeadlines = new Map<string, number>();
   private readonly handlers = new Map<string, HandlerSpec<S, unknown>>();
   private readonly remotes = new Map<string, RemoteSpec<S, unknown>>();
   private readonly gameChannels = new Map<string, JsonChannel>();
@@ -151,11 +165,44 @@ export class GameRuntime<S> {
     }
   }
 
+  /** A uid's session resumed on another connector and is bound here again. */
+  sessionResumed(session: SessionSnapshot): void {
+    this.track(session);
+  }
+
+  /**
+   * A connector left the cluster: its sessions wait `resumeGraceMs` for their clients to resume on
+   * another connector (moving them), and are closed by `closeOrphans` after that.
+   */
+  connectorGone(connectorId: string, nowMs = Date.now()): void {
+    const deadline = nowMs + (this.options.resumeGraceMs ?? DEFAULT_RESUME_GRACE_MS);
+    for (const session of this.sessions.values()) {
+      if (session.connectorId === connectorId && !this.orphanDeadlines.has(session.id)) this.orphanDeadlines.set(session.id, deadline);
+    }
+  }
+
+  /** Closes orphaned sessions past their deadline; returns how many. */
+  closeOrphans(nowMs = Date.now()): number {
+    let closed = 0;
+    for (const [sessionId, deadline] of this.orphanDeadlines) {
+      if (deadline > nowMs) continue;
+      this.orphanDeadlines.delete(sessionId);
+      const session = this.sessions.get(sessionId);
+      if (session === undefined) continue;
+      this.counters.sessionsOrphaned++;
+      closed++;
+      this.sessionClosed({ sessionId, uid: session.uid, reason: `connector ${session.connectorId} left and the player did not resume` });
+    }
+    return closed;
+  }
+
   sessionClosed(closed: SessionClosed): void {
     this.channels.forgetSession(closed.sessionId);
+    this.orphanDeadlines.delete(closed.sessionId);
     const known = this.sessions.get(closed.sessionId);
     if (known === undefined) return;
     this.sessions.delete(closed.sessionId);
+    if (known.uid !== null && this.sessionOfUid.get(known.uid) === known.id) this.sessionOfUid.delete(known.uid);
     const session: ClosedSession = { id: known.id, connectorId: known.connectorId, uid: closed.uid ?? known.uid, reason: closed.reason };
     try {
       this.game.onSessionClosed?.(this.context, session);
@@ -208,7 +255,7 @@ export class GameRuntime<S> {
   async bind(session: SessionRef, uid: string): Promise<void> {
     await this.options.connectors.call(session.connectorId, ConnectorMethod.bind, { sessionId: session.id, uid } satisfies BindRequest);
     const known = this.sessions.get(session.id);
-    if (known !== undefined) this.sessions.set(session.id, { ...known, uid });
+    if (known !== undefined) this.track({ ...known, uid });
   }
 
   async setSettings(session: SessionRef, settings: Readonly<Record<string, unknown>>): Promise<void> {
@@ -224,7 +271,7 @@ export class GameRuntime<S> {
       this.counters.unknownRoutes++;
       throw new GameError("UNKNOWN_ROUTE", `no handler for route ${route.slice(0, 255)}`);
     }
-    this.sessions.set(session.id, session);
+    this.track(session);
     let decoded: unknown;
     try {
       decoded = jsonBodyCodec.decode(route, request.body);
@@ -237,6 +284,31 @@ export class GameRuntime<S> {
       return await spec.handle(new RequestContext(this, session, route), input);
     } catch (error) {
       throw this.clientError(route, error);
+    }
+  }
+
+  /**
+   * Remembers the newest snapshot of a session. A session with a uid whose older session is still
+   * here takes its place (channels, the game's state via onSessionMoved): one player, one session.
+   */
+  private track(session: SessionSnapshot): void {
+    const known = this.sessions.get(session.id);
+    this.sessions.set(session.id, session);
+    if (session.uid === null || known?.uid === session.uid) return;
+    const previousId = this.sessionOfUid.get(session.uid);
+    this.sessionOfUid.set(session.uid, session.id);
+    if (previousId === undefined || previousId === session.id) return;
+    const previous = this.sessions.get(previousId);
+    if (previous === undefined) return;
+    this.sessions.delete(previousId);
+    this.orphanDeadlines.delete(previousId);
+    this.channels.moveSession(previousId, { uid: session.uid, sessionId: session.id, connectorId: session.connectorId });
+    this.counters.sessionsMoved++;
+    try {
+      this.game.onSessionMoved?.(this.context, { from: previous, to: session });
+    } catch (error) {
+      this.counters.handlerErrors++;
+      console.error(`game ${this.game.serverType}: onSessionMoved threw:`, error);
     }
   }
 

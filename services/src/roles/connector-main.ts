@@ -7,8 +7,12 @@
  * (address published in discovery, the pod IP), PORT, POMONA_NAMESPACE, HEARTBEAT_SEC, POMONA_ROUTES
  * (comma-separated route dictionary, the same list the game servers use), REQUEST_TIMEOUT_MS,
  * STATS_INTERVAL_MS, TOKEN_SECRETS (comma-separated, ≥ 32 bytes each: clients must then present a
- * signed connect token), ALLOWED_ORIGINS (comma-separated exact origins for browsers). Prints JSON lines on stdout: `ready`, `stats`, `stopped`; SIGTERM or SIGINT
- * stops gracefully.
+ * signed connect token), ALLOWED_ORIGINS (comma-separated exact origins for browsers), TOKEN_AUDIENCE
+ * (`connector`: a token opens only the connector it names, the default; `any`: behind a load
+ * balancer, any connector accepts it), CONNECTOR_ORDINAL (N of `connector-N.<domain>`; default the
+ * trailing number of the id, as a StatefulSet pod name gives it), PUBLIC_URL (published for tools;
+ * `{ordinal}` is replaced, e.g. `wss://connector-{ordinal}.play.example.com/`). Prints JSON lines on
+ * stdout: `ready`, `stats`, `stopped`; SIGTERM or SIGINT stops gracefully.
  */
 import { parseArgs } from "node:util";
 import { RouteDictionary } from "../protocol";
@@ -29,8 +33,19 @@ const { values } = parseArgs({
     "stats-interval-ms": { type: "string", default: process.env.STATS_INTERVAL_MS },
     "token-secrets": { type: "string", default: process.env.TOKEN_SECRETS },
     "allowed-origins": { type: "string", default: process.env.ALLOWED_ORIGINS },
+    "token-audience": { type: "string", default: process.env.TOKEN_AUDIENCE ?? "connector" },
+    ordinal: { type: "string", default: process.env.CONNECTOR_ORDINAL },
+    "public-url": { type: "string", default: process.env.PUBLIC_URL },
   },
 });
+
+/** N of `connector-N`: the flag, else the id's trailing number (StatefulSet pod names end in their ordinal). */
+function ordinalOf(id: string, flag: string | undefined): number | undefined {
+  const text = flag === undefined || flag === "" ? /-(0|[1-9]\d{0,8})$/.exec(id)?.[1] : flag;
+  if (text === undefined) return undefined;
+  if (!/^(0|[1-9]\d{0,8})$/.test(text)) throw new Error(`--ordinal / CONNECTOR_ORDINAL: must be a non-negative integer, got "${text}"`);
+  return Number(text);
+}
 
 async function start(): Promise<RunningServer> {
   const heartbeatSec = numberOrUndefined(values["heartbeat-sec"]);
@@ -38,10 +53,15 @@ async function start(): Promise<RunningServer> {
   const routes = values.routes?.split(",").filter(Boolean);
   const tokenSecrets = values["token-secrets"]?.split(",").filter(Boolean);
   const allowedOrigins = values["allowed-origins"]?.split(",").filter(Boolean);
+  const audience = values["token-audience"];
+  if (audience !== "connector" && audience !== "any") throw new Error(`--token-audience / TOKEN_AUDIENCE: must be "connector" or "any", got "${audience}"`);
   const auth = {
     ...(tokenSecrets?.length ? { tokenSecrets } : {}),
     ...(allowedOrigins?.length ? { allowedOrigins } : {}),
+    ...(audience === "any" ? { acceptAnyConnector: true } : {}),
   };
+  const ordinal = ordinalOf(values.id!, values.ordinal);
+  const publicUrl = values["public-url"] ? values["public-url"].replaceAll("{ordinal}", String(ordinal ?? "")) : undefined;
   const role = await startConnectorRole({
     connector: {
       connectorId: values.id!,
@@ -53,12 +73,13 @@ async function start(): Promise<RunningServer> {
     },
     discovery: { redis: { url: values.redis! }, ...(values.namespace ? { namespace: values.namespace } : {}) },
     advertiseHost: values["advertise-host"]!,
+    frontDoor: { ...(ordinal === undefined ? {} : { ordinal }), ...(publicUrl === undefined ? {} : { publicUrl }) },
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
   });
   // SIGUSR1 is Node's inspector signal; a benchmark resets the fan-out histogram with SIGWINCH.
   process.on("SIGWINCH", () => role.connector.fanout.reset());
   return {
-    ready: { id: values.id, port: role.port },
+    ready: { id: values.id, port: role.port, ...(ordinal === undefined ? {} : { ordinal }) },
     stats: () => ({
       ...role.connector.counters,
       fanout: role.connector.fanout.summary(),

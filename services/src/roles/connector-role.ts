@@ -21,6 +21,16 @@ export interface ConnectorRoleOptions {
   readonly requestTimeoutMs?: number;
   /** How often the session count is published as this connector's load. */
   readonly loadReportIntervalMs?: number;
+  /**
+   * What the gate and tools learn about this connector's front door: its ordinal N (the StatefulSet
+   * pod `connector-N`, reached as `connector-N.<domain>`) and optionally its public URL.
+   */
+  readonly frontDoor?: ConnectorFrontDoor;
+}
+
+export interface ConnectorFrontDoor {
+  readonly ordinal?: number;
+  readonly publicUrl?: string;
 }
 
 export interface ConnectorRole {
@@ -36,15 +46,18 @@ export async function startConnectorRole(options: ConnectorRoleOptions): Promise
   const connectorId = options.connector.connectorId;
   const port = options.connector.port;
   if (!port) throw new Error(`connector.port: a connector role needs a fixed port (got ${port}); it is published in discovery before listening`);
-  const discovery = new ServiceDiscovery(options.discovery, { id: connectorId, type: "connector", host: options.advertiseHost, port });
+  const discovery = new ServiceDiscovery(options.discovery, { id: connectorId, type: "connector", host: options.advertiseHost, port, metadata: frontDoorMetadata(options.frontDoor) });
   const namespace = discovery.options.namespace;
   const redis = createRedisClient({ ...discovery.options.redis, connectionName: `pomona:${connectorId}:sessions` });
   const subscriber = createRedisClient({ ...discovery.options.redis, connectionName: `pomona:${connectorId}:kicks` });
   const bindings = new BindingStore(redis, { namespace });
   const rpc = new RpcClient({ ...options.rpc, serverId: connectorId });
   let router: StickyRouter | undefined;
+  let started = false;
   const connector: Connector = new Connector({
     config: options.connector,
+    // Ready once registered, until draining; a Redis outage leaves it ready (clients keep being served).
+    isReady: () => started && discovery.self()?.draining !== true,
     rpc,
     gateway: (events): StickyRouter =>
       (router = new StickyRouter({ membership: discovery, rpc, events, types: options.routing ?? {}, ...requestTimeout(options), persistence: bindings })),
@@ -67,12 +80,21 @@ export async function startConnectorRole(options: ConnectorRoleOptions): Promise
   rpc.on("linkClose", (peerId, reason) => {
     if (reason !== undefined) router?.linkFailed(peerId, reason.message);
   });
-  connector.on("sessionBound", (session, uid) => void uids.claim(uid, session.id));
+  connector.on("sessionBound", (session, uid, resumedFrom) => {
+    void uids.claim(uid, session.id);
+    if (resumedFrom === undefined) return;
+    // The client's connector died: back to the servers its uid was bound to, and it hears where it is.
+    void router!.resume(session).then((restored) => connector.pushTo(session.id, "onResume", { from: resumedFrom, restored }));
+  });
   connector.on("sessionClosed", (session) => {
     if (session.uid) void uids.release(session.uid, session.id);
   });
   const loadTimer = setInterval(() => discovery.setLoad(connector.sessions.size), options.loadReportIntervalMs ?? 1000);
   loadTimer.unref();
+  // Saved bindings expire ttl after their last write; live sessions keep theirs resumable.
+  const bindingsTimer = setInterval(() => bindings.refresh([...connector.sessions.values()].map((connection) => connection.session)), bindings.refreshIntervalMs);
+  bindingsTimer.unref();
+  started = true;
 
   return {
     connector,
@@ -82,6 +104,7 @@ export async function startConnectorRole(options: ConnectorRoleOptions): Promise
     port,
     async stop(reason = "server shutting down") {
       clearInterval(loadTimer);
+      clearInterval(bindingsTimer);
       await discovery.setDraining(true).catch(() => undefined);
       await connector.stop(reason);
       router?.close();
@@ -92,6 +115,13 @@ export async function startConnectorRole(options: ConnectorRoleOptions): Promise
       subscriber.disconnect();
     },
   };
+}
+
+function frontDoorMetadata(frontDoor: ConnectorFrontDoor | undefined): Record<string, string | number> {
+  const metadata: Record<string, string | number> = {};
+  if (frontDoor?.ordinal !== undefined) metadata.ordinal = frontDoor.ordinal;
+  if (frontDoor?.publicUrl !== undefined) metadata.publicUrl = frontDoor.publicUrl;
+  return metadata;
 }
 
 function requestTimeout(options: ConnectorRoleOptions): { requestTimeoutMs?: number } {

@@ -38,7 +38,12 @@ export interface MembershipSource {
 /** Where bindings are persisted for resume (Redis); fire-and-forget, failures must not affect routing. */
 export interface BindingPersistence {
   save(session: Session): void;
+  /** The bindings last saved for the session's uid; empty when none or unreachable (never rejects). */
+  load(session: Pick<Session, "uid" | "id">): Promise<Map<string, BackendBinding>>;
 }
+
+/** What a resume restored: server type → server id, for the client's `onResume`. */
+export type RestoredBindings = Record<string, string>;
 
 export interface StickyRouterOptions {
   readonly membership: MembershipSource;
@@ -56,11 +61,16 @@ export interface StickyRouterStats {
   bindings: number;
   rebinds: number;
   ended: number;
+  /** Bindings restored by resume, and saved ones whose server had gone meanwhile. */
+  restored: number;
+  restoreStale: number;
   failures: Record<string, number>;
 }
 
 export class StickyRouter implements BackendGateway {
-  readonly stats: StickyRouterStats = { requests: 0, notifies: 0, bindings: 0, rebinds: 0, ended: 0, failures: {} };
+  readonly stats: StickyRouterStats = { requests: 0, notifies: 0, bindings: 0, rebinds: 0, ended: 0, restored: 0, restoreStale: 0, failures: {} };
+  /** Sessions whose saved bindings are being loaded: their requests wait for it, so they reach the old server. */
+  private readonly restoring = new Map<Session, Promise<RestoredBindings>>();
   /** serverId → sessions bound to it, so a removal reaches them without a scan. */
   private readonly sessionsByServer = new Map<string, Set<Session>>();
   /** Servers whose link just failed, keyed by id/incarnation, kept out of new bindings until discovery catches up. */
@@ -90,8 +100,51 @@ export class StickyRouter implements BackendGateway {
     this.options.membership.off("removed", this.onRemoved);
   }
 
+  /**
+   * Resume: gives `session` (just bound to a uid whose connector died) the bindings saved for that
+   * uid, for every server still alive under the same incarnation, and tells each of them. Requests
+   * made meanwhile wait for it (bounded by Redis's command timeout). A server gone since is left
+   * out: the next request binds afresh.
+   */
+  resume(session: Session): Promise<RestoredBindings> {
+    const restore = this.restore(session)
+      .catch((error: unknown) => {
+        console.error("router: restoring bindings failed (the session starts unbound):", error);
+        return {};
+      })
+      .finally(() => this.restoring.delete(session));
+    this.restoring.set(session, restore);
+    return restore;
+  }
+
+  private async restore(session: Session): Promise<RestoredBindings> {
+    const saved = (await this.options.persistence?.load(session)) ?? new Map<string, BackendBinding>();
+    const restored: RestoredBindings = {};
+    for (const [serverType, binding] of saved) {
+      if (session.closed || session.backends.has(serverType)) continue;
+      const server = this.options.membership.get(binding.serverId);
+      if (!server || server.incarnation !== binding.incarnation || this.isSuspect(server)) {
+        this.stats.restoreStale++;
+        continue;
+      }
+      this.install(session, serverType, server);
+      this.stats.restored++;
+      restored[serverType] = server.id;
+      try {
+        this.options.rpc.notify(server, BackendMethod.sessionResumed, session.snapshot());
+      } catch (error) {
+        this.count(error instanceof RpcBackpressureError ? "RESUME_OVERLOADED" : "RESUME_UNDELIVERED");
+      }
+    }
+    // Saved again: the expiry restarts, and a uid resumed twice keeps its bindings.
+    if (Object.keys(restored).length > 0) this.options.persistence?.save(session);
+    return restored;
+  }
+
   async request(session: Session, route: string, body: Buffer): Promise<Buffer> {
     this.stats.requests++;
+    const restoring = this.restoring.get(session);
+    if (restoring !== undefined) await restoring;
     const server = this.resolve(session, route);
     const message: ForwardedRequest = { session: session.snapshot(), route, body };
     try {
@@ -103,6 +156,12 @@ export class StickyRouter implements BackendGateway {
   }
 
   notify(session: Session, route: string, body: Buffer): void {
+    const restoring = this.restoring.get(session);
+    if (restoring !== undefined) {
+      // Kept in order behind the restore: then-callbacks run in registration order.
+      void restoring.then(() => this.notify(session, route, body));
+      return;
+    }
     this.stats.notifies++;
     let server: ServerInfo;
     try {
@@ -151,13 +210,17 @@ export class StickyRouter implements BackendGateway {
     const choose = this.options.types?.[serverType]?.choose ?? leastLoaded;
     const server = choose(candidates, { serverType, route, sessionId: session.id, ...(session.uid ? { uid: session.uid } : {}) });
     if (!server) throw this.fail("NO_SERVER", `no live ${serverType} server`);
+    this.install(session, serverType, server);
+    this.stats.bindings++;
+    this.options.persistence?.save(session);
+    return server;
+  }
+
+  private install(session: Session, serverType: string, server: ServerInfo): void {
     session.backends.set(serverType, { serverId: server.id, incarnation: server.incarnation });
     let bound = this.sessionsByServer.get(server.id);
     if (!bound) this.sessionsByServer.set(server.id, (bound = new Set()));
     bound.add(session);
-    this.stats.bindings++;
-    this.options.persistence?.save(session);
-    return server;
   }
 
   /** Applies the type's policy to a session whose bound server died. */

@@ -19,7 +19,7 @@ export interface BindingStoreOptions {
 export class BindingStore implements BindingPersistence {
   private readonly prefix: string;
   private readonly ttlMs: number;
-  readonly stats = { saved: 0, failed: 0 };
+  readonly stats = { saved: 0, refreshed: 0, failed: 0 };
 
   constructor(
     private readonly redis: Redis,
@@ -49,6 +49,27 @@ export class BindingStore implements BindingPersistence {
         () => void this.stats.saved++,
         () => void this.stats.failed++,
       );
+  }
+
+  /** Restarts the expiry of the saved bindings of every session that has any, in one pipeline (the connector calls it every ttl/3). */
+  refresh(sessions: Iterable<Pick<Session, "uid" | "id" | "backends">>): void {
+    const pipeline = this.redis.pipeline();
+    let keys = 0;
+    for (const session of sessions) {
+      if (session.backends.size === 0) continue;
+      pipeline.pexpire(this.keyOf(session), this.ttlMs);
+      keys++;
+    }
+    if (keys === 0) return;
+    pipeline.exec().then(
+      () => void (this.stats.refreshed += keys),
+      () => void this.stats.failed++,
+    );
+  }
+
+  /** How often `refresh` must run so that no live session's bindings expire. */
+  get refreshIntervalMs(): number {
+    return Math.floor(this.ttlMs / 3);
   }
 
   /** The bindings last saved for a uid (or session id), for resume. Empty if none or Redis is down. */
