@@ -1,0 +1,350 @@
+/**
+ * The stack file (`stacks/Pulumi.<stack>.yaml`, keys `pomona:<key>`) as one validated, typed object
+ * with defaults. Pure: `infra/config.ts` feeds it Pulumi's config, tests feed it plain objects. A bad
+ * stack file throws ConfigError with one line per problem: the key, the reason and the fix.
+ * Every key is documented in docs/config.md.
+ */
+import { z } from "zod";
+import { ConfigError } from "../services/src/config/validate";
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const DNS_NAME = /^(?=.{1,230}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+/** Kubernetes quantities as the scheduler reads them: `250m`, `1`, `512Mi`, `2Gi`. */
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/;
+const ANNOTATION_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+/** A route-dictionary entry: dotted handler routes and push routes (`arena.room.join`, `onState`). */
+const ROUTE = /^[A-Za-z0-9_.-]{1,255}$/;
+/** Game types the image can run: `services/dist/games/<type>/main.js` exists for each. */
+export const GAME_TYPES = ["arena"] as const;
+
+const dnsLabel = (what: string) => z.string().regex(DNS_LABEL, `must be a lowercase DNS-1123 label (${what}): a-z, 0-9 and "-", at most 63 characters`);
+const dnsName = (what: string, example: string) =>
+  z.string().regex(DNS_NAME, `must be a lowercase DNS name (${what}) such as "${example}": a-z, 0-9, "-" and dots, no wildcard, no scheme, no trailing dot, at most 230 characters`);
+const quantity = z.string().regex(QUANTITY, 'must be a Kubernetes quantity such as "250m", "1", "256Mi" or "2Gi"');
+const port = z.number().int().min(1).max(65535);
+const replicas = (what: string, max = 1000) =>
+  z
+    .number({ error: `must be a whole number of ${what} replicas` })
+    .int(`must be a whole number of ${what} replicas`)
+    .min(1, `must be at least 1: a tier with 0 replicas leaves players nowhere to go (remove the whole section to turn an optional tier off)`)
+    .max(max, `must be at most ${max}`);
+const annotations = z.record(z.string().regex(ANNOTATION_KEY, "annotation keys look like prefix.example.com/name"), z.string());
+const origins = z
+  .array(z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/, 'must be an exact origin such as "https://play.example.com" (scheme, host, optional port; no path)'))
+  .min(1)
+  .optional();
+
+/** Requests and limits of one container; every workload gets both (policy: requests-and-limits). */
+const resourcesSchema = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string) =>
+  z
+    .object({
+      requests: z.object({ cpu: quantity.default(cpu), memory: quantity.default(memory) }).strict().default({ cpu, memory }),
+      limits: z.object({ cpu: quantity.default(cpuLimit), memory: quantity.default(memoryLimit) }).strict().default({ cpu: cpuLimit, memory: memoryLimit }),
+    })
+    .strict()
+    .default({ requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } });
+
+export type Resources = z.output<ReturnType<typeof resourcesSchema>>;
+
+/** TLS of the subdomain proxy: an existing `kubernetes.io/tls` Secret, or one cert-manager issues. */
+const proxyTlsSchema = z
+  .object({
+    /** A `kubernetes.io/tls` Secret holding a wildcard certificate for `*.<domain>`. */
+    secretName: dnsLabel("the TLS Secret").optional(),
+    /** cert-manager issues the wildcard certificate into `<proxy>-tls` (DNS-01 is needed for wildcards). */
+    certManager: z.object({ issuer: dnsLabel("the issuer"), kind: z.enum(["ClusterIssuer", "Issuer"]).default("ClusterIssuer") }).strict().optional(),
+  })
+  .strict()
+  .refine((tls) => (tls.secretName === undefined) !== (tls.certManager === undefined), {
+    message: "give exactly one of secretName (an existing TLS Secret) or certManager (an issuer that creates one)",
+  });
+
+const subdomainSchema = z
+  .object({
+    mode: z.literal("subdomain"),
+    /** Wildcard DNS `*.<domain>` points at the proxy; the gate hands out `connector-N.<domain>`. */
+    domain: dnsName("the wildcard domain", "play.example.com"),
+    tls: proxyTlsSchema.optional(),
+    /** Port the gate puts in connector URLs; default 443 with TLS, 80 without. */
+    publicPort: port.optional(),
+    serviceAnnotations: annotations.default({}),
+  })
+  .strict();
+
+const loadBalancerSchema = z
+  .object({
+    mode: z.literal("loadbalancer"),
+    /** DNS name of the connectors' LoadBalancer Service; the gate hands it out to every player. */
+    publicHost: dnsName("the load balancer's public name", "ws.play.example.com"),
+    /** TLS is terminated by the cloud load balancer (annotations), the gate hands out wss://. */
+    tls: z.boolean().default(false),
+    publicPort: port.optional(),
+    serviceAnnotations: annotations.default({}),
+  })
+  .strict();
+
+const frontDoorSchema = z.discriminatedUnion("mode", [subdomainSchema, loadBalancerSchema], {
+  error: 'must be an object whose mode is "subdomain" (gate + nginx + wildcard DNS) or "loadbalancer" (one public address for all connectors)',
+});
+
+const inClusterRedisSchema = z
+  .object({
+    mode: z.literal("in-cluster"),
+    image: z.string().min(1).default("redis:7.4"),
+    /** Omitted: data in an emptyDir (discovery heals in one TTL after a restart; session bindings are lost). */
+    persistence: z.object({ size: quantity.default("1Gi"), storageClassName: dnsName("a StorageClass", "standard").optional() }).strict().optional(),
+    resources: resourcesSchema("100m", "128Mi", "1", "512Mi"),
+  })
+  .strict();
+
+const externalRedisSchema = z
+  .object({
+    mode: z.literal("external"),
+    /** An existing Secret (e.g. from external-secrets) whose key holds the full `redis://` / `rediss://` URL with auth. */
+    urlSecret: z.object({ name: dnsLabel("the Secret"), key: z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a Secret data key") }).strict(),
+  })
+  .strict();
+
+const redisSchema = z.discriminatedUnion("mode", [inClusterRedisSchema, externalRedisSchema], {
+  error: 'must be an object whose mode is "in-cluster" (a Redis StatefulSet with a generated password) or "external" (a URL from an existing Secret)',
+});
+
+const gameSchema = z
+  .object({
+    /** `game-<id>` names the Deployment, the Service and the viewer path. */
+    id: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$/, 'must be 1-50 characters of a-z, 0-9 and "-", starting and ending with a letter or digit (it becomes game-<id>)'),
+    type: z.enum(GAME_TYPES, { error: `must be one of the game types the image contains: ${GAME_TYPES.join(", ")}` }),
+    replicas: replicas("game server", 100),
+    tickHz: z.number().int().min(1).max(120).optional(),
+    resources: resourcesSchema("250m", "256Mi", "1", "512Mi"),
+  })
+  .strict();
+
+const ingressViewerSchema = z
+  .object({
+    kind: z.literal("ingress"),
+    /** IngressClass of the controller (ingress-nginx is retired since March 2026: pick yours). */
+    className: dnsLabel("the IngressClass"),
+    /** Host of the viewer paths: browsers open `wss://<host>/game-<id>`. */
+    host: dnsName("the viewer host", "games.play.example.com"),
+    annotations: annotations.default({}),
+    /** Annotation keys that take the WebSocket timeout in seconds (controller-specific, e.g. `nginx.ingress.kubernetes.io/proxy-read-timeout`). */
+    timeoutAnnotations: z.array(z.string().regex(ANNOTATION_KEY, "annotation keys look like prefix.example.com/name")).default([]),
+    /** A `kubernetes.io/tls` Secret for `host`. */
+    tlsSecretName: dnsLabel("the TLS Secret").optional(),
+    /** Namespaces of the controller's pods: the only sources allowed to reach the viewer port. */
+    controllerNamespaces: z.array(dnsLabel("a namespace")).min(1, "must name the namespace(s) the ingress controller runs in, or nothing may reach the viewers"),
+    timeoutSec: z.number().int().min(1).max(86_400).optional(),
+  })
+  .strict();
+
+const gatewayViewerSchema = z
+  .object({
+    kind: z.literal("gateway"),
+    /** Gateway API: the Gateway(s) the HTTPRoute attaches to. */
+    parentRefs: z
+      .array(z.object({ name: dnsLabel("the Gateway"), namespace: dnsLabel("a namespace").optional(), sectionName: dnsLabel("a listener").optional() }).strict())
+      .min(1, "must name at least one Gateway"),
+    hostnames: z.array(dnsName("a viewer host", "games.play.example.com")).min(1, "must list the viewer host(s)"),
+    controllerNamespaces: z.array(dnsLabel("a namespace")).min(1, "must name the namespace(s) the Gateway's data plane runs in, or nothing may reach the viewers"),
+  })
+  .strict();
+
+const viewerSchema = z.discriminatedUnion("kind", [ingressViewerSchema, gatewayViewerSchema], {
+  error: 'must be an object whose kind is "ingress" (networking.k8s.io Ingress) or "gateway" (Gateway API HTTPRoute)',
+});
+
+const imagesSchema = z
+  .object({
+    /** Where images are pushed: `ghcr.io/studio`, `localhost:5001` (kind's local registry). */
+    registry: z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?(\/[a-z0-9._-]+)*$/, 'must be a registry and optional path such as "ghcr.io/studio" or "localhost:5001"'),
+    repository: dnsLabel("the image repository").default("pomona-services"),
+    tag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be a Docker tag").refine((tag) => tag !== "latest", "must not be latest: pods reference the digest, the tag only names the build").optional(),
+    /** false: deploy `ref` as it is (built elsewhere). */
+    build: z.boolean().default(true),
+    /** Build (without pushing) during `pulumi preview` too, so a broken Dockerfile fails the PR. */
+    buildOnPreview: z.boolean().default(false),
+    push: z.boolean().default(true),
+    platforms: z.array(z.enum(["linux/amd64", "linux/arm64"])).min(1).default(["linux/amd64"]),
+    /** An image built elsewhere, pinned: `ghcr.io/studio/pomona-services@sha256:…`. */
+    ref: z.string().regex(/^[a-z0-9.:/_-]+@sha256:[0-9a-f]{64}$/, "must be pinned by digest: <registry>/<repo>@sha256:<64 hex>").optional(),
+    /** An existing `kubernetes.io/dockerconfigjson` Secret for private registries. */
+    pullSecret: dnsLabel("the pull Secret").optional(),
+  })
+  .strict()
+  .refine((images) => images.build || images.ref !== undefined, { path: ["ref"], message: "is required when build is false (the digest-pinned image to deploy)" });
+
+export const stackConfigSchema = z
+  .object({
+    /** The Kubernetes namespace everything lives in. Default `pomona-<stack>`. */
+    namespace: dnsLabel("the namespace").optional(),
+    /** Discovery key prefix in Redis (POMONA_NAMESPACE). Default: the stack name. */
+    discoveryNamespace: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 characters of A-Z a-z 0-9 _ -").optional(),
+    clusterDomain: dnsName("the cluster DNS domain", "cluster.local").default("cluster.local"),
+    /** Connectors' and gate's heartbeat; nginx and ingress timeouts are kept above 2×. */
+    heartbeatSec: z.number().int().min(1).max(300).default(10),
+    /** Route dictionary (POMONA_ROUTES) shared by every server; omitted: routes travel as text. */
+    routes: z.array(z.string().regex(ROUTE, "must be a route such as arena.room.join")).min(1).optional(),
+    /** Browser origins allowed by gate and connectors; omitted: any origin. */
+    allowedOrigins: origins,
+    frontDoor: frontDoorSchema,
+    gate: z
+      .object({
+        replicas: replicas("gate", 100).default(2),
+        /** Annotations of the gate's LoadBalancer Service (cloud LB type, TLS certificate, …). */
+        serviceAnnotations: annotations.default({}),
+        /** 443 when the cloud load balancer terminates TLS, else 80. */
+        servicePort: port.default(80),
+        resources: resourcesSchema("100m", "128Mi", "500m", "256Mi"),
+      })
+      .strict()
+      .default({ replicas: 2, serviceAnnotations: {}, servicePort: 80, resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } } }),
+    connector: z
+      .object({
+        replicas: replicas("connector"),
+        /** SIGTERM → staggered "reconnect" kicks spread over this long (DRAIN_TIMEOUT_MS). */
+        drainTimeoutSec: z.number().int().min(1).max(3600).default(30),
+        /** Sleep before SIGTERM so endpoints and the gate's view drop the pod first. */
+        preStopSec: z.number().int().min(0).max(60).default(5),
+        resources: resourcesSchema("500m", "512Mi", "2", "1Gi"),
+      })
+      .strict(),
+    proxy: z
+      .object({
+        replicas: replicas("proxy", 100).default(2),
+        image: z.string().min(1).default("nginxinc/nginx-unprivileged:1.27"),
+        /** DNS servers nginx asks for pod addresses; default kube-dns. */
+        resolvers: z.array(z.string().min(1)).min(1).optional(),
+        maxConnectionsPerIp: z.number().int().min(1).max(1_000_000).optional(),
+        workerConnections: z.number().int().min(64).max(1_000_000).optional(),
+        preStopSec: z.number().int().min(0).max(60).default(5),
+        /** Open WebSockets an old nginx pod keeps serving after a config change before it is killed. */
+        drainSec: z.number().int().min(1).max(3600).default(60),
+        resources: resourcesSchema("100m", "64Mi", "1", "256Mi"),
+      })
+      .strict()
+      .default({ replicas: 2, image: "nginxinc/nginx-unprivileged:1.27", preStopSec: 5, drainSec: 60, resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } } }),
+    redis: redisSchema,
+    games: z
+      .array(gameSchema)
+      .default([])
+      .superRefine((games, ctx) => {
+        const seen = new Set<string>();
+        games.forEach((game, index) => {
+          if (seen.has(game.id)) ctx.addIssue({ code: "custom", path: [index, "id"], message: `"${game.id}" is used twice: every game needs its own id` });
+          seen.add(game.id);
+        });
+      }),
+    /** How browsers reach `/game-<id>`; required as soon as there are games or a game-creator. */
+    viewer: viewerSchema.optional(),
+    gameCreator: z
+      .object({
+        enabled: z.boolean().default(false),
+        resources: resourcesSchema("100m", "128Mi", "500m", "256Mi"),
+        /** Namespaces whose pods may call the creator's API (it is never public; operators use port-forward). */
+        apiClientNamespaces: z.array(dnsLabel("a namespace")).default([]),
+      })
+      .strict()
+      .default({ enabled: false, resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } }, apiClientNamespaces: [] }),
+    images: imagesSchema,
+    metrics: z
+      .object({
+        /** A prometheus-operator ServiceMonitor (needs its CRD in the cluster). */
+        serviceMonitor: z.boolean().default(false),
+        /** Labels your Prometheus selects ServiceMonitors by (e.g. `release: kube-prometheus-stack`). */
+        serviceMonitorLabels: z.record(z.string(), z.string()).default({}),
+        /** Namespaces whose pods may scrape /metrics. */
+        scrapeNamespaces: z.array(dnsLabel("a namespace")).default(["monitoring"]),
+      })
+      .strict()
+      .default({ serviceMonitor: false, serviceMonitorLabels: {}, scrapeNamespaces: ["monitoring"] }),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    if ((cfg.games.length > 0 || cfg.gameCreator.enabled) && cfg.viewer === undefined) {
+      ctx.addIssue({ code: "custom", path: ["viewer"], message: "is required when there are games or a game-creator: browsers reach /game-<id> through an Ingress or an HTTPRoute" });
+    }
+    const timeout = cfg.viewer?.kind === "ingress" ? cfg.viewer.timeoutSec : undefined;
+    if (timeout !== undefined && timeout <= 2 * cfg.heartbeatSec) {
+      ctx.addIssue({ code: "custom", path: ["viewer", "timeoutSec"], message: `must be above 2 × heartbeatSec (${2 * cfg.heartbeatSec} s), or the ingress cuts idle viewers; omit it for 3 × heartbeatSec` });
+    }
+    if (cfg.gameCreator.enabled && cfg.viewer?.kind === "gateway") {
+      ctx.addIssue({ code: "custom", path: ["gameCreator", "enabled"], message: "needs viewer.kind ingress: the game-creator JSON-patches Ingress paths (issue 6); it cannot edit an HTTPRoute yet" });
+    }
+  });
+
+export type StackConfigInput = z.input<typeof stackConfigSchema>;
+export type StackConfig = z.output<typeof stackConfigSchema>;
+export type GameConfig = StackConfig["games"][number];
+export type FrontDoorConfig = StackConfig["frontDoor"];
+export type ViewerConfig = NonNullable<StackConfig["viewer"]>;
+
+/** Keys that hold secrets: read with `requireSecret`, never part of the plain object. */
+export const SECRET_KEYS = ["tokenSecrets", "creatorToken"] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+
+/** The validated config plus what the program derives from the stack name. */
+export interface PomonaConfig extends StackConfig {
+  readonly stack: string;
+  readonly namespace: string;
+  readonly discoveryNamespace: string;
+  /** The WebSocket timeout for the viewer route: above 2 × heartbeat. */
+  readonly viewerTimeoutSec: number;
+  /** Which secret keys the stack file sets (the rest are generated). */
+  readonly givenSecrets: ReadonlySet<SecretKey>;
+}
+
+/** Bytes every connect-token secret needs (the gate and connectors refuse shorter ones). */
+export const MIN_TOKEN_SECRET_BYTES = 32;
+
+/**
+ * Validates a stack's `pomona:*` values (secret values only checked, never kept). `raw` maps the key
+ * without its `pomona:` prefix to the parsed YAML value.
+ */
+export function parseStackConfig(stack: string, raw: Record<string, unknown>): PomonaConfig {
+  const plain: Record<string, unknown> = {};
+  const issues: string[] = [];
+  const givenSecrets = new Set<SecretKey>();
+  for (const [key, value] of Object.entries(raw)) {
+    if ((SECRET_KEYS as readonly string[]).includes(key)) {
+      givenSecrets.add(key as SecretKey);
+      issues.push(...checkSecret(stack, key as SecretKey, value));
+    } else {
+      plain[key] = value;
+    }
+  }
+  const result = stackConfigSchema.safeParse(plain);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const [top, ...rest] = issue.path.map(String);
+      const key = top === undefined ? "(stack file)" : `pomona:${top}${rest.length ? `.${rest.join(".")}` : ""}`;
+      const reason = issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.join(", ")}: a typo is never ignored` : issue.message;
+      issues.push(`${key}: ${reason} — fix: ${fixFor(stack, top)}`);
+    }
+  }
+  if (issues.length > 0 || !result.success) throw new ConfigError(`stack "${stack}"`, issues);
+  const cfg = result.data;
+  return {
+    ...cfg,
+    stack,
+    namespace: cfg.namespace ?? `pomona-${stack}`,
+    discoveryNamespace: cfg.discoveryNamespace ?? stack.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 64),
+    viewerTimeoutSec: (cfg.viewer?.kind === "ingress" ? cfg.viewer.timeoutSec : undefined) ?? 3 * cfg.heartbeatSec,
+    givenSecrets,
+  };
+}
+
+function fixFor(stack: string, top: string | undefined): string {
+  if (top === undefined) return `edit stacks/Pulumi.${stack}.yaml (docs/config.md)`;
+  return `set pomona:${top} in stacks/Pulumi.${stack}.yaml as described in docs/config.md#${top.toLowerCase()}`;
+}
+
+function checkSecret(stack: string, key: SecretKey, value: unknown): string[] {
+  const fix = `pulumi config set --secret --stack ${stack} pomona:${key} "…" (or remove it to have one generated)`;
+  if (typeof value !== "string" || value.length === 0) return [`pomona:${key}: must be a non-empty secret string — fix: ${fix}`];
+  if (key === "tokenSecrets") {
+    const short = value.split(",").filter((secret) => Buffer.byteLength(secret.trim(), "utf8") < MIN_TOKEN_SECRET_BYTES);
+    if (short.length > 0) return [`pomona:tokenSecrets: every comma-separated secret must be at least ${MIN_TOKEN_SECRET_BYTES} bytes (${short.length} is shorter) — fix: ${fix}, each from \`openssl rand -base64 48\``];
+  }
+  return [];
+}

@@ -1,0 +1,56 @@
+/**
+ * The game-creator (issue 6): Deployment, ServiceAccount with a namespaced Role/RoleBinding holding
+ * only the verbs it needs, its API token, an internal Service, and the Ingress whose paths it owns.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { PomonaComponent } from "./component";
+import {
+  buildGameCreatorDeployment,
+  buildGameCreatorNetworkPolicy,
+  buildGameCreatorPodDisruptionBudget,
+  buildGameCreatorRole,
+  buildGameCreatorRoleBinding,
+  buildGameCreatorSecret,
+  buildGameCreatorService,
+  buildGameCreatorServiceAccount,
+  buildRuntimeIngress,
+  type GameCreatorManifestArgs,
+} from "./manifests/game-creator";
+
+export interface GameCreatorArgs extends GameCreatorManifestArgs {
+  /** From the stack (pomona:creatorToken), else generated. */
+  token?: pulumi.Output<string>;
+}
+
+export class GameCreator extends PomonaComponent {
+  readonly serviceName: pulumi.Output<string>;
+  /** Bearer token of the API (secret). */
+  readonly token: pulumi.Output<string>;
+
+  constructor(name: string, args: GameCreatorArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("GameCreator", name, opts);
+    this.token = args.token ?? new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this }).result;
+    // The API bearer token.
+    new k8s.core.v1.Secret(`${name}-token`, buildGameCreatorSecret(args, this.token), this.child);
+    // Its own identity, so RBAC grants reach this pod only.
+    const account = new k8s.core.v1.ServiceAccount(`${name}-serviceaccount`, buildGameCreatorServiceAccount(args), this.child);
+    // Deployments, Services, worker Pods and one Ingress, in this namespace only.
+    const role = new k8s.rbac.v1.Role(`${name}-role`, buildGameCreatorRole(args), this.child);
+    // Grants the Role to the ServiceAccount.
+    const binding = new k8s.rbac.v1.RoleBinding(`${name}-rolebinding`, buildGameCreatorRoleBinding(args), { ...this.child, dependsOn: [account, role] });
+    // Created once with its host; afterwards its paths are the game-creator's (JSON patches), not Pulumi's.
+    new k8s.networking.v1.Ingress(`${name}-ingress`, buildRuntimeIngress(args), { ...this.child, ignoreChanges: ["spec.rules"] });
+    // The reconciler itself.
+    new k8s.apps.v1.Deployment(`${name}-deployment`, buildGameCreatorDeployment(args), { ...this.child, dependsOn: [binding] });
+    // The API address inside the cluster (never public).
+    const service = new k8s.core.v1.Service(`${name}-service`, buildGameCreatorService(args), this.child);
+    // Drains evict it like any pod; it adopts what exists when it restarts.
+    new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, buildGameCreatorPodDisruptionBudget(args), this.child);
+    // API from the listed namespaces and scrapers only.
+    new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, buildGameCreatorNetworkPolicy(args), this.child);
+    this.serviceName = service.metadata.name;
+    this.registerOutputs({ serviceName: this.serviceName });
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The connector tier: a StatefulSet whose pod names (`connector-<N>`) are the connectors' ids and
+ * public host labels, its headless Service (one DNS name per pod, for nginx), and in load-balancer
+ * mode one public LoadBalancer Service in front of every connector.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import type { FrontDoorConfig, StackConfig } from "../config-schema";
+import {
+  containerSecurityContext,
+  fieldEnv,
+  httpProbes,
+  metricsAnnotations,
+  plainEnv,
+  podDisruptionBudget,
+  podSpec,
+  preStopSleep,
+  resources,
+  secretEnv,
+} from "../hardening";
+import { LABELS, NAMES, objectLabels, PORTS, selectorLabels, UIDS } from "../names";
+import type { TierContext } from "./context";
+import { networkPolicy, type Source } from "./network-policy";
+
+export interface ConnectorManifestArgs extends TierContext {
+  connector: StackConfig["connector"];
+  frontDoor: FrontDoorConfig;
+  allowedOrigins?: string[];
+}
+
+const labels = objectLabels("connector");
+const selector = selectorLabels("connector");
+
+/** The port players use: explicit, else 443 with TLS and 80 without. */
+export function publicPort(frontDoor: FrontDoorConfig): number {
+  const tls = frontDoor.mode === "subdomain" ? frontDoor.tls !== undefined : frontDoor.tls;
+  return frontDoor.publicPort ?? (tls ? 443 : 80);
+}
+
+/** SIGTERM comes after the preStop pause; the drain must finish before the kubelet's SIGKILL. */
+export function connectorGracePeriodSec(connector: StackConfig["connector"]): number {
+  return connector.preStopSec + connector.drainTimeoutSec + 10;
+}
+
+export function buildConnectorStatefulSet(args: ConnectorManifestArgs): k8s.apps.v1.StatefulSetArgs {
+  const { connector, frontDoor } = args;
+  return {
+    metadata: { name: NAMES.connectorStatefulSet, namespace: args.namespace, labels },
+    spec: {
+      // Must name the headless Service, or pods get no DNS name and nginx cannot reach them.
+      serviceName: NAMES.connectorHeadlessService,
+      replicas: connector.replicas,
+      // Ordinals are independent connectors: start and stop them all at once.
+      podManagementPolicy: "Parallel",
+      updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+      selector: { matchLabels: selector },
+      template: {
+        metadata: { labels, annotations: metricsAnnotations(PORTS.connector) },
+        spec: podSpec({
+          uid: UIDS.services,
+          terminationGracePeriodSeconds: connectorGracePeriodSec(connector),
+          ...(args.imagePullSecret ? { imagePullSecret: args.imagePullSecret } : {}),
+          spreadSelector: selector,
+          containers: [
+            {
+              name: "connector",
+              image: args.image,
+              command: ["node", "services/dist/src/roles/connector-main.js"],
+              ports: [{ name: "http", containerPort: PORTS.connector }],
+              env: [
+                // `connector-<N>`: the trailing ordinal is the connector's number, the name its discovery id.
+                fieldEnv("SERVER_ID", "metadata.name"),
+                fieldEnv("ADVERTISE_HOST", "status.podIP"),
+                ...plainEnv({
+                  HOST: "0.0.0.0",
+                  PORT: PORTS.connector,
+                  HEARTBEAT_SEC: args.heartbeatSec,
+                  DRAIN_TIMEOUT_MS: connector.drainTimeoutSec * 1000,
+                  // Scenario 1: the load balancer picks the connector, so a token must be valid on any of them.
+                  TOKEN_AUDIENCE: frontDoor.mode === "loadbalancer" ? "any" : "connector",
+                  PUBLIC_HOST: frontDoor.mode === "subdomain" ? `$(SERVER_ID).${frontDoor.domain}` : frontDoor.publicHost,
+                  ALLOWED_ORIGINS: args.allowedOrigins?.join(","),
+                }),
+                secretEnv("TOKEN_SECRETS", NAMES.connectTokenSecret, "secrets"),
+                ...args.serverEnv,
+              ],
+              securityContext: containerSecurityContext(UIDS.services),
+              resources: resources(connector.resources),
+              ...httpProbes({ port: "http" }),
+              lifecycle: preStopSleep(connector.preStopSec),
+              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+            },
+          ],
+          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+        }),
+      },
+    },
+  };
+}
+
+/**
+ * Gives every pod `connector-<N>.connectors.<ns>.svc.<domain>`. Not-ready pods stay published so a
+ * draining connector's name still resolves while its players move.
+ */
+export function buildConnectorHeadlessService(args: ConnectorManifestArgs): k8s.core.v1.ServiceArgs {
+  return {
+    metadata: { name: NAMES.connectorHeadlessService, namespace: args.namespace, labels: { ...labels, [LABELS.metrics]: "true" } },
+    spec: {
+      clusterIP: "None",
+      publishNotReadyAddresses: true,
+      selector,
+      ports: [{ name: "http", port: PORTS.connector, targetPort: "http" }],
+    },
+  };
+}
+
+/** Scenario 1: one public address; the open WebSocket pins the player to the connector it reached. */
+export function buildConnectorLoadBalancer(args: ConnectorManifestArgs): k8s.core.v1.ServiceArgs | undefined {
+  if (args.frontDoor.mode !== "loadbalancer") return undefined;
+  return {
+    metadata: { name: NAMES.connectorLoadBalancer, namespace: args.namespace, labels, annotations: args.frontDoor.serviceAnnotations },
+    spec: {
+      type: "LoadBalancer",
+      // Keeps the player's address (Origin and rate limits see the real client).
+      externalTrafficPolicy: "Local",
+      selector,
+      ports: [{ name: "ws", port: publicPort(args.frontDoor), targetPort: "http" }],
+    },
+  };
+}
+
+export function buildConnectorPodDisruptionBudget(args: ConnectorManifestArgs): k8s.policy.v1.PodDisruptionBudgetArgs {
+  return podDisruptionBudget(NAMES.connectorStatefulSet, args.namespace, labels, selector);
+}
+
+/** Subdomain mode: only nginx (and the scrapers) reach the connectors; load-balancer mode: anyone. */
+export function buildConnectorNetworkPolicy(args: ConnectorManifestArgs): k8s.networking.v1.NetworkPolicyArgs {
+  const from: Source[] = args.frontDoor.mode === "loadbalancer" ? ["anywhere"] : [{ tiers: ["proxy"] }, { namespaces: args.scrapeNamespaces }];
+  return networkPolicy({ name: NAMES.connectorStatefulSet, namespace: args.namespace, component: "connector", podSelector: selector, ingress: [{ ports: [PORTS.connector], from }] });
+}

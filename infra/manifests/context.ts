@@ -1,0 +1,18 @@
+/**
+ * What every tier's manifests need from the rest of the stack: where they live, the server image,
+ * the env every server shares (Redis, discovery namespace, route dictionary) and who may scrape them.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { EnvVar } from "../hardening";
+
+export interface TierContext {
+  namespace: string;
+  /** The services image, pinned by digest (`…/pomona-services@sha256:…`). */
+  image: pulumi.Input<string>;
+  imagePullSecret?: string;
+  /** REDIS_URL (and REDIS_PASSWORD before it), POMONA_NAMESPACE, POMONA_ROUTES. */
+  serverEnv: EnvVar[];
+  /** Namespaces whose pods may scrape /metrics. */
+  scrapeNamespaces: string[];
+  heartbeatSec: number;
+}

@@ -1,0 +1,171 @@
+/**
+ * Static games from the stack file: per game `game-<id>` a Deployment of game servers and a Service
+ * for the viewer port, and one route `/game-<id>` each on the Ingress (or Gateway API HTTPRoutes).
+ * Also the policy that fences per-player worker pods, which games create at runtime (issue 6).
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import type { GameConfig, ViewerConfig } from "../config-schema";
+import {
+  containerSecurityContext,
+  fieldEnv,
+  httpProbes,
+  metricsAnnotations,
+  plainEnv,
+  podDisruptionBudget,
+  podSpec,
+  preStopSleep,
+  resources,
+} from "../hardening";
+import { gameName, gamePodLabels, LABELS, NAMES, objectLabels, PORTS, selectorLabels, UIDS, WORKER_POD_LABELS } from "../names";
+import type { TierContext } from "./context";
+import { networkPolicy } from "./network-policy";
+
+export interface GamesManifestArgs extends TierContext {
+  games: GameConfig[];
+  viewer?: ViewerConfig;
+  /** The WebSocket timeout the viewer route gets (above 2 × heartbeat). */
+  viewerTimeoutSec: number;
+}
+
+const PRE_STOP_SEC = 5;
+/** Gateway API caps an HTTPRoute at 16 rules: more games spread over several routes. */
+export const HTTPROUTE_MAX_RULES = 16;
+
+const gameLabels = (id: string) => objectLabels("game", { [LABELS.game]: id });
+export const viewerPath = (id: string): string => `/${gameName(id)}`;
+
+export function buildGameDeployment(args: GamesManifestArgs, game: GameConfig): k8s.apps.v1.DeploymentArgs {
+  const labels = gameLabels(game.id);
+  const selector = gamePodLabels(game.id);
+  return {
+    metadata: { name: gameName(game.id), namespace: args.namespace, labels },
+    spec: {
+      replicas: game.replicas,
+      selector: { matchLabels: selector },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels, annotations: metricsAnnotations(PORTS.gameHttp) },
+        spec: podSpec({
+          uid: UIDS.services,
+          terminationGracePeriodSeconds: PRE_STOP_SEC + 30,
+          ...(args.imagePullSecret ? { imagePullSecret: args.imagePullSecret } : {}),
+          spreadSelector: selector,
+          containers: [
+            {
+              name: "game",
+              image: args.image,
+              command: ["node", `services/dist/games/${game.type}/main.js`],
+              ports: [
+                { name: "rpc", containerPort: PORTS.gameRpc },
+                { name: "http", containerPort: PORTS.gameHttp },
+              ],
+              env: [
+                fieldEnv("SERVER_ID", "metadata.name"),
+                // The game server listens on, and publishes, its pod IP: connectors dial it directly.
+                fieldEnv("HOST", "status.podIP"),
+                ...plainEnv({ PORT: PORTS.gameRpc, HTTP_PORT: PORTS.gameHttp, GAME_ID: game.id, TICK_HZ: game.tickHz }),
+                ...args.serverEnv,
+              ],
+              securityContext: containerSecurityContext(UIDS.services),
+              resources: resources(game.resources),
+              ...httpProbes({ port: "http" }),
+              lifecycle: preStopSleep(PRE_STOP_SEC),
+              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+            },
+          ],
+          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+        }),
+      },
+    },
+  };
+}
+
+/** The viewer port (and /metrics); RPC needs no Service, connectors use pod IPs from discovery. */
+export function buildGameService(args: GamesManifestArgs, game: GameConfig): k8s.core.v1.ServiceArgs {
+  return {
+    metadata: { name: gameName(game.id), namespace: args.namespace, labels: { ...gameLabels(game.id), [LABELS.metrics]: "true" } },
+    spec: { type: "ClusterIP", selector: gamePodLabels(game.id), ports: [{ name: "http", port: PORTS.gameHttp, targetPort: "http" }] },
+  };
+}
+
+export function buildGamePodDisruptionBudget(args: GamesManifestArgs, game: GameConfig): k8s.policy.v1.PodDisruptionBudgetArgs {
+  return podDisruptionBudget(gameName(game.id), args.namespace, gameLabels(game.id), gamePodLabels(game.id));
+}
+
+function ingressPath(id: string) {
+  return { path: viewerPath(id), pathType: "Prefix", backend: { service: { name: gameName(id), port: { name: "http" } } } };
+}
+
+/** Annotations of the viewer Ingress: the stack's, plus the WebSocket timeout on each listed key. */
+export function viewerIngressAnnotations(viewer: Extract<ViewerConfig, { kind: "ingress" }>, timeoutSec: number): Record<string, string> {
+  return { ...viewer.annotations, ...Object.fromEntries(viewer.timeoutAnnotations.map((key) => [key, String(timeoutSec)])) };
+}
+
+/**
+ * One Ingress for the static games, one path each. A rule without paths is valid, so a stack with
+ * no static games still gets the host (and its TLS) declared.
+ */
+export function buildGamesIngress(args: GamesManifestArgs, name: string, games: GameConfig[]): k8s.networking.v1.IngressArgs | undefined {
+  const viewer = args.viewer;
+  if (viewer?.kind !== "ingress") return undefined;
+  return {
+    metadata: { name, namespace: args.namespace, labels: objectLabels("game"), annotations: viewerIngressAnnotations(viewer, args.viewerTimeoutSec) },
+    spec: {
+      ingressClassName: viewer.className,
+      ...(viewer.tlsSecretName ? { tls: [{ hosts: [viewer.host], secretName: viewer.tlsSecretName }] } : {}),
+      rules: [games.length > 0 ? { host: viewer.host, http: { paths: games.map((game) => ingressPath(game.id)) } } : { host: viewer.host }],
+    },
+  };
+}
+
+/** Gateway API alternative: HTTPRoutes of at most 16 rules, `/game-<id>` → Service `game-<id>`:8080. */
+export function buildGamesHttpRoutes(args: GamesManifestArgs): k8s.apiextensions.CustomResourceArgs[] {
+  const viewer = args.viewer;
+  if (viewer?.kind !== "gateway" || args.games.length === 0) return [];
+  const routes: k8s.apiextensions.CustomResourceArgs[] = [];
+  for (let start = 0; start < args.games.length; start += HTTPROUTE_MAX_RULES) {
+    const games = args.games.slice(start, start + HTTPROUTE_MAX_RULES);
+    routes.push({
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "HTTPRoute",
+      metadata: { name: `${NAMES.gamesRoute}-${start / HTTPROUTE_MAX_RULES}`, namespace: args.namespace, labels: objectLabels("game") },
+      spec: {
+        parentRefs: viewer.parentRefs.map((ref) => ({ group: "gateway.networking.k8s.io", kind: "Gateway", ...ref })),
+        hostnames: viewer.hostnames,
+        rules: games.map((game) => ({
+          matches: [{ path: { type: "PathPrefix", value: viewerPath(game.id) } }],
+          backendRefs: [{ name: gameName(game.id), port: PORTS.gameHttp }],
+          // Viewer WebSockets live for hours: no request timeout (the Gateway's idle timeout still applies).
+          timeouts: { request: "0s" },
+        })),
+      },
+    });
+  }
+  return routes;
+}
+
+/** Connectors reach game servers' RPC port; the ingress/gateway data plane and scrapers reach the viewer port. */
+export function buildGamesNetworkPolicy(args: GamesManifestArgs): k8s.networking.v1.NetworkPolicyArgs {
+  return networkPolicy({
+    name: "games",
+    namespace: args.namespace,
+    component: "game",
+    podSelector: selectorLabels("game"),
+    ingress: [
+      { ports: [PORTS.gameRpc], from: [{ tiers: ["connector"] }] },
+      { ports: [PORTS.gameHttp], from: [{ namespaces: args.viewer?.controllerNamespaces ?? [] }, { namespaces: args.scrapeNamespaces }] },
+    ],
+  });
+}
+
+/** Player code runs in workers: only its game may call it, and it may call nothing. */
+export function buildWorkersNetworkPolicy(args: GamesManifestArgs): k8s.networking.v1.NetworkPolicyArgs {
+  return networkPolicy({
+    name: "workers",
+    namespace: args.namespace,
+    component: "worker",
+    podSelector: WORKER_POD_LABELS,
+    ingress: [{ ports: [PORTS.worker], from: [{ tiers: ["game"] }] }],
+    denyEgress: true,
+  });
+}

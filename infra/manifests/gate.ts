@@ -1,0 +1,102 @@
+/**
+ * The gate: a Deployment that hands each player the least-loaded live connector's public address
+ * and a signed connect token, behind a public LoadBalancer Service. It also serves the demo page.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import type { FrontDoorConfig, StackConfig } from "../config-schema";
+import {
+  containerSecurityContext,
+  fieldEnv,
+  httpProbes,
+  metricsAnnotations,
+  plainEnv,
+  podDisruptionBudget,
+  podSpec,
+  preStopSleep,
+  resources,
+  secretEnv,
+} from "../hardening";
+import { LABELS, NAMES, objectLabels, PORTS, selectorLabels, UIDS } from "../names";
+import { publicPort } from "./connector";
+import type { TierContext } from "./context";
+import { networkPolicy } from "./network-policy";
+
+export interface GateManifestArgs extends TierContext {
+  gate: StackConfig["gate"];
+  frontDoor: FrontDoorConfig;
+  allowedOrigins?: string[];
+}
+
+const labels = objectLabels("gate");
+const selector = selectorLabels("gate");
+const PRE_STOP_SEC = 5;
+
+/** FRONT_DOOR and the fields of that mode, as gate-main reads them. */
+function frontDoorEnv(frontDoor: FrontDoorConfig) {
+  const common = { PUBLIC_PORT: publicPort(frontDoor) };
+  if (frontDoor.mode === "subdomain") return { FRONT_DOOR: "subdomain", DOMAIN: frontDoor.domain, PUBLIC_TLS: frontDoor.tls !== undefined, ...common };
+  return { FRONT_DOOR: "loadbalancer", PUBLIC_HOST: frontDoor.publicHost, PUBLIC_TLS: frontDoor.tls, ...common };
+}
+
+export function buildGateDeployment(args: GateManifestArgs): k8s.apps.v1.DeploymentArgs {
+  return {
+    metadata: { name: NAMES.gate, namespace: args.namespace, labels },
+    spec: {
+      replicas: args.gate.replicas,
+      selector: { matchLabels: selector },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels, annotations: metricsAnnotations(PORTS.gate) },
+        spec: podSpec({
+          uid: UIDS.services,
+          terminationGracePeriodSeconds: PRE_STOP_SEC + 20,
+          ...(args.imagePullSecret ? { imagePullSecret: args.imagePullSecret } : {}),
+          spreadSelector: selector,
+          containers: [
+            {
+              name: "gate",
+              image: args.image,
+              command: ["node", "services/dist/src/gate/gate-main.js"],
+              ports: [{ name: "http", containerPort: PORTS.gate }],
+              env: [
+                fieldEnv("GATE_ID", "metadata.name"),
+                fieldEnv("ADVERTISE_HOST", "status.podIP"),
+                ...plainEnv({ HOST: "0.0.0.0", PORT: PORTS.gate, HEARTBEAT_SEC: args.heartbeatSec, ALLOWED_ORIGINS: args.allowedOrigins?.join(","), ...frontDoorEnv(args.frontDoor) }),
+                secretEnv("TOKEN_SECRETS", NAMES.connectTokenSecret, "secrets"),
+                ...args.serverEnv,
+              ],
+              securityContext: containerSecurityContext(UIDS.services),
+              resources: resources(args.gate.resources),
+              ...httpProbes({ port: "http" }),
+              lifecycle: preStopSleep(PRE_STOP_SEC),
+              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+            },
+          ],
+          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+        }),
+      },
+    },
+  };
+}
+
+/** Players' first stop: public. TLS, when wanted, is terminated by the cloud LB (annotations). */
+export function buildGateService(args: GateManifestArgs): k8s.core.v1.ServiceArgs {
+  return {
+    metadata: { name: NAMES.gate, namespace: args.namespace, labels: { ...labels, [LABELS.metrics]: "true" }, annotations: args.gate.serviceAnnotations },
+    spec: {
+      type: "LoadBalancer",
+      externalTrafficPolicy: "Local",
+      selector,
+      ports: [{ name: "http", port: args.gate.servicePort, targetPort: "http" }],
+    },
+  };
+}
+
+export function buildGatePodDisruptionBudget(args: GateManifestArgs): k8s.policy.v1.PodDisruptionBudgetArgs {
+  return podDisruptionBudget(NAMES.gate, args.namespace, labels, selector);
+}
+
+/** The gate is public: anyone may reach its port. */
+export function buildGateNetworkPolicy(args: GateManifestArgs): k8s.networking.v1.NetworkPolicyArgs {
+  return networkPolicy({ name: NAMES.gate, namespace: args.namespace, component: "gate", podSelector: selector, ingress: [{ ports: [PORTS.gate], from: ["anywhere"] }] });
+}

@@ -1,0 +1,36 @@
+/**
+ * The namespace a stack deploys into: Pod Security "restricted" enforced by the API server, and a
+ * default-deny ingress policy so a pod is reachable only through the allow-lists of its tier.
+ * Also the connect-token secrets the gate signs with and the connectors verify.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import { LABELS, NAMES } from "../names";
+
+const labels = { [LABELS.partOf]: "pomona", [LABELS.managedBy]: "pulumi" };
+
+export function buildNamespace(namespace: string): k8s.core.v1.NamespaceArgs {
+  return {
+    metadata: {
+      name: namespace,
+      labels: {
+        ...labels,
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/warn": "restricted",
+      },
+    },
+  };
+}
+
+export function buildDefaultDenyPolicy(namespace: string): k8s.networking.v1.NetworkPolicyArgs {
+  return {
+    metadata: { name: NAMES.defaultDenyPolicy, namespace, labels },
+    spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [] },
+  };
+}
+
+/** `secrets`: comma-separated, the first signs; gate and connectors read it as TOKEN_SECRETS. */
+export function buildConnectTokenSecret(namespace: string, secrets: pulumi.Input<string>): k8s.core.v1.SecretArgs {
+  return { metadata: { name: NAMES.connectTokenSecret, namespace, labels }, type: "Opaque", stringData: { secrets } };
+}
