@@ -1,19 +1,168 @@
 /**
- * `npm start` will run the whole local cluster (gate, connectors, game servers, nginx, Redis)
- * once the front-door issue lands. Until then it says plainly what exists and how to use it.
+ * `npm start`: the whole Pomona topology on this machine — a private redis-server, arena game
+ * servers, connectors, the gate (serving the browser demo) and nginx as the subdomain proxy on the
+ * generated config. Prints every URL, then one machine-readable line `READY {json}`; Ctrl-C (or
+ * SIGTERM) stops everything it started.
+ *
+ *   npm start -- --connectors 2 --games 2 --mode subdomain --gate-port 3000 --proxy-port 8080
  */
-const lines = [
-  "Pomona — local cluster",
-  "",
-  "The one-command local cluster (gate, nginx subdomain proxy, demo page) is not built yet.",
-  "What exists today, and how to exercise it:",
-  "  connectors   services/src/roles/connector-main.ts   Pomelo clients, sessions, sticky routing",
-  "  game servers services/games/arena/main.ts          the example arena game",
-  "  tests        npm test (real redis-server, processes, sockets)",
-  "  benchmarks   npm run bench (RPC, tick broadcast vs raw uWS)",
-  "",
-  "Run them by hand as README.md shows (\"Running the servers by hand\").",
-  "",
-  "See README.md and docs/ for details.",
-];
-console.log(lines.join("\n"));
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { ConfigError } from "../services/src/config/validate";
+import { buildDemoSite } from "./build-demo";
+import { startLocalCluster, type LocalCluster } from "./local-cluster/cluster";
+import { hasNginx, NGINX_BIN } from "./local-cluster/nginx";
+import { planLocalCluster, type LocalClusterInput } from "./local-cluster/plan";
+import { findBinary, MissingBinaryError } from "./local-cluster/redis";
+
+const USAGE = `usage: npm start -- [--connectors N] [--games N] [--mode subdomain|direct]
+                 [--gate-port P] [--connector-port P] [--game-port P] [--proxy-port P] [--redis-port P] [--tick-hz HZ] [--quiet]`;
+
+const { values } = parseArgs({
+  options: {
+    connectors: { type: "string" },
+    games: { type: "string" },
+    mode: { type: "string" },
+    "gate-port": { type: "string" },
+    "connector-port": { type: "string" },
+    "game-port": { type: "string" },
+    "proxy-port": { type: "string" },
+    "redis-port": { type: "string" },
+    "tick-hz": { type: "string" },
+    quiet: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+});
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** A flag as a number, or a clear error naming it. */
+function numberFlag(name: keyof typeof values): number | undefined {
+  const raw = values[name];
+  if (raw === undefined || typeof raw === "boolean") return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new ConfigError("npm start", [`--${name}: must be a number, got "${raw}"`]);
+  return value;
+}
+
+async function main(): Promise<void> {
+  if (values.help) {
+    say(USAGE);
+    return;
+  }
+  if (findBinary("redis-server") === undefined) throw new MissingBinaryError("redis-server", "redis-server");
+  let mode = values.mode ?? "subdomain";
+  if (mode === "subdomain" && !hasNginx()) {
+    say(`nginx is not installed (looked for ${NGINX_BIN}): falling back to --mode direct. Install it with \`sudo apt-get install -y nginx\` for connector-N.localhost routing.`);
+    mode = "direct";
+  }
+  const workDir = mkdtempSync(path.join(os.tmpdir(), "pomona-local-"));
+  const input: LocalClusterInput = {
+    mode: mode as LocalClusterInput["mode"],
+    tokenSecret: randomBytes(48).toString("base64url"),
+    redisPassword: randomBytes(24).toString("base64url"),
+    workDir,
+    siteDir: path.join(workDir, "site"),
+  };
+  const flags: Array<[keyof typeof values, keyof LocalClusterInput]> = [
+    ["connectors", "connectors"],
+    ["games", "games"],
+    ["gate-port", "gatePort"],
+    ["connector-port", "connectorPort"],
+    ["game-port", "gamePort"],
+    ["proxy-port", "proxyPort"],
+    ["redis-port", "redisPort"],
+    ["tick-hz", "tickHz"],
+  ];
+  for (const [flag, key] of flags) {
+    const value = numberFlag(flag);
+    if (value !== undefined) (input as Record<string, unknown>)[key] = value;
+  }
+  const plan = planLocalCluster(input);
+  await buildDemoSite(plan.options.siteDir);
+
+  let cluster: LocalCluster | undefined;
+  let stoppingSinceMs: number | undefined;
+  const stop = async (signal: string) => {
+    if (stoppingSinceMs !== undefined) {
+      // Ctrl-C reaches every process of the group, and npm/tsx relay it once more: only a second
+      // Ctrl-C, a moment later, means "stop waiting".
+      if (Date.now() - stoppingSinceMs < 1_500) return;
+      if (cluster) for (const pid of cluster.pids()) killQuietly(pid);
+      process.exit(130);
+    }
+    stoppingSinceMs = Date.now();
+    say(`\n${signal}: stopping the local cluster…`);
+    await cluster?.stop();
+    rmSync(workDir, { recursive: true, force: true });
+    say("stopped; nothing left running.");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  say(`Pomona local cluster: ${plan.options.connectors} connector(s), ${plan.options.games} arena server(s), ${plan.options.mode} mode`);
+  cluster = await startLocalCluster(plan, {
+    ...(values.quiet ? { log: null } : {}),
+    onProgress: (what) => say(`  up: ${what}`),
+  });
+  for (const [name, server] of cluster.servers) {
+    void server.exit.then((exit) => {
+      if (stoppingSinceMs === undefined) say(`${name} exited unexpectedly (code ${exit.code}, signal ${exit.signal}); the rest keeps running. Ctrl-C stops everything.`);
+    });
+  }
+
+  const ready = {
+    mode: plan.options.mode,
+    gate: plan.urls.gate,
+    demo: plan.urls.demo,
+    entry: `${plan.urls.gate}/entry?uid=<player>`,
+    connectors: plan.processes.filter((p) => p.role === "connector").map((p, i) => ({ id: p.name, url: plan.urls.connectors[i], port: p.port })),
+    games: plan.processes.filter((p) => p.role === "game").map((p) => ({ id: p.name, rpcPort: p.port })),
+    nginx: plan.urls.proxy ?? null,
+    redis: `redis://127.0.0.1:${plan.redis.port}`,
+    workDir,
+    pids: cluster.pids(),
+  };
+  say("");
+  say(`  demo (open in a browser)   ${ready.demo}`);
+  say(`  gate entry (HTTP)          ${ready.entry}`);
+  for (const connector of ready.connectors) say(`  ${connector.id.padEnd(26)} ${connector.url}`);
+  if (ready.nginx) say(`  nginx subdomain proxy      ${ready.nginx}  (Host connector-N.localhost)`);
+  say(`  redis                      ${ready.redis}  (password-protected; REDIS_URL is in each process's environment)`);
+  say(`  bots                       npm run bots -- --gate ${plan.urls.gate} --clients 100 --seconds 30`);
+  say("");
+  say("Ctrl-C stops everything.");
+  say(`READY ${JSON.stringify(ready)}`);
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // gone already
+  }
+}
+
+/** Plan keys as the flags that set them, so an error names what the user typed. */
+const FLAG_OF_KEY: Readonly<Record<string, string>> = {
+  connectors: "--connectors",
+  games: "--games",
+  mode: "--mode",
+  gatePort: "--gate-port",
+  connectorPort: "--connector-port",
+  gamePort: "--game-port",
+  proxyPort: "--proxy-port",
+  redisPort: "--redis-port",
+  tickHz: "--tick-hz",
+};
+
+main().catch((error: unknown) => {
+  let message = error instanceof Error ? error.message : String(error);
+  if (error instanceof ConfigError) message = message.replace(/localCluster\.(\w+)/g, (whole, key: string) => FLAG_OF_KEY[key] ?? whole);
+  console.error(error instanceof ConfigError || error instanceof MissingBinaryError ? message : `npm start failed: ${message}`);
+  process.exit(1);
+});

@@ -1,0 +1,44 @@
+/**
+ * Builds the browser demo the gate serves: services/demo/demo.ts and the client SDK bundled by
+ * esbuild into one script (with a browser Buffer for the protocol codec), next to the page and its
+ * stylesheet.
+ *
+ *   npm run build:demo            → services/dist/site (what the gate image serves, SITE_DIR)
+ *   tsx scripts/build-demo.ts DIR → DIR
+ */
+import { copyFileSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { build } from "esbuild";
+
+const ROOT = path.resolve(__dirname, "..");
+const SOURCE = path.join(ROOT, "services/demo");
+export const DEFAULT_SITE_DIR = path.join(ROOT, "services/dist/site");
+
+export async function buildDemoSite(outDir: string = DEFAULT_SITE_DIR): Promise<string> {
+  mkdirSync(outDir, { recursive: true });
+  await build({
+    entryPoints: [path.join(SOURCE, "demo.ts")],
+    outfile: path.join(outDir, "demo.js"),
+    bundle: true,
+    format: "iife",
+    platform: "browser",
+    target: ["es2020"],
+    minify: true,
+    sourcemap: true,
+    inject: [path.join(SOURCE, "buffer-shim.ts")],
+    alias: { "node:buffer": path.join(SOURCE, "buffer-shim.ts") },
+    logLevel: "warning",
+  });
+  for (const file of ["index.html", "demo.css"]) copyFileSync(path.join(SOURCE, file), path.join(outDir, file));
+  return outDir;
+}
+
+if (require.main === module) {
+  buildDemoSite(process.argv[2] ? path.resolve(process.argv[2]) : undefined).then(
+    (dir) => console.log(`demo built in ${dir}`),
+    (error: unknown) => {
+      console.error("build-demo failed:", error instanceof Error ? error.message : error);
+      process.exit(1);
+    },
+  );
+}

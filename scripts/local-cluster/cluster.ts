@@ -1,0 +1,77 @@
+/**
+ * Starts the planned local cluster — redis-server, game servers, connectors, the gate and nginx —
+ * waits for each to be ready, and stops everything it started, in order, whatever happens.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { makePrefix, NginxProcess, writeConf } from "./nginx";
+import type { ClusterPlan } from "./plan";
+import { ManagedProcess } from "./processes";
+import { startRedis } from "./redis";
+
+const ROOT = path.resolve(__dirname, "../..");
+
+export interface LocalCluster {
+  readonly plan: ClusterPlan;
+  readonly redis: ManagedProcess;
+  readonly servers: ReadonlyMap<string, ManagedProcess>;
+  readonly nginx: NginxProcess | undefined;
+  /** Every pid it started (nginx workers included), for checks that nothing stays behind. */
+  pids(): number[];
+  /** Gate first (no new entries), then connectors and games, then nginx and Redis; SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Non-event output of the children; default: our stderr with the name in front. null: dropped. */
+  readonly log?: ((name: string, line: string) => void) | null;
+  /** Told as each part comes up. */
+  readonly onProgress?: (what: string) => void;
+}
+
+export async function startLocalCluster(plan: ClusterPlan, options: StartOptions = {}): Promise<LocalCluster> {
+  const sink = options.log;
+  const log = (name: string) => (sink === null || sink === undefined ? sink : (line: string) => sink(name, line));
+  const progress = options.onProgress ?? (() => undefined);
+  mkdirSync(plan.options.workDir, { recursive: true });
+  const servers = new Map<string, ManagedProcess>();
+  let redis: ManagedProcess | undefined;
+  let nginx: NginxProcess | undefined;
+
+  const stop = async (graceMs = 8_000) => {
+    const byRole = (role: string) => plan.processes.filter((p) => p.role === role).map((p) => servers.get(p.name)).filter((p): p is ManagedProcess => p !== undefined);
+    for (const tier of [byRole("gate"), byRole("connector"), byRole("game")]) await Promise.all(tier.map((server) => server.stop(graceMs)));
+    await nginx?.stop();
+    await redis?.stop(graceMs);
+  };
+
+  try {
+    redis = await startRedis({ port: plan.redis.port, password: plan.redis.password, workDir: plan.options.workDir, log: log("redis") });
+    progress(`redis-server on 127.0.0.1:${plan.redis.port}`);
+    for (const role of ["game", "connector", "gate"] as const) {
+      const tier = plan.processes.filter((p) => p.role === role);
+      for (const planned of tier) servers.set(planned.name, ManagedProcess.node(planned.name, planned.script, planned.env, ROOT, log(planned.name)));
+      await Promise.all(tier.map(async (planned) => progress(`${planned.name} ready on port ${(await servers.get(planned.name)!.waitFor("ready", 30_000)).port}`)));
+    }
+    if (plan.nginxConfig !== undefined) {
+      const prefix = makePrefix();
+      const conf = writeConf(prefix, "nginx.conf", plan.nginxConfig);
+      // A copy next to the run's other files, for a developer who wants to read what nginx runs.
+      writeFileSync(path.join(plan.options.workDir, "nginx.conf"), plan.nginxConfig);
+      nginx = await NginxProcess.start(prefix, conf, plan.options.proxyPort);
+      progress(`nginx on 127.0.0.1:${plan.options.proxyPort}`);
+    }
+  } catch (error) {
+    await stop(2_000);
+    throw error;
+  }
+
+  return {
+    plan,
+    redis,
+    servers,
+    nginx,
+    pids: () => [redis!.pid, ...[...servers.values()].map((server) => server.pid), ...(nginx ? [nginx.child.pid!, ...nginx.workers()] : [])],
+    stop,
+  };
+}

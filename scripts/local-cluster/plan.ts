@@ -1,0 +1,166 @@
+/**
+ * The local cluster as data, pure: which processes run, on which ports, with which environment, and
+ * the URLs a player and a script use. `npm start`, the tests and the bots all start from this plan,
+ * and the nginx config in it comes from the same generator as the cluster's ConfigMap.
+ */
+import { z } from "zod";
+import { parseConfig } from "../../services/src/config/validate";
+import { gameRoutes } from "../../services/src/game";
+import { renderNginxConfig } from "../../services/src/proxy";
+import { arena } from "../../services/games/arena/game";
+
+export const LOCAL_DOMAIN = "localhost";
+export const NAMESPACE = "local";
+
+const port = z.number().int().min(1).max(65535);
+
+export const localClusterSchema = z
+  .object({
+    /** `subdomain`: the gate hands out `connector-N.localhost:<proxyPort>` through nginx; `direct`: the connectors' own ports, no nginx. */
+    mode: z.enum(["subdomain", "direct"], { error: 'must be "subdomain" (through nginx) or "direct" (no proxy)' }).default("subdomain"),
+    connectors: z.number().int().min(1, "must be at least 1").max(64).default(2),
+    games: z.number().int().min(1, "must be at least 1").max(64).default(2),
+    gatePort: port.default(3000),
+    /** Connector i listens on connectorPort + i. */
+    connectorPort: port.default(3010),
+    /** Arena server i (from 1) listens for RPC on gamePort + i - 1. */
+    gamePort: port.default(4100),
+    proxyPort: port.default(8080),
+    redisPort: port.default(6390),
+    heartbeatSec: z.number().int().min(1).max(300).default(10),
+    tickHz: z.number().positive().max(200).default(20),
+    /** Shared by the gate and the connectors (connect and resume tokens); generated per run when absent. */
+    tokenSecret: z.string().min(32, "must be at least 32 characters"),
+    redisPassword: z.string().min(16, "must be at least 16 characters"),
+    /** Where redis, nginx and the demo build live for this run. */
+    workDir: z.string().min(1),
+    /** The demo's built files, served by the gate. */
+    siteDir: z.string().min(1).optional(),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    const ranges: Array<[string, number, number]> = [
+      ["gatePort", value.gatePort, 1],
+      ["connectorPort", value.connectorPort, value.connectors],
+      ["gamePort", value.gamePort, value.games],
+      ["redisPort", value.redisPort, 1],
+      ...(value.mode === "subdomain" ? ([["proxyPort", value.proxyPort, 1]] as Array<[string, number, number]>) : []),
+    ];
+    for (const [key, start, count] of ranges) {
+      if (start + count - 1 > 65535) ctx.addIssue({ code: "custom", path: [key], message: `${start} + ${count} ports runs past 65535` });
+      for (const [other, otherStart, otherCount] of ranges) {
+        if (other !== key && start < otherStart + otherCount && otherStart < start + count && key < other) {
+          ctx.addIssue({ code: "custom", path: [key], message: `overlaps ${other} (${key} uses ${start}-${start + count - 1}, ${other} ${otherStart}-${otherStart + otherCount - 1}); pick another port` });
+        }
+      }
+    }
+  });
+
+export type LocalClusterInput = z.input<typeof localClusterSchema>;
+export type LocalClusterOptions = z.output<typeof localClusterSchema>;
+
+/** One server process of the plan: what runs and with which environment. */
+export interface PlannedProcess {
+  readonly name: string;
+  readonly role: "gate" | "connector" | "game";
+  /** Entry point, relative to the repository root. */
+  readonly script: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly port: number;
+}
+
+export interface ClusterPlan {
+  readonly options: LocalClusterOptions;
+  readonly redis: { readonly port: number; readonly url: string; readonly password: string };
+  readonly processes: readonly PlannedProcess[];
+  /** nginx.conf (subdomain mode), rendered by the shared generator. */
+  readonly nginxConfig: string | undefined;
+  readonly urls: {
+    readonly gate: string;
+    readonly demo: string;
+    readonly proxy: string | undefined;
+    /** What the gate hands out for connector i. */
+    readonly connectors: readonly string[];
+  };
+}
+
+export const CONNECTOR_MAIN = "services/src/roles/connector-main.ts";
+export const GATE_MAIN = "services/src/gate/gate-main.ts";
+export const ARENA_MAIN = "services/games/arena/main.ts";
+
+/** The one route dictionary of the cluster: connectors and game servers must agree on it. */
+export function clusterRoutes(): string[] {
+  return ["connector.session.ping", "connector.session.resume", ...gameRoutes(arena), "onRebind", "onResume"];
+}
+
+/** Validates the options (ConfigError naming the key) and lays the cluster out. */
+export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
+  const options = parseConfig("localCluster", localClusterSchema, input);
+  const redisUrl = `redis://:${encodeURIComponent(options.redisPassword)}@127.0.0.1:${options.redisPort}`;
+  const gateUrl = `http://${LOCAL_DOMAIN}:${options.gatePort}`;
+  // Browsers load the demo from either spelling of the gate's address.
+  const origins = [gateUrl, `http://127.0.0.1:${options.gatePort}`].join(",");
+  const common = {
+    REDIS_URL: redisUrl,
+    POMONA_NAMESPACE: NAMESPACE,
+    HOST: "127.0.0.1",
+    ADVERTISE_HOST: "127.0.0.1",
+    POMONA_ROUTES: clusterRoutes().join(","),
+    HEARTBEAT_SEC: String(options.heartbeatSec),
+  };
+  const connectorPorts = Array.from({ length: options.connectors }, (_, i) => options.connectorPort + i);
+  const connectors: PlannedProcess[] = connectorPorts.map((connectorPort, i) => ({
+    name: `connector-${i}`,
+    role: "connector",
+    script: CONNECTOR_MAIN,
+    port: connectorPort,
+    env: { ...common, SERVER_ID: `connector-${i}`, PORT: String(connectorPort), TOKEN_SECRETS: options.tokenSecret, ALLOWED_ORIGINS: origins },
+  }));
+  const games: PlannedProcess[] = Array.from({ length: options.games }, (_, i) => ({
+    name: `arena-${i + 1}`,
+    role: "game",
+    script: ARENA_MAIN,
+    port: options.gamePort + i,
+    env: { ...common, SERVER_ID: `arena-${i + 1}`, PORT: String(options.gamePort + i), TICK_HZ: String(options.tickHz) },
+  }));
+  const frontDoor: Record<string, string> =
+    options.mode === "subdomain" ? { FRONT_DOOR: "subdomain", DOMAIN: LOCAL_DOMAIN, PUBLIC_PORT: String(options.proxyPort), PUBLIC_TLS: "false" } : { FRONT_DOOR: "direct" };
+  const gate: PlannedProcess = {
+    name: "gate",
+    role: "gate",
+    script: GATE_MAIN,
+    port: options.gatePort,
+    env: {
+      ...common,
+      GATE_ID: "gate-0",
+      PORT: String(options.gatePort),
+      TOKEN_SECRETS: options.tokenSecret,
+      ALLOWED_ORIGINS: origins,
+      ...frontDoor,
+      ...(options.siteDir === undefined ? {} : { SITE_DIR: options.siteDir }),
+    },
+  };
+  const nginxConfig =
+    options.mode === "subdomain"
+      ? renderNginxConfig({
+          mode: "local",
+          domain: LOCAL_DOMAIN,
+          connectors: options.connectors,
+          connectorPorts,
+          listenPort: options.proxyPort,
+          heartbeatSec: options.heartbeatSec,
+          paths: { pid: "nginx.pid", errorLog: "stderr", errorLogLevel: "warn", accessLog: "off", tempDir: "." },
+        })
+      : undefined;
+  const connectorUrls = connectorPorts.map((connectorPort, i) =>
+    options.mode === "subdomain" ? `ws://connector-${i}.${LOCAL_DOMAIN}:${options.proxyPort}/` : `ws://127.0.0.1:${connectorPort}/`,
+  );
+  return {
+    options,
+    redis: { port: options.redisPort, url: redisUrl, password: options.redisPassword },
+    // Games first: connectors route to them, the gate hands out connectors.
+    processes: [...games, ...connectors, gate],
+    nginxConfig,
+    urls: { gate: gateUrl, demo: `${gateUrl}/`, proxy: options.mode === "subdomain" ? `http://127.0.0.1:${options.proxyPort}` : undefined, connectors: connectorUrls },
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The local cluster's private redis-server: loopback only, a password, no persistence, its files in
+ * the run's work directory. Missing binary → one line that says how to install it.
+ */
+import { accessSync, constants } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { ManagedProcess } from "./processes";
+
+const SEARCH_PATH = [...(process.env.PATH ?? "").split(path.delimiter), "/usr/bin", "/usr/sbin", "/usr/local/bin"];
+
+export class MissingBinaryError extends Error {
+  constructor(binary: string, debianPackage: string) {
+    super(`${binary} is not installed: install it with \`sudo apt-get update && sudo apt-get install -y ${debianPackage}\` (or run \`node scripts/ensure-deps.mjs\` as root)`);
+    this.name = "MissingBinaryError";
+  }
+}
+
+/** The binary's path on PATH (or the usual system directories), or undefined. */
+export function findBinary(name: string): string | undefined {
+  for (const dir of SEARCH_PATH) {
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+export async function startRedis(options: { port: number; password: string; workDir: string; log?: ((line: string) => void) | null | undefined }): Promise<ManagedProcess> {
+  const binary = findBinary("redis-server");
+  if (binary === undefined) throw new MissingBinaryError("redis-server", "redis-server");
+  const redis = ManagedProcess.start({
+    name: "redis",
+    command: binary,
+    args: ["--port", String(options.port), "--bind", "127.0.0.1", "--requirepass", options.password, "--save", "", "--appendonly", "no", "--dir", options.workDir, "--protected-mode", "yes", "--loglevel", "warning"],
+    log: options.log,
+  });
+  const deadline = Date.now() + 10_000;
+  while (!(await answersPing(options.port, options.password))) {
+    if (redis.exited || Date.now() > deadline) {
+      await redis.kill();
+      throw new Error(`redis-server did not start on 127.0.0.1:${options.port} (is the port taken? use --redis-port):\n${redis.recentOutput}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return redis;
+}
+
+/** AUTH + PING over a raw socket: true once the server answers PONG. */
+function answersPing(port: number, password: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    let reply = "";
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once("error", () => done(false));
+    socket.once("connect", () => socket.write(`AUTH ${JSON.stringify(password)}\r\nPING\r\n`));
+    socket.on("data", (chunk) => {
+      reply += chunk.toString("latin1");
+      if (reply.includes("+PONG")) done(true);
+      else if (reply.startsWith("-")) done(false);
+    });
+  });
+}
