@@ -1,5 +1,6 @@
 /**
- * Arena: players join a room, send moves, and every tick see everyone (broadcast `onState`) plus
+ * Arena: players join a room (up to ROOM_CAPACITY each), send moves, and every tick see everyone in
+ * their room (broadcast `onState` {tick, room, players}) plus
  * their own last acknowledged input (`onAck`, one per-player message per tick). Uses only the
  * public game API (`services/src/game`).
  *
@@ -10,7 +11,6 @@ import { z } from "zod";
 import { defineGame, GameError } from "../../src/game";
 import { Arena, FIELD_SIZE } from "./arena";
 
-export const ROOM = "room";
 
 /**
  * `uid` logs the player in (one live session per uid across the cluster). The arena trusts it because
@@ -36,8 +36,8 @@ export const arena = defineGame({
         async handle(ctx, input) {
           if (input.uid !== undefined && ctx.session.uid === null) await ctx.bind(input.uid);
           const player = ctx.state.join(ctx.session, input.name ?? ctx.session.uid ?? `player-${ctx.state.players.size + 1}`);
-          ctx.channel(ROOM).add(ctx.session);
-          return { code: 200, id: ctx.session.id, server: ctx.server.id, x: player.x, y: player.y, tick: ctx.tick, players: ctx.state.players.size };
+          ctx.channel(player.room).add(ctx.session);
+          return { code: 200, id: ctx.session.id, server: ctx.server.id, room: player.room, x: player.x, y: player.y, tick: ctx.tick, players: ctx.state.rooms.get(player.room)!.size };
         },
       },
       move: {
@@ -51,8 +51,9 @@ export const arena = defineGame({
       },
       leave: {
         handle(ctx) {
-          ctx.channel(ROOM).remove(ctx.session);
-          return { code: 200, left: ctx.state.leave(ctx.session.id) };
+          const player = ctx.state.leave(ctx.session.id);
+          if (player !== undefined) ctx.channel(player.room).remove(ctx.session);
+          return { code: 200, left: player !== undefined };
         },
       },
     },
@@ -69,9 +70,9 @@ export const arena = defineGame({
   },
 
   onTick(ctx) {
-    const room = ctx.channel(ROOM);
-    if (room.size === 0) return;
-    room.broadcast("onState", { tick: ctx.tick, players: ctx.state.snapshot() });
+    for (const [room, members] of ctx.state.rooms) {
+      if (members.size > 0) ctx.channel(room).broadcast("onState", { tick: ctx.tick, room, players: ctx.state.snapshot(room) });
+    }
     for (const player of ctx.state.players.values()) ctx.pushTo(player.session, "onAck", { tick: ctx.tick, seq: player.seq });
   },
 
