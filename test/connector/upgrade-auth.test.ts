@@ -149,14 +149,21 @@ describe("connector: connect token and Origin checked on upgrade", () => {
     assert.ok(createResumeTokenVerifier({ secret: SECRET })(refreshed.resumeToken).ok);
   });
 
-  it("reports a connect token's resume claim with sessionBound and in the handshake", async () => {
-    const bound: Array<string | undefined> = [];
-    running.connector.on("sessionBound", (_session, _uid, resumedFrom) => bound.push(resumedFrom));
+  it("reports a connect token's resume claim in the handshake, and with sessionReady once the client acknowledged it", async () => {
+    const ready: Array<string | undefined> = [];
+    running.connector.on("sessionReady", (_session, resumedFrom) => ready.push(resumedFrom));
     const result = await open(q(token({ uid: "dave", resume: "connector-1.old.3" })));
     assert.ok(result.upgraded);
-    const response = await TestClient.adopt(result.socket).handshake();
+    const client = TestClient.adopt(result.socket);
+    const response = await client.handshake();
     assert.equal(((response as HandshakeAccepted).user as { resumed: boolean }).resumed, true);
-    assert.deepEqual(bound, ["connector-1.old.3"]);
+    await waitUntil(() => ready.length === 1, 2_000, "sessionReady");
+    assert.deepEqual(ready, ["connector-1.old.3"]);
+    const plain = await open(q(token({ uid: "erin" })));
+    assert.ok(plain.upgraded);
+    await TestClient.adopt(plain.socket).handshake();
+    await waitUntil(() => ready.length === 2, 2_000, "sessionReady of a login");
+    assert.equal(ready[1], undefined, "a login is no resume");
   });
 
   it("refuses a resume token presented as a connect token (403), and issues no resume token to an unbound session", async () => {

@@ -12,3 +12,21 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
     });
   });
 }
+
+/** `count` consecutive free loopback ports (connectors listen on base + i). */
+export async function freePortRange(count: number, host = "127.0.0.1"): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    if (await Promise.all(Array.from({ length: count }, (_, i) => isFree(base + i, host))).then((free) => free.every(Boolean))) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}
+
+function isFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once("error", () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}

@@ -111,6 +111,7 @@ export class PomeloSocket {
         else socket.gone(event.code, event.reason);
       };
       ws.onmessage = (event) => {
+        if (socket.goneReported) return;
         if (settled) {
           socket.onMessage(event.data);
           return;
@@ -191,12 +192,15 @@ export class PomeloSocket {
       this.close(1002, "undecodable package from the connector");
       return;
     }
-    for (const pkg of packages) {
-      if (pkg.type === PackageType.Kick) {
-        this.events.kick(parseKick(pkg.body).reason ?? "");
-      } else if (pkg.type === PackageType.Data) {
-        this.onData(pkg.body);
+
+    try {
+      for (const pkg of packages) {
+        if (pkg.type === PackageType.Kick) this.events.kick(parseKick(pkg.body).reason ?? "");
+        else if (pkg.type === PackageType.Data) this.onData(pkg.body);
       }
+    } catch (error) {
+      // A connector this client cannot understand (another dictionary, a bad body): start over elsewhere.
+      this.close(1002, `bad message from the connector: ${(error as Error).message}`);
     }
   }
 

@@ -44,11 +44,13 @@ export interface ConnectorOptions {
 
 export type ConnectorEvents = {
   sessionOpen: [session: Session];
+  /** A uid was bound to a session here (the cross-connector uniqueness listens to this). */
+  sessionBound: [session: Session, uid: string];
   /**
-   * A uid was bound to a session here (the cross-connector uniqueness listens to this).
-   * `resumedFrom` is the session id a resume token came from: the bindings of that uid are restored.
+   * The client finished the handshake and may receive data. `resumedFrom` is the session a resume
+   * token came from: the uid's bindings are restored now, so no push reaches it before its handshake.
    */
-  sessionBound: [session: Session, uid: string, resumedFrom: string | undefined];
+  sessionReady: [session: Session, resumedFrom: string | undefined];
   /** Once per session, after the socket closed; `kind` and `reason` say why. */
   sessionClosed: [session: Session, kind: CloseKind, reason: string];
 };
@@ -79,7 +81,14 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     this.config = parseConnectorConfig(options.config);
     this.gateway = typeof options.gateway === "function" ? options.gateway(this) : options.gateway;
     const router = new MessageRouter(this.gateway, this.localHandlers, this.counters, this.config.maxInFlightRequestsPerClient);
-    this.packages = new ClientPackageHandler(this.config, router, this.counters, options.handshakeCheck, (connection) => this.handshakeUser(connection));
+    this.packages = new ClientPackageHandler(
+      this.config,
+      router,
+      this.counters,
+      options.handshakeCheck,
+      (connection) => this.handshakeUser(connection),
+      (connection) => this.report("sessionReady", connection.session, connection.authClaims?.uid === connection.session.uid ? connection.authClaims?.resume : undefined),
+    );
     this.isReady = options.isReady ?? (() => true);
     this.callTarget = {
       sessions: this.sessions,
@@ -168,7 +177,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     if (current !== null) throw new sessionCalls.SessionCallError("ALREADY_BOUND", `session ${connection.session.id} is bound to another uid`);
     const previous = this.sessions.bindUid(connection, uid);
     if (previous !== undefined) this.kickConnection(previous, "duplicateLogin", "duplicate login");
-    this.report("sessionBound", connection.session, uid, connection.authClaims?.uid === uid ? connection.authClaims.resume : undefined);
+    this.report("sessionBound", connection.session, uid);
   }
 
   /**

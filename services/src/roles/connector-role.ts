@@ -80,8 +80,8 @@ export async function startConnectorRole(options: ConnectorRoleOptions): Promise
   rpc.on("linkClose", (peerId, reason) => {
     if (reason !== undefined) router?.linkFailed(peerId, reason.message);
   });
-  connector.on("sessionBound", (session, uid, resumedFrom) => {
-    void uids.claim(uid, session.id);
+  connector.on("sessionBound", (session, uid) => void uids.claim(uid, session.id));
+  connector.on("sessionReady", (session, resumedFrom) => {
     if (resumedFrom === undefined) return;
     // The client's connector died: back to the servers its uid was bound to, and it hears where it is.
     void router!.resume(session).then((restored) => connector.pushTo(session.id, "onResume", { from: resumedFrom, restored }));

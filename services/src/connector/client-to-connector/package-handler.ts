@@ -44,6 +44,8 @@ export class ClientPackageHandler {
     private readonly counters: ConnectorCounters,
     private readonly handshakeCheck: HandshakeCheck | undefined,
     private readonly handshakeUser: HandshakeUser | undefined,
+    /** The client acknowledged the handshake: from now on it may receive data packages. */
+    private readonly onReady: (connection: ClientConnection) => void,
   ) {
     this.dictionary = config.routeDictionary;
     this.handshakeAccepted = this.acceptance({});
@@ -104,6 +106,7 @@ export class ClientPackageHandler {
         }
         connection.phase = ConnectionPhase.Ready;
         this.counters.handshakes++;
+        this.onReady(connection);
         return;
       case PackageType.Heartbeat:
         if (connection.phase === ConnectionPhase.AwaitingHandshake) {
