@@ -19,7 +19,8 @@ export const localClusterSchema = z
     /** `subdomain`: the gate hands out `connector-N.localhost:<proxyPort>` through nginx; `direct`: the connectors' own ports, no nginx. */
     mode: z.enum(["subdomain", "direct"], { error: 'must be "subdomain" (through nginx) or "direct" (no proxy)' }).default("subdomain"),
     connectors: z.number().int().min(1, "must be at least 1").max(64).default(2),
-    games: z.number().int().min(1, "must be at least 1").max(64).default(2),
+    /** Arena servers; players see the others of their room on their server, so the demo's default is one. */
+    games: z.number().int().min(1, "must be at least 1").max(64).default(1),
     gatePort: port.default(3000),
     /** Connector i listens on connectorPort + i. */
     connectorPort: port.default(3010),

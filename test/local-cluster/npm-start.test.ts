@@ -1,0 +1,113 @@
+/**
+ * `npm start` as a developer runs it: the README's command in its own process group (a terminal),
+ * up to its READY line; `npm run bots -- --clients 500 --seconds 20` against it reports 0 errors;
+ * Ctrl-C (SIGINT to the whole group, as a terminal sends it) leaves no process behind.
+ */
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { freePortRange } from "../helpers/ports";
+import { sleep } from "../helpers/wait";
+
+const ROOT = path.resolve(__dirname, "../..");
+
+interface Ready {
+  readonly gate: string;
+  readonly demo: string;
+  readonly nginx: string | null;
+  readonly connectors: ReadonlyArray<{ readonly id: string; readonly url: string }>;
+  readonly workDir: string;
+  readonly pids: readonly number[];
+}
+
+/** Pids of live (non-zombie) processes in a process group. */
+function processGroup(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (fields[0] !== "Z" && Number(fields[2]) === pgid) members.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return members;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+  } catch {
+    return false;
+  }
+}
+
+function run(command: string, args: string[], detached: boolean): { child: ChildProcess; lines: string[]; exited: Promise<string> } {
+  const child = spawn(command, args, { cwd: ROOT, detached, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } });
+  const lines: string[] = [];
+  createInterface({ input: child.stdout! }).on("line", (line) => lines.push(line));
+  createInterface({ input: child.stderr! }).on("line", (line) => lines.push(line));
+  return { child, lines, exited: new Promise((resolve) => child.once("exit", (code, signal) => resolve(signal ?? `exit ${code}`))) };
+}
+
+describe("npm start: the local cluster in one command", function () {
+  this.timeout(180_000);
+  let start: ReturnType<typeof run> | undefined;
+
+  after(() => {
+    // Whatever happened, nothing of the group survives the test.
+    if (start?.child.pid) for (const pid of processGroup(start.child.pid)) process.kill(pid, "SIGKILL");
+  });
+
+  it("comes up with a READY line, carries 500 bots for 20 s with 0 errors, and Ctrl-C leaves no process behind", async () => {
+    const gatePort = await freePortRange(1);
+    const connectorPort = await freePortRange(2);
+    const args = ["start", "--", "--quiet", "--gate-port", String(gatePort), "--connector-port", String(connectorPort)];
+    args.push("--game-port", String(await freePortRange(1)), "--proxy-port", String(await freePortRange(1)), "--redis-port", String(await freePortRange(1)));
+    start = run("npm", args, true);
+    const pgid = start.child.pid!;
+
+    let ready: Ready | undefined;
+    for (const deadline = Date.now() + 60_000; ready === undefined; await sleep(100)) {
+      const line = start.lines.find((text) => text.startsWith("READY "));
+      if (line !== undefined) ready = JSON.parse(line.slice("READY ".length)) as Ready;
+      else if (Date.now() > deadline || start.child.exitCode !== null) assert.fail(`no READY line:\n${start.lines.join("\n")}`);
+    }
+    assert.equal(ready.gate, `http://localhost:${gatePort}`);
+    assert.match(ready.nginx ?? "", /^http:\/\/127\.0\.0\.1:\d+$/, "nginx runs as the subdomain proxy");
+    assert.deepEqual(ready.connectors.map((c) => c.id), ["connector-0", "connector-1"]);
+    assert.ok(ready.pids.length >= 6, "redis, a game server, 2 connectors, the gate and nginx");
+    for (const pid of ready.pids) assert.ok(alive(pid), `pid ${pid} runs`);
+    const demo = await fetch(ready.demo);
+    assert.equal(demo.status, 200);
+    assert.match(await demo.text(), /<canvas id="field"/);
+
+    const bots = run("npm", ["run", "bots", "--", "--gate", ready.gate, "--clients", "500", "--seconds", "20", "--json"], false);
+    const botsExit = await bots.exited;
+    const summaryLine = bots.lines.filter((line) => line.startsWith("{")).at(-1);
+    assert.ok(summaryLine, `bots printed no summary:\n${bots.lines.slice(-30).join("\n")}`);
+    const summary = JSON.parse(summaryLine) as { connected: number; errors: number; msgs_per_s: number; p50_ms: number; p99_ms: number; error_kinds: Record<string, number> };
+    console.log(`      bots: ${summary.connected}/500 connected, ${summary.errors} errors, ${summary.msgs_per_s} msgs/s, p50 ${summary.p50_ms} ms, p99 ${summary.p99_ms} ms`);
+    assert.deepEqual(summary.error_kinds, {});
+    assert.equal(summary.errors, 0);
+    assert.equal(summary.connected, 500);
+    assert.equal(botsExit, "exit 0");
+    assert.ok(bots.lines.some((line) => /latency p99/.test(line)), "the summary table was printed");
+
+    // Ctrl-C: the terminal signals the whole foreground group.
+    process.kill(-pgid, "SIGINT");
+    const ended = await Promise.race([start.exited, sleep(30_000).then(() => "timeout")]);
+    assert.notEqual(ended, "timeout", `npm start did not stop within 30 s:\n${start.lines.slice(-20).join("\n")}`);
+    // npm re-raises the SIGINT it got once its script has exited (0), as in a terminal.
+    assert.ok(ended === "exit 0" || ended === "SIGINT", `npm start ended with ${ended}:\n${start.lines.slice(-20).join("\n")}`);
+    assert.ok(start.lines.includes("stopped; nothing left running."));
+    await sleep(200);
+    for (const pid of ready.pids) assert.equal(alive(pid), false, `pid ${pid} is gone`);
+    assert.deepEqual(processGroup(pgid), [], "no process of the group is left");
+  });
+});
