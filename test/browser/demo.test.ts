@@ -24,7 +24,7 @@ interface DemoState {
   players: Array<{ name: string; x: number; y: number }>;
 }
 
-const demoState = (page: Page) => page.evaluate(() => (window as unknown as { pomonaDemo: DemoState }).pomonaDemo);
+const demoState = (page: Page) => page.evaluate(() => (globalThis as unknown as { pomonaDemo: DemoState }).pomonaDemo);
 
 describe("browser demo through the gate and the nginx subdomain proxy (headless Chromium)", function () {
   this.timeout(90_000);
@@ -61,7 +61,7 @@ describe("browser demo through the gate and the nginx subdomain proxy (headless 
     });
     const response = await page.goto(`http://localhost:${cluster.plan.options.gatePort}/?uid=${uid}`);
     assert.equal(response?.status(), 200);
-    await page.waitForFunction(() => (window as unknown as { pomonaDemo?: DemoState }).pomonaDemo?.status === "playing" && (window as unknown as { pomonaDemo: DemoState }).pomonaDemo.server !== "", undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => (globalThis as unknown as { pomonaDemo?: DemoState }).pomonaDemo?.status === "playing" && (globalThis as unknown as { pomonaDemo: DemoState }).pomonaDemo.server !== "", undefined, { timeout: 15_000 });
     return { page, sockets, errors };
   }
 
@@ -75,9 +75,9 @@ describe("browser demo through the gate and the nginx subdomain proxy (headless 
     }
 
     // Ticks arrive at the server's rate, and the page shows the rate and the latency.
-    await alice.page.waitForFunction(() => (window as unknown as { pomonaDemo: DemoState }).pomonaDemo.tickRateHz >= 15, undefined, { timeout: 10_000 });
-    await alice.page.waitForFunction(() => Number.isFinite((window as unknown as { pomonaDemo: DemoState }).pomonaDemo.latencyMs), undefined, { timeout: 10_000 });
-    await alice.page.waitForFunction(() => (window as unknown as { pomonaDemo: DemoState }).pomonaDemo.ticks >= 20, undefined, { timeout: 10_000 });
+    await alice.page.waitForFunction(() => (globalThis as unknown as { pomonaDemo: DemoState }).pomonaDemo.tickRateHz >= 15, undefined, { timeout: 10_000 });
+    await alice.page.waitForFunction(() => Number.isFinite((globalThis as unknown as { pomonaDemo: DemoState }).pomonaDemo.latencyMs), undefined, { timeout: 10_000 });
+    await alice.page.waitForFunction(() => (globalThis as unknown as { pomonaDemo: DemoState }).pomonaDemo.ticks >= 20, undefined, { timeout: 10_000 });
     const state = await demoState(alice.page);
     assert.match((await alice.page.textContent("#tick-rate")) ?? "", /^\d+ Hz$/);
     assert.match((await alice.page.textContent("#latency")) ?? "", /^\d+ ms$/);
@@ -85,12 +85,12 @@ describe("browser demo through the gate and the nginx subdomain proxy (headless 
 
     // Alice presses → three times; Bob's page sees her three steps to the right.
     const seenByBob = async () => (await demoState(bob.page)).players.find((player) => player.name === "alice");
-    await bob.page.waitForFunction(() => (window as unknown as { pomonaDemo: DemoState }).pomonaDemo.players.some((player) => player.name === "alice"), undefined, { timeout: 5_000 });
+    await bob.page.waitForFunction(() => (globalThis as unknown as { pomonaDemo: DemoState }).pomonaDemo.players.some((player) => player.name === "alice"), undefined, { timeout: 5_000 });
     const before = (await seenByBob())!;
     await alice.page.bringToFront();
     for (let step = 0; step < 3; step++) await alice.page.keyboard.press("ArrowRight");
     await bob.page.waitForFunction(
-      (x) => (window as unknown as { pomonaDemo: DemoState }).pomonaDemo.players.find((player) => player.name === "alice")?.x === x,
+      (x) => (globalThis as unknown as { pomonaDemo: DemoState }).pomonaDemo.players.find((player) => player.name === "alice")?.x === x,
       Math.min(100, before.x + 3),
       { timeout: 5_000 },
     );
