@@ -1,0 +1,229 @@
+/**
+ * The hardening rules of Pomona's workloads as plain functions of Kubernetes manifests: the policy
+ * pack (index.ts) applies them during `pulumi preview`/`up`, and the tests apply the very same
+ * functions to the offline render of every stack and to deliberately bad fixtures.
+ */
+import { isEmptySelector, selectorMatches, type LabelSelector } from "./selectors";
+
+/** Manifests arrive as untyped JSON (inputs during preview, parsed YAML in tests): read them loosely. */
+type Loose = any;
+
+export interface Manifest {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+  spec?: Loose;
+  [field: string]: unknown;
+}
+
+export interface Violation {
+  rule: string;
+  /** `Kind/namespace/name` of the offending object. */
+  resource: string;
+  message: string;
+}
+
+export interface ResourceRule {
+  name: string;
+  description: string;
+  /** Messages for one object; empty when it complies or the rule does not apply to it. */
+  check(manifest: Manifest): string[];
+}
+
+export interface StackRule {
+  name: string;
+  description: string;
+  check(manifests: Manifest[]): Violation[];
+}
+
+export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"];
+
+export const describe = (manifest: Manifest): string => `${manifest.kind}/${manifest.metadata?.namespace ?? "-"}/${manifest.metadata?.name ?? "?"}`;
+
+interface PodTemplate {
+  labels: Record<string, string>;
+  spec: Loose;
+}
+
+/** The pod template of a workload (or the Pod itself). */
+export function podTemplate(manifest: Manifest): PodTemplate | undefined {
+  if (manifest.kind === "Pod") return { labels: manifest.metadata?.labels ?? {}, spec: manifest.spec ?? {} };
+  if (!WORKLOAD_KINDS.includes(manifest.kind ?? "")) return undefined;
+  const template = manifest.spec?.template;
+  return { labels: template?.metadata?.labels ?? {}, spec: template?.spec ?? {} };
+}
+
+function containersOf(manifest: Manifest): Array<{ name: string; kind: "container" | "initContainer"; spec: Loose }> {
+  const pod = podTemplate(manifest);
+  if (pod === undefined) return [];
+  return [
+    ...(pod.spec.initContainers ?? []).map((spec: { name: string }) => ({ name: spec.name, kind: "initContainer" as const, spec })),
+    ...(pod.spec.containers ?? []).map((spec: { name: string }) => ({ name: spec.name, kind: "container" as const, spec })),
+  ];
+}
+
+/** One message per container failing `ok`, naming the container. */
+function perContainer(manifest: Manifest, ok: (container: Loose, pod: Loose) => boolean, what: string): string[] {
+  const pod = podTemplate(manifest);
+  return containersOf(manifest)
+    .filter((container) => !ok(container.spec, pod!.spec))
+    .map((container) => `${describe(manifest)} ${container.kind} "${container.name}": ${what}`);
+}
+
+export const nonRoot: ResourceRule = {
+  name: "pomona-non-root",
+  description: "Containers run as a non-root numeric uid (runAsNonRoot, runAsUser ≠ 0).",
+  check: (m) =>
+    perContainer(
+      m,
+      (c, pod) => (c.securityContext?.runAsNonRoot ?? pod.securityContext?.runAsNonRoot) === true && (c.securityContext?.runAsUser ?? pod.securityContext?.runAsUser ?? 1) !== 0,
+      "must set runAsNonRoot: true and a non-zero runAsUser",
+    ),
+};
+
+export const readOnlyRootFilesystem: ResourceRule = {
+  name: "pomona-read-only-root-filesystem",
+  description: "Containers mount their root filesystem read-only (writable paths are emptyDir volumes).",
+  check: (m) => perContainer(m, (c) => c.securityContext?.readOnlyRootFilesystem === true, "must set securityContext.readOnlyRootFilesystem: true"),
+};
+
+export const noPrivilegeEscalation: ResourceRule = {
+  name: "pomona-no-privilege-escalation",
+  description: "Containers cannot gain privileges (allowPrivilegeEscalation: false, not privileged).",
+  check: (m) =>
+    perContainer(m, (c) => c.securityContext?.allowPrivilegeEscalation === false && c.securityContext?.privileged !== true, "must set allowPrivilegeEscalation: false and not be privileged"),
+};
+
+export const dropAllCapabilities: ResourceRule = {
+  name: "pomona-drop-all-capabilities",
+  description: "Containers drop ALL Linux capabilities and add none back.",
+  check: (m) =>
+    perContainer(
+      m,
+      (c) => (c.securityContext?.capabilities?.drop ?? []).includes("ALL") && (c.securityContext?.capabilities?.add ?? []).length === 0,
+      'must drop ["ALL"] capabilities and add none',
+    ),
+};
+
+export const seccompRuntimeDefault: ResourceRule = {
+  name: "pomona-seccomp-runtime-default",
+  description: "Containers run under the RuntimeDefault (or a Localhost) seccomp profile.",
+  check: (m) =>
+    perContainer(
+      m,
+      (c, pod) => ["RuntimeDefault", "Localhost"].includes(c.securityContext?.seccompProfile?.type ?? pod.securityContext?.seccompProfile?.type),
+      "must set seccompProfile.type RuntimeDefault (pod or container)",
+    ),
+};
+
+export const requestsAndLimits: ResourceRule = {
+  name: "pomona-requests-and-limits",
+  description: "Containers declare cpu and memory requests and limits.",
+  check: (m) =>
+    perContainer(
+      m,
+      (c) => ["cpu", "memory"].every((r) => c.resources?.requests?.[r] !== undefined && c.resources?.limits?.[r] !== undefined),
+      "must set resources.requests and resources.limits for cpu and memory",
+    ),
+};
+
+/** Liveness may look at the process only: an HTTP /healthz or an open TCP port, never a command or another path (which could depend on Redis). */
+export const probes: ResourceRule = {
+  name: "pomona-probes",
+  description: "Containers have liveness and readiness probes; liveness is GET /healthz or a TCP check, never something that depends on Redis.",
+  check: (m) => {
+    const messages: string[] = [];
+    for (const container of containersOf(m).filter((c) => c.kind === "container")) {
+      const where = `${describe(m)} container "${container.name}"`;
+      const { livenessProbe, readinessProbe } = container.spec;
+      if (!livenessProbe) messages.push(`${where}: has no livenessProbe`);
+      if (!readinessProbe) messages.push(`${where}: has no readinessProbe`);
+      if (livenessProbe?.exec) messages.push(`${where}: livenessProbe must not run a command (it could depend on Redis); use httpGet /healthz or tcpSocket`);
+      if (livenessProbe?.httpGet && livenessProbe.httpGet.path !== "/healthz") {
+        messages.push(`${where}: livenessProbe path is ${livenessProbe.httpGet.path}; it must be /healthz (which never touches Redis)`);
+      }
+    }
+    return messages;
+  },
+};
+
+export const pinnedImages: ResourceRule = {
+  name: "pomona-pinned-images",
+  description: "Images are pinned by digest or an explicit tag other than latest.",
+  check: (m) =>
+    perContainer(
+      m,
+      (c) => typeof c.image === "string" && (c.image.includes("@sha256:") || (/:[^/]+$/.test(c.image) && !c.image.endsWith(":latest"))),
+      "image must be pinned by @sha256 digest or an explicit tag other than latest",
+    ),
+};
+
+/** The Redis Service selects the redis pods; it must never leave the cluster network. */
+export const redisClusterIpOnly: ResourceRule = {
+  name: "pomona-redis-clusterip-only",
+  description: "A Service in front of Redis is type ClusterIP with no external IPs.",
+  check: (m) => {
+    if (m.kind !== "Service") return [];
+    const selector = m.spec?.selector ?? {};
+    const redisy = selector["app.kubernetes.io/component"] === "redis" || (m.spec?.ports ?? []).some((p: { port?: number }) => p.port === 6379);
+    if (!redisy) return [];
+    const type = m.spec?.type ?? "ClusterIP";
+    if (type !== "ClusterIP" || (m.spec?.externalIPs ?? []).length > 0) {
+      return [`${describe(m)}: a Redis Service must be type ClusterIP without externalIPs (it is ${type})`];
+    }
+    return [];
+  },
+};
+
+export const RESOURCE_RULES: ResourceRule[] = [
+  nonRoot,
+  readOnlyRootFilesystem,
+  noPrivilegeEscalation,
+  dropAllCapabilities,
+  seccompRuntimeDefault,
+  requestsAndLimits,
+  probes,
+  pinnedImages,
+  redisClusterIpOnly,
+];
+
+const workloads = (manifests: Manifest[]) => manifests.filter((m) => WORKLOAD_KINDS.includes(m.kind ?? "") && m.kind !== "Job");
+const sameNamespace = (a: Manifest, b: Manifest) => (a.metadata?.namespace ?? "default") === (b.metadata?.namespace ?? "default");
+
+export const pdbPerWorkload: StackRule = {
+  name: "pomona-pdb-per-workload",
+  description: "Every Deployment and StatefulSet has a PodDisruptionBudget selecting its pods.",
+  check: (manifests) => {
+    const budgets = manifests.filter((m) => m.kind === "PodDisruptionBudget");
+    return workloads(manifests)
+      .filter((w) => !budgets.some((b) => sameNamespace(b, w) && selectorMatches(b.spec?.selector as LabelSelector, podTemplate(w)!.labels)))
+      .map((w) => ({ rule: pdbPerWorkload.name, resource: describe(w), message: `${describe(w)}: no PodDisruptionBudget selects its pods` }));
+  },
+};
+
+export const networkPolicyCoverage: StackRule = {
+  name: "pomona-network-policy-coverage",
+  description: "Each namespace with workloads has a default-deny ingress NetworkPolicy, and each workload an allow policy selecting its pods.",
+  check: (manifests) => {
+    const policies = manifests.filter((m) => m.kind === "NetworkPolicy" && (m.spec?.policyTypes ?? ["Ingress"]).includes("Ingress"));
+    const violations: Violation[] = [];
+    const namespaces = new Set(workloads(manifests).map((w) => w.metadata?.namespace ?? "default"));
+    for (const namespace of namespaces) {
+      const denies = policies.some((p) => (p.metadata?.namespace ?? "default") === namespace && isEmptySelector(p.spec?.podSelector) && (p.spec?.ingress ?? []).length === 0);
+      if (!denies) violations.push({ rule: networkPolicyCoverage.name, resource: `Namespace/${namespace}`, message: `namespace ${namespace} has no default-deny ingress NetworkPolicy (podSelector {}, no ingress rules)` });
+    }
+    for (const w of workloads(manifests)) {
+      const covered = policies.some((p) => sameNamespace(p, w) && !isEmptySelector(p.spec?.podSelector) && selectorMatches(p.spec?.podSelector, podTemplate(w)!.labels));
+      if (!covered) violations.push({ rule: networkPolicyCoverage.name, resource: describe(w), message: `${describe(w)}: no NetworkPolicy selects its pods (who may reach them is undeclared)` });
+    }
+    return violations;
+  },
+};
+
+export const STACK_RULES: StackRule[] = [pdbPerWorkload, networkPolicyCoverage];
+
+/** Every rule over a set of manifests: what the tests assert is empty for each shipped stack. */
+export function checkAll(manifests: Manifest[]): Violation[] {
+  const perResource = manifests.flatMap((m) => RESOURCE_RULES.flatMap((rule) => rule.check(m).map((message) => ({ rule: rule.name, resource: describe(m), message }))));
+  return [...perResource, ...STACK_RULES.flatMap((rule) => rule.check(manifests))];
+}
