@@ -26,7 +26,7 @@ const replicas = (what: string, max = 1000) =>
   z
     .number({ error: `must be a whole number of ${what} replicas` })
     .int(`must be a whole number of ${what} replicas`)
-    .min(1, `must be at least 1: a tier with 0 replicas leaves players nowhere to go (remove the whole section to turn an optional tier off)`)
+    .min(1, `must be at least 1: a tier with 0 replicas serves no player`)
     .max(max, `must be at most ${max}`);
 const annotations = z.record(z.string().regex(ANNOTATION_KEY, "annotation keys look like prefix.example.com/name"), z.string());
 const origins = z
@@ -316,10 +316,14 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): P
   const result = stackConfigSchema.safeParse(plain);
   if (!result.success) {
     for (const issue of result.error.issues) {
-      const [top, ...rest] = issue.path.map(String);
-      const key = top === undefined ? "(stack file)" : `pomona:${top}${rest.length ? `.${rest.join(".")}` : ""}`;
-      const reason = issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.join(", ")}: a typo is never ignored` : issue.message;
-      issues.push(`${key}: ${reason} — fix: ${fixFor(stack, top)}`);
+      // One line per unknown key, named in full: a typo is never ignored.
+      const paths = issue.code === "unrecognized_keys" ? issue.keys.map((key) => [...issue.path, key]) : [issue.path];
+      for (const path of paths) {
+        const [top, ...rest] = path.map(String);
+        const key = top === undefined ? "(stack file)" : `pomona:${top}${rest.length ? `.${rest.join(".")}` : ""}`;
+        const reason = issue.code === "unrecognized_keys" ? "is not a known key (typo?)" : issue.message;
+        issues.push(`${key}: ${reason} — fix: ${fixFor(stack, top, issue.code === "unrecognized_keys")}`);
+      }
     }
   }
   if (issues.length > 0 || !result.success) throw new ConfigError(`stack "${stack}"`, issues);
@@ -334,9 +338,11 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): P
   };
 }
 
-function fixFor(stack: string, top: string | undefined): string {
-  if (top === undefined) return `edit stacks/Pulumi.${stack}.yaml (docs/config.md)`;
-  return `set pomona:${top} in stacks/Pulumi.${stack}.yaml as described in docs/config.md#${top.toLowerCase()}`;
+function fixFor(stack: string, top: string | undefined, unknown: boolean): string {
+  const file = `stacks/Pulumi.${stack}.yaml`;
+  if (top === undefined) return `edit ${file} (docs/config.md)`;
+  if (unknown) return `remove or rename it in ${file}; the keys are listed in docs/config.md`;
+  return `set pomona:${top} in ${file} as described in docs/config.md#${top.toLowerCase()}`;
 }
 
 function checkSecret(stack: string, key: SecretKey, value: unknown): string[] {

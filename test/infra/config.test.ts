@@ -1,0 +1,119 @@
+/**
+ * A wrong stack file fails at the start of `pulumi preview`/`up` with one line per problem: the
+ * `pomona:` key, why it is wrong, and the fix. Checked on the pure parser and through the program.
+ */
+import assert from "node:assert/strict";
+import { parseStackConfig } from "../../infra/config-schema";
+import { evaluateStack, readStackConfig } from "../../infra/offline/evaluate";
+import { ConfigError } from "../../services/src/config/validate";
+import { find, spec, type Loose } from "./stacks";
+
+/** The dev stack file's values without the `pomona:` prefix, to be broken one key at a time. */
+function devConfig(): Record<string, Loose> {
+  return Object.fromEntries(Object.entries(readStackConfig("dev")).map(([key, value]) => [key.replace(/^pomona:/, ""), structuredClone(value)]));
+}
+
+function failure(mutate: (config: Record<string, Loose>) => void): ConfigError {
+  const config = devConfig();
+  mutate(config);
+  try {
+    parseStackConfig("dev", config);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  assert.fail("the stack config was accepted");
+}
+
+describe("stack config validation", () => {
+  it("accepts the shipped dev stack and fills in the defaults", () => {
+    const config = parseStackConfig("dev", devConfig());
+    assert.equal(config.namespace, "pomona-dev");
+    assert.equal(config.discoveryNamespace, "dev");
+    assert.equal(config.gate.servicePort, 80);
+    assert.equal(config.connector.drainTimeoutSec, 10);
+    assert.equal(config.proxy.image, "nginxinc/nginx-unprivileged:1.27");
+    assert.equal(config.viewerTimeoutSec, 30);
+    const { namespace: _, ...withoutNamespace } = devConfig();
+    assert.equal(parseStackConfig("eu-2", withoutNamespace).namespace, "pomona-eu-2");
+  });
+
+  it("a missing required key names the key and where to set it", () => {
+    const error = failure((c) => delete c.connector);
+    assert.match(error.message, /pomona:connector: .* — fix: set pomona:connector in stacks\/Pulumi\.dev\.yaml as described in docs\/config\.md#connector/);
+  });
+
+  it("a wrong type names the nested key", () => {
+    const error = failure((c) => (c.connector.replicas = "two"));
+    assert.match(error.message, /pomona:connector\.replicas: must be a whole number of connector replicas/);
+  });
+
+  it("replicas 0 is refused with the reason", () => {
+    const error = failure((c) => (c.connector.replicas = 0));
+    assert.match(error.message, /pomona:connector\.replicas: must be at least 1: a tier with 0 replicas serves no player/);
+    assert.match(failure((c) => (c.games[0].replicas = 0)).message, /pomona:games\.0\.replicas: must be at least 1/);
+  });
+
+  it("a bad domain is refused: wildcard, uppercase, scheme or trailing dot", () => {
+    for (const domain of ["*.localtest.me", "Play.Example.com", "https://play.example.com", "play.example.com."]) {
+      const error = failure((c) => (c.frontDoor.domain = domain));
+      assert.match(error.message, /pomona:frontDoor\.domain: must be a lowercase DNS name/, domain);
+    }
+  });
+
+  it("an unknown key (a typo) is an error, at the top level and nested", () => {
+    const error = failure((c) => {
+      c.conector = { replicas: 2 };
+      c.connector.replica = 3;
+    });
+    assert.match(error.message, /pomona:conector: is not a known key \(typo\?\) — fix: remove or rename it/);
+    assert.match(error.message, /pomona:connector\.replica: is not a known key/);
+  });
+
+  it("reports every problem at once, one line each", () => {
+    const error = failure((c) => {
+      c.connector.replicas = 0;
+      c.frontDoor.domain = "*.x";
+      c.games.push({ id: "arena-1", type: "arena", replicas: 1 });
+    });
+    assert.equal(error.issues.length, 3, error.message);
+    assert.match(error.message, /pomona:games\.1\.id: "arena-1" is used twice/);
+  });
+
+  it("cross-key rules: viewer timeout above 2 × heartbeat, a viewer for games, creator needs an Ingress, a pinned ref without a build", () => {
+    assert.match(failure((c) => (c.viewer.timeoutSec = 20)).message, /pomona:viewer\.timeoutSec: must be above 2 × heartbeatSec \(20 s\)/);
+    assert.match(failure((c) => delete c.viewer).message, /pomona:viewer: is required when there are games/);
+    assert.match(
+      failure((c) => (c.viewer = { kind: "gateway", parentRefs: [{ name: "public" }], hostnames: ["games.localtest.me"], controllerNamespaces: ["gw"] })).message,
+      /pomona:gameCreator\.enabled: needs viewer\.kind ingress/,
+    );
+    assert.match(failure((c) => (c.images.build = false)).message, /pomona:images\.ref: is required when build is false/);
+    assert.match(failure((c) => (c.images.tag = "latest")).message, /pomona:images\.tag: must not be latest/);
+    assert.match(failure((c) => (c.games[0].type = "chess")).message, /pomona:games\.0\.type: must be one of the game types the image contains: arena/);
+  });
+
+  it("secrets given in the stack file are checked but never kept in the plain config", () => {
+    const error = failure((c) => (c.tokenSecrets = "short,also-short"));
+    assert.match(error.message, /pomona:tokenSecrets: every comma-separated secret must be at least 32 bytes/);
+    const secret = "x".repeat(48);
+    const config = parseStackConfig("dev", { ...devConfig(), tokenSecrets: secret });
+    assert.ok(config.givenSecrets.has("tokenSecrets"));
+    assert.ok(!JSON.stringify(config).includes(secret));
+  });
+
+  it("through the program: a bad stack file stops the evaluation with the key", async () => {
+    const raw = readStackConfig("dev");
+    const broken = { ...raw, "pomona:connector": { replicas: 0 } };
+    await assert.rejects(evaluateStack({ stack: "dev", config: broken }), (error: unknown) => error instanceof ConfigError && /pomona:connector\.replicas: must be at least 1/.test(error.message));
+  });
+
+  it("through the program: a secure tokenSecrets value replaces the generated one and stays a secret", async () => {
+    const raw = { ...readStackConfig("dev"), "pomona:tokenSecrets": { secure: "v1:ciphertext" } };
+    const evaluation = await evaluateStack({ stack: "dev", config: raw });
+    const index = evaluation.manifests.indexOf(find(evaluation.manifests, "Secret", "connect-tokens"));
+    assert.deepEqual(evaluation.secretPaths.get(index), ["stringData"]);
+    assert.ok(!evaluation.others.some((r) => r.name === "pomona-token-secret"), "no generated token secret when the stack sets one");
+    assert.match((evaluation.manifests[index] as Loose).stringData.secrets, /^mock-secret-/);
+    assert.equal(spec(find(evaluation.manifests, "StatefulSet", "connector")).replicas, 2);
+  });
+});
