@@ -1,0 +1,126 @@
+/**
+ * The hardening policy rules, as the policy pack runs them: every rule passes on every shipped
+ * stack, and every rule fires on a deliberately broken copy of a real manifest.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import path from "node:path";
+import type { Evaluation, Manifest } from "../../infra/offline/evaluate";
+import { REPO_ROOT } from "../../infra/offline/evaluate";
+import {
+  checkAll,
+  dropAllCapabilities,
+  networkPolicyCoverage,
+  noPrivilegeEscalation,
+  nonRoot,
+  pdbPerWorkload,
+  pinnedImages,
+  probes,
+  readOnlyRootFilesystem,
+  redisClusterIpOnly,
+  requestsAndLimits,
+  RESOURCE_RULES,
+  seccompRuntimeDefault,
+  STACK_RULES,
+  type ResourceRule,
+} from "../../infra/policy/rules";
+import { evaluateAllStacks, find, spec, type Loose } from "../infra/stacks";
+
+describe("hardening policy rules", function () {
+  this.timeout(60_000);
+  let stacks: Evaluation[];
+  let dev: Manifest[];
+
+  before(async () => {
+    stacks = await evaluateAllStacks();
+    dev = stacks.find((s) => s.stack === "dev")!.manifests;
+  });
+
+  /** A copy of a dev manifest with one thing broken. */
+  function broken(kind: string, name: string, breakIt: (m: Loose) => void): Manifest {
+    const copy = structuredClone(find(dev, kind, name)) as Loose;
+    breakIt(copy);
+    return copy;
+  }
+  const container = (m: Loose) => m.spec.template.spec.containers[0];
+  const withoutRule = (kind: string, name: string) => dev.filter((m) => !(m.kind === kind && m.metadata.name === name));
+
+  it("every rule passes on every shipped stack", () => {
+    for (const { stack, manifests } of stacks) assert.deepEqual(checkAll(manifests), [], stack);
+  });
+
+  const resourceCases: Array<[ResourceRule, string, string, string, (m: Loose) => void, RegExp]> = [
+    [nonRoot, "Deployment", "gate", "no runAsNonRoot anywhere", (m) => { delete m.spec.template.spec.securityContext.runAsNonRoot; delete container(m).securityContext.runAsNonRoot; }, /runAsNonRoot/],
+    [nonRoot, "StatefulSet", "connector", "runAsUser 0", (m) => (container(m).securityContext.runAsUser = 0), /non-zero runAsUser/],
+    [readOnlyRootFilesystem, "Deployment", "subdomain-proxy", "a writable root filesystem", (m) => (container(m).securityContext.readOnlyRootFilesystem = false), /readOnlyRootFilesystem/],
+    [noPrivilegeEscalation, "StatefulSet", "redis", "allowPrivilegeEscalation: true", (m) => (container(m).securityContext.allowPrivilegeEscalation = true), /allowPrivilegeEscalation/],
+    [noPrivilegeEscalation, "Deployment", "gate", "privileged: true", (m) => (container(m).securityContext.privileged = true), /privileged/],
+    [dropAllCapabilities, "Deployment", "game-arena-1", "capabilities not dropping ALL", (m) => (container(m).securityContext.capabilities = { drop: ["NET_RAW"] }), /drop \["ALL"\]/],
+    [dropAllCapabilities, "Deployment", "game-arena-1", "a capability added back", (m) => (container(m).securityContext.capabilities.add = ["NET_BIND_SERVICE"]), /add none/],
+    [seccompRuntimeDefault, "Deployment", "game-creator", "no seccomp profile", (m) => { delete m.spec.template.spec.securityContext.seccompProfile; delete container(m).securityContext.seccompProfile; }, /seccompProfile/],
+    [requestsAndLimits, "StatefulSet", "connector", "no limits", (m) => delete container(m).resources.limits, /requests and resources.limits/],
+    [requestsAndLimits, "Deployment", "gate", "no memory request", (m) => delete container(m).resources.requests.memory, /cpu and memory/],
+    [probes, "StatefulSet", "connector", "liveness on /readyz", (m) => (container(m).livenessProbe.httpGet.path = "/readyz"), /livenessProbe path is \/readyz; it must be \/healthz/],
+    [probes, "Deployment", "gate", "an exec liveness probe calling Redis", (m) => (container(m).livenessProbe = { exec: { command: ["redis-cli", "ping"] } }), /must not run a command/],
+    [probes, "Deployment", "game-arena-1", "no readiness probe", (m) => delete container(m).readinessProbe, /no readinessProbe/],
+    [probes, "StatefulSet", "redis", "no liveness probe", (m) => delete container(m).livenessProbe, /no livenessProbe/],
+    [pinnedImages, "StatefulSet", "redis", "the latest tag", (m) => (container(m).image = "redis:latest"), /pinned/],
+    [pinnedImages, "Deployment", "subdomain-proxy", "an untagged image", (m) => (container(m).image = "nginxinc/nginx-unprivileged"), /pinned/],
+    [redisClusterIpOnly, "Service", "redis", "type LoadBalancer", (m) => (m.spec.type = "LoadBalancer"), /must be type ClusterIP .*LoadBalancer/],
+    [redisClusterIpOnly, "Service", "redis", "an external IP", (m) => (m.spec.externalIPs = ["203.0.113.7"]), /without externalIPs/],
+  ];
+
+  for (const [rule, kind, name, change, breakIt, message] of resourceCases) {
+    it(`${rule.name} fires on ${kind}/${name} given ${change}`, () => {
+      assert.deepEqual(rule.check(find(dev, kind, name)), [], "passes before the change");
+      const messages = rule.check(broken(kind, name, breakIt));
+      assert.equal(messages.length, 1, messages.join("\n"));
+      assert.match(messages[0]!, new RegExp(`${kind}/pomona-dev/${name}`));
+      assert.match(messages[0]!, message);
+    });
+  }
+
+  it("every resource rule has a failing fixture above", () => {
+    assert.deepEqual(RESOURCE_RULES.filter((rule) => !resourceCases.some(([r]) => r === rule)).map((r) => r.name), []);
+  });
+
+  it("pomona-pdb-per-workload fires when a workload has no PodDisruptionBudget", () => {
+    const violations = pdbPerWorkload.check(withoutRule("PodDisruptionBudget", "connector"));
+    assert.deepEqual(violations.map((v) => v.resource), ["StatefulSet/pomona-dev/connector"]);
+    const mismatched = dev.map((m) => (m.kind === "PodDisruptionBudget" && m.metadata.name === "gate" ? broken("PodDisruptionBudget", "gate", (p) => (p.spec.selector.matchLabels["app.kubernetes.io/component"] = "gates")) : m));
+    assert.deepEqual(pdbPerWorkload.check(mismatched).map((v) => v.resource), ["Deployment/pomona-dev/gate"]);
+  });
+
+  it("pomona-network-policy-coverage fires without a default deny, and for a workload no policy selects", () => {
+    assert.deepEqual(networkPolicyCoverage.check(withoutRule("NetworkPolicy", "default-deny-ingress")).map((v) => v.resource), ["Namespace/pomona-dev"]);
+    assert.deepEqual(networkPolicyCoverage.check(withoutRule("NetworkPolicy", "gate")).map((v) => v.resource), ["Deployment/pomona-dev/gate"]);
+    const games = spec(find(dev, "NetworkPolicy", "games"));
+    assert.ok(games.podSelector.matchLabels["app.kubernetes.io/component"] === "game");
+    assert.deepEqual(networkPolicyCoverage.check(withoutRule("NetworkPolicy", "games")).map((v) => v.resource), ["Deployment/pomona-dev/game-arena-1"]);
+  });
+
+  it("every stack rule has a failing fixture above", () => {
+    assert.deepEqual(STACK_RULES.map((r) => r.name).sort(), [networkPolicyCoverage.name, pdbPerWorkload.name].sort());
+  });
+
+  it("the policy pack loads and serves its policies to the Pulumi engine (prints its gRPC port)", async () => {
+    const pack = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "infra", "policy", "index.ts")], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const port = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        let err = "";
+        pack.stdout.on("data", (chunk: Buffer) => {
+          out += chunk.toString();
+          const line = /^(\d+)\s*$/m.exec(out);
+          if (line) resolve(line[1]!);
+        });
+        pack.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+        pack.once("exit", (code) => reject(new Error(`policy pack exited ${code}: ${err}`)));
+        setTimeout(() => reject(new Error(`no port within 30 s: ${out}${err}`)), 30_000);
+      });
+      assert.ok(Number(port) > 0);
+    } finally {
+      pack.kill("SIGKILL");
+    }
+  });
+});
