@@ -31,6 +31,8 @@ export interface RecordedResource {
 
 export interface Evaluation {
   stack: string;
+  /** The checkout the program and stack file came from. */
+  root: string;
   stackFile: string;
   /** Kubernetes objects, in the program's registration order. */
   manifests: Manifest[];
@@ -167,5 +169,5 @@ export async function evaluateStack(options: EvaluateOptions): Promise<Evaluatio
     if (found.length > 0) secretPaths.set(manifests.length, found);
     manifests.push(manifest);
   }
-  return { stack: options.stack, stackFile: stackFilePath(options.stack, root), manifests, secretPaths, others, outputs, evaluationMs };
+  return { stack: options.stack, root, stackFile: stackFilePath(options.stack, root), manifests, secretPaths, others, outputs, evaluationMs };
 }

@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { stringify } from "yaml";
-import { REPO_ROOT, type Evaluation, type Manifest } from "./evaluate";
+import type { Evaluation, Manifest } from "./evaluate";
 
 /** Apply order a reader expects: what others depend on first. */
 const KIND_ORDER = [
@@ -61,7 +61,7 @@ export function renderYaml(evaluation: Evaluation): string {
   const manifests = sortManifests(indexed);
   const others = evaluation.others.filter((resource) => !resource.type.startsWith("pomona:infra:"));
   const header = [
-    `# Pomona offline render of stack "${evaluation.stack}" (${path.relative(REPO_ROOT, evaluation.stackFile) || evaluation.stackFile})`,
+    `# Pomona offline render of stack "${evaluation.stack}" (${path.relative(evaluation.root, evaluation.stackFile)})`,
     "#",
     "# THIS IS NOT `pulumi preview`. The Pulumi program was evaluated under Pulumi's runtime mocks: no",
     "# Pulumi CLI, no cluster, no provider plugin and no state were involved. It shows the objects the",
