@@ -5,7 +5,8 @@
  *
  * Every flag has an environment variable: REDIS_URL, SERVER_ID, HOST, PORT, TICK_HZ,
  * POMONA_NAMESPACE, POMONA_ROUTES (comma-separated route dictionary, the same on every server),
- * STATS_INTERVAL_MS. Prints one JSON line per event on stdout: `ready` (id, host, port,
+ * STATS_INTERVAL_MS, HTTP_PORT (probes `/healthz` `/readyz`, `/metrics`; absent: no HTTP server),
+ * HTTP_HOST (default: HOST). Prints one JSON line per event on stdout: `ready` (id, host, port,
  * tickHz), `stats` (every STATS_INTERVAL_MS, and on SIGUSR2) and `stopped`; SIGTERM or SIGINT
  * stops gracefully (deregisters at once).
  */
@@ -24,6 +25,8 @@ const { values } = parseArgs({
     namespace: { type: "string", default: process.env.POMONA_NAMESPACE },
     routes: { type: "string", default: process.env.POMONA_ROUTES },
     "stats-interval-ms": { type: "string", default: process.env.STATS_INTERVAL_MS },
+    "http-port": { type: "string", default: process.env.HTTP_PORT },
+    "http-host": { type: "string", default: process.env.HTTP_HOST },
   },
 });
 
@@ -34,6 +37,8 @@ async function start(): Promise<RunningServer> {
     port: Number(values.port),
     ...(values["tick-hz"] ? { tickHz: Number(values["tick-hz"]) } : {}),
     ...(values.routes ? { routes: values.routes.split(",").filter(Boolean) } : {}),
+    ...(values["http-port"] ? { httpPort: Number(values["http-port"]) } : {}),
+    ...(values["http-host"] ? { httpHost: values["http-host"] } : {}),
     ...(values.redis ? { discovery: { redis: { url: values.redis }, ...(values.namespace ? { namespace: values.namespace } : {}) } } : {}),
   });
   const address = await server.start();
@@ -44,7 +49,7 @@ async function start(): Promise<RunningServer> {
     process.exit(1);
   });
   return {
-    ready: { id: server.config.id, host: server.config.host, port: address.port, tickHz: server.tickHz },
+    ready: { id: server.config.id, host: server.config.host, port: address.port, tickHz: server.tickHz, ...(server.http ? { httpPort: server.http.port } : {}) },
     stats: () => ({ ...server.stats() }),
     stop: () => server.stop(),
   };

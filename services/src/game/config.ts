@@ -28,6 +28,10 @@ export const gameServerConfigSchema = z
     discovery: z.custom<DiscoveryOptionsInput>((value) => typeof value === "object" && value !== null, { message: "must be discovery options" }).optional(),
     /** How long the players of a connector that left the cluster may take to resume on another connector before their sessions close. */
     resumeGraceMs: z.number().int().min(0).max(3_600_000).default(30_000),
+    /** HTTP port for probes (`/healthz`, `/readyz`), `/metrics` and the viewer stream; absent: no HTTP server. 0 picks a free one. */
+    httpPort: z.number().int().min(0).max(65535).optional(),
+    /** Interface the HTTP server listens on; defaults to listenHost, then host. */
+    httpHost: z.string().min(1).max(255).optional(),
     /** Pod IP published next to `host`, if different. */
     podIp: z.string().max(64).optional(),
   })

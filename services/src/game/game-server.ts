@@ -18,6 +18,10 @@ import { RouteDictionary } from "../protocol";
 import { RpcServer } from "../rpc";
 import { GameError, type GameDefinition } from "./api";
 import { parseGameServerConfig, type GameServerConfig, type GameServerConfigInput } from "./config";
+import { createMetricsRegistry } from "../metrics";
+import type { Registry } from "prom-client";
+import { GameHttpServer } from "./http-server";
+import { registerGameMetrics, type GameTickMetrics } from "./metrics";
 import { GameRuntime, type RuntimeCounters } from "./runtime";
 import { TickLoop, type TickLoopStats } from "./tick-loop";
 
@@ -44,6 +48,11 @@ export class GameServer<S = unknown> {
   private discovery: ServiceDiscovery | undefined;
   private lastTickStartMs = 0;
   private orphanTimer: NodeJS.Timeout | undefined;
+  /** Probes, /metrics and viewers; present when `httpPort` is configured. */
+  readonly http: GameHttpServer | undefined;
+  readonly metrics: Registry | undefined;
+  private readonly tickMetrics: GameTickMetrics | undefined;
+  private draining = false;
   private state: "idle" | "starting" | "running" | "stopped" = "idle";
 
   constructor(
@@ -61,6 +70,17 @@ export class GameServer<S = unknown> {
       resumeGraceMs: this.config.resumeGraceMs,
     });
     this.loop = new TickLoop({ hz: this.tickHz, maxLagTicks: this.config.maxLagTicks }, this.onTick);
+    if (this.config.httpPort !== undefined) {
+      this.metrics = createMetricsRegistry("game", this.config.id);
+      this.tickMetrics = registerGameMetrics(this.metrics, () => this.stats());
+      this.http = new GameHttpServer({
+        host: this.config.httpHost ?? this.config.listenHost ?? this.config.host,
+        port: this.config.httpPort,
+        serverId: this.config.id,
+        isReady: () => this.state === "running" && !this.draining,
+        metrics: this.metrics,
+      });
+    }
   }
 
   /** The RPC address connectors dial, once started. */
@@ -104,9 +124,11 @@ export class GameServer<S = unknown> {
     this.registerRpc(rpc);
     const address = await rpc.listen(port, listenHost);
     try {
+      await this.http?.listen();
       await this.runtime.start();
       await this.discovery?.start();
     } catch (error) {
+      this.http?.close();
       await rpc.close();
       this.state = "stopped";
       throw error;
@@ -139,6 +161,7 @@ export class GameServer<S = unknown> {
       console.error(`game server ${this.config.id}: onStop threw:`, error);
     }
     await this.rpc?.close();
+    this.http?.close();
   }
 
   stats(): GameServerStats {
@@ -158,6 +181,10 @@ export class GameServer<S = unknown> {
     this.lastTickStartMs = startedMs;
     this.send(batches);
     this.discovery?.setLoad(this.runtime.sessionCount);
+    if (this.tickMetrics !== undefined) {
+      for (const batch of batches.values()) this.tickMetrics.observeBatch(batch.broadcasts.length + batch.direct.length);
+      this.tickMetrics.observeTick(performance.now() - startedMs);
+    }
   };
 
   private send(batches: Map<string, TickBatch>): void {
