@@ -30,6 +30,8 @@ export interface GateManifestArgs extends TierContext {
 const labels = objectLabels("gate");
 const selector = selectorLabels("gate");
 const PRE_STOP_SEC = 5;
+/** WORKDIR /app + services/dist/site, where the Dockerfile's build stage puts the demo bundle. */
+export const GATE_SITE_DIR = "/app/services/dist/site";
 
 /** FRONT_DOOR and the fields of that mode, as gate-main reads them. */
 function frontDoorEnv(frontDoor: FrontDoorConfig) {
@@ -61,7 +63,15 @@ export function buildGateDeployment(args: GateManifestArgs): k8s.apps.v1.Deploym
               env: [
                 fieldEnv("GATE_ID", "metadata.name"),
                 fieldEnv("ADVERTISE_HOST", "status.podIP"),
-                ...plainEnv({ HOST: "0.0.0.0", PORT: PORTS.gate, HEARTBEAT_SEC: args.heartbeatSec, ALLOWED_ORIGINS: args.allowedOrigins?.join(","), ...frontDoorEnv(args.frontDoor) }),
+                ...plainEnv({
+                  HOST: "0.0.0.0",
+                  PORT: PORTS.gate,
+                  HEARTBEAT_SEC: args.heartbeatSec,
+                  ALLOWED_ORIGINS: args.allowedOrigins?.join(","),
+                  // The browser demo, bundled into the image by services/Dockerfile.
+                  SITE_DIR: GATE_SITE_DIR,
+                  ...frontDoorEnv(args.frontDoor),
+                }),
                 secretEnv("TOKEN_SECRETS", NAMES.connectTokenSecret, "secrets"),
                 ...args.serverEnv,
               ],

@@ -1,0 +1,114 @@
+/**
+ * services/Dockerfile, checked without a Docker engine (none runs here): what it copies exists and
+ * passes .dockerignore, the build produces every entry point the manifests run, the uWebSockets.js
+ * addon it keeps is the one Node 20 loads, and the user it runs as is the uid the pods declare.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { GATE_SITE_DIR } from "../../infra/manifests/gate";
+import { UIDS } from "../../infra/names";
+import { REPO_ROOT } from "../../infra/offline/evaluate";
+import { containers, evaluateAllStacks } from "./stacks";
+
+const dockerfile = fs.readFileSync(path.join(REPO_ROOT, "services", "Dockerfile"), "utf8");
+/** Instructions with backslash continuations joined. */
+const instructions = dockerfile
+  .replace(/\\\n/g, " ")
+  .split("\n")
+  .map((line) => line.trim())
+  .filter((line) => line && !line.startsWith("#"));
+const WORKDIR = "/app";
+
+/** The allowlist in .dockerignore (`*` then `!path` exceptions). */
+function allowedByDockerignore(file: string): boolean {
+  const patterns = fs.readFileSync(path.join(REPO_ROOT, ".dockerignore"), "utf8").split("\n").filter((line) => line.trim() && !line.startsWith("#"));
+  assert.equal(patterns[0], "*", ".dockerignore is an allowlist");
+  return patterns.slice(1).some((pattern) => {
+    const allowed = pattern.replace(/^!/, "");
+    return allowed === file || (allowed.endsWith("/**") && file.startsWith(allowed.slice(0, -2)));
+  });
+}
+
+describe("services/Dockerfile", function () {
+  this.timeout(120_000);
+
+  it("builds on node:20-bookworm-slim in every stage", () => {
+    assert.match(dockerfile, /^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    const froms = instructions.filter((line) => line.startsWith("FROM "));
+    assert.equal(froms.length, 3);
+    for (const from of froms) assert.match(from, /^FROM \$\{NODE_IMAGE\}( AS [a-z-]+)?$/);
+  });
+
+  it("copies only files that exist in the repository and pass .dockerignore", () => {
+    const copies = instructions.filter((line) => line.startsWith("COPY ") && !line.includes("--from="));
+    assert.ok(copies.length >= 6);
+    for (const copy of copies) {
+      const sources = copy.split(/\s+/).slice(1, -1);
+      for (const source of sources) {
+        assert.ok(fs.existsSync(path.join(REPO_ROOT, source)), `${source} does not exist`);
+        assert.ok(allowedByDockerignore(source.replace(/\/$/, "") + (fs.statSync(path.join(REPO_ROOT, source)).isDirectory() ? "/x" : "")), `${source} is excluded by .dockerignore`);
+      }
+    }
+  });
+
+  it("installs the services workspace's runtime deps from the lockfile, as the README says", () => {
+    assert.ok(instructions.some((line) => line.includes("npm ci --omit=dev --workspace services")));
+    const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package-lock.json"), "utf8"));
+    assert.ok(lock.packages["services"], "services is a workspace in the lockfile");
+  });
+
+  it("keeps the uWebSockets.js addon that Node 20 on linux-x64 loads", () => {
+    assert.equal(process.versions.modules, "115", "this test runs on Node 20, like the image");
+    assert.match(dockerfile, /binaries\/uws_linux_\$\{UWS_ARCH\}_115\.node/);
+    assert.match(dockerfile, /amd64\) UWS_ARCH=x64/);
+    assert.ok(fs.existsSync(path.join(REPO_ROOT, "node_modules", "uWebSockets.js", "binaries", "uws_linux_x64_115.node")));
+  });
+
+  it("runs as the numeric uid the pods declare, non-root", () => {
+    const user = instructions.filter((line) => line.startsWith("USER ")).at(-1);
+    assert.equal(user, `USER ${UIDS.services}:${UIDS.services}`);
+    assert.ok(UIDS.services > 0);
+  });
+
+  it("the build produces every entry point the manifests run, and the demo where SITE_DIR points", async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "pomona-image-"));
+    try {
+      // The build stage's two steps, into a temp dir standing for /app/services/dist.
+      const tsc = spawnSync(process.execPath, [path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "services/tsconfig.build.json", "--outDir", out], { cwd: REPO_ROOT, encoding: "utf8" });
+      if (tsc.status !== 0) console.log(`      (tsc reported type errors; \`npm test\` fails on them separately)\n${tsc.stdout.slice(0, 2000)}`);
+      const demo = spawnSync(process.execPath, ["--import", "tsx", "scripts/build-demo.ts", path.join(out, "site")], { cwd: REPO_ROOT, encoding: "utf8" });
+      assert.equal(demo.status, 0, demo.stderr);
+      assert.ok(fs.existsSync(path.join(out, "site", "index.html")));
+      assert.equal(GATE_SITE_DIR, `${WORKDIR}/services/dist/site`);
+
+      const entryPoints = new Set<string>();
+      for (const { manifests } of await evaluateAllStacks()) {
+        for (const workload of manifests.filter((m) => m.kind === "Deployment" || m.kind === "StatefulSet")) {
+          const [container] = containers(workload);
+          if (container.command?.[0] === "node") entryPoints.add(container.command[1]);
+        }
+      }
+      const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+      entryPoints.add(cmd[1]!);
+      const missing: string[] = [];
+      for (const entry of entryPoints) {
+        const built = path.join(out, entry.replace(/^services\/dist\//, ""));
+        const source = path.join(REPO_ROOT, entry.replace(/^services\/dist\//, "services/").replace(/\.js$/, ".ts"));
+        if (fs.existsSync(built)) continue;
+        // The game-creator's server is issue 6's; until its source exists the manifest points ahead of it.
+        if (!fs.existsSync(source) && entry.endsWith("game-creator-main.js")) {
+          console.log(`      note: ${entry} is not built yet (its source ${path.relative(REPO_ROOT, source)} arrives with issue 6)`);
+          continue;
+        }
+        missing.push(entry);
+      }
+      assert.deepEqual(missing, []);
+      assert.ok(entryPoints.has("services/dist/src/roles/connector-main.js") && entryPoints.has("services/dist/src/gate/gate-main.js") && entryPoints.has("services/dist/games/arena/main.js"));
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
