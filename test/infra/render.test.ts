@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
-import { REPO_ROOT } from "../../infra/offline/evaluate";
+import { listStacks, REPO_ROOT } from "../../infra/offline/evaluate";
 import type { Loose } from "./stacks";
 
 const npm = (...args: string[]) => spawnSync("npm", ["run", "--silent", ...args], { cwd: REPO_ROOT, encoding: "utf8", timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
@@ -68,7 +68,7 @@ describe("npm run render / npm run diff", function () {
     it("an unknown stack fails with the list of stacks", () => {
       const run = npm("render", "--", "nope");
       assert.equal(run.status, 1);
-      assert.match(run.stderr, /no stack file stacks\/Pulumi\.nope\.yaml; stacks: dev, prod-eu, prod-us, staging/);
+      assert.ok(run.stderr.includes(`no stack file stacks/Pulumi.nope.yaml; stacks: ${listStacks().join(", ")}`), run.stderr);
     });
   });
 

@@ -27,9 +27,9 @@ describe("Pulumi stacks under mocks", function () {
     evaluations = await evaluateAllStacks();
   });
 
-  it("ships a local dev stack, staging and two production clusters, all evaluated", () => {
-    assert.deepEqual(listStacks(), ["dev", "prod-eu", "prod-us", "staging"]);
-    assert.equal(evaluations.length, 4);
+  it("ships a local dev stack, staging and two production clusters, and evaluates every stack file", () => {
+    for (const stack of ["dev", "staging", "prod-eu", "prod-us"]) assert.ok(listStacks().includes(stack), stack);
+    assert.equal(evaluations.length, listStacks().length);
     for (const evaluation of evaluations) assert.ok(evaluation.manifests.length > 20, `${evaluation.stack}: ${evaluation.manifests.length} objects`);
   });
 
@@ -39,8 +39,8 @@ describe("Pulumi stacks under mocks", function () {
       games: byKind(e.manifests, "Deployment").filter((d) => d.metadata.name.startsWith("game-") && d.metadata.name !== NAMES.gameCreator).length,
       domain: JSON.stringify(stackFile(e.stack).frontDoor),
     }));
-    assert.equal(new Set(summary.map((s) => s.replicas)).size, 4, JSON.stringify(summary));
-    assert.equal(new Set(summary.map((s) => s.domain)).size, 4);
+    assert.equal(new Set(summary.map((s) => s.replicas)).size, evaluations.length, JSON.stringify(summary));
+    assert.equal(new Set(summary.map((s) => s.domain)).size, evaluations.length);
     assert.ok(new Set(summary.map((s) => s.games)).size >= 3, JSON.stringify(summary));
   });
 
