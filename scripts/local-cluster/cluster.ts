@@ -18,7 +18,7 @@ export interface LocalCluster {
   readonly nginx: NginxProcess | undefined;
   /** Every pid it started (nginx workers included), for checks that nothing stays behind. */
   pids(): number[];
-  /** Gate first (no new entries), then connectors and games, then nginx and Redis; SIGKILL after `graceMs`. */
+  /** Gate first (no new entries), then connectors and games, then nginx and Redis, each stopped at once (SIGINT, no drain); SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -40,7 +40,7 @@ export async function startLocalCluster(plan: ClusterPlan, options: StartOptions
 
   const stop = async (graceMs = 8_000) => {
     const byRole = (role: string) => plan.processes.filter((p) => p.role === role).map((p) => servers.get(p.name)).filter((p): p is ManagedProcess => p !== undefined);
-    for (const tier of [byRole("gate"), byRole("connector"), byRole("game")]) await Promise.all(tier.map((server) => server.stop(graceMs)));
+    for (const tier of [byRole("gate"), byRole("connector"), byRole("game")]) await Promise.all(tier.map((server) => server.stop(graceMs, "SIGINT")));
     await nginx?.stop();
     await redis?.stop(graceMs);
   };

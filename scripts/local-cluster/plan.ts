@@ -30,6 +30,9 @@ export const localClusterSchema = z
     redisPort: port.default(6390),
     heartbeatSec: z.number().int().min(1).max(300).default(10),
     tickHz: z.number().positive().max(200).default(20),
+    /** SIGTERM drain of connectors and game servers (Ctrl-C stops at once instead). */
+    drainTimeoutMs: z.number().int().min(0).max(600_000).default(20_000),
+    drainSpreadMs: z.number().int().min(0).max(600_000).default(3_000),
     /** Shared by the gate and the connectors (connect and resume tokens); generated per run when absent. */
     tokenSecret: z.string().min(32, "must be at least 32 characters"),
     redisPassword: z.string().min(16, "must be at least 16 characters"),
@@ -115,14 +118,22 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
     role: "connector",
     script: CONNECTOR_MAIN,
     port: connectorPort,
-    env: { ...common, SERVER_ID: `connector-${i}`, PORT: String(connectorPort), TOKEN_SECRETS: options.tokenSecret, ALLOWED_ORIGINS: origins },
+    env: {
+      ...common,
+      SERVER_ID: `connector-${i}`,
+      PORT: String(connectorPort),
+      TOKEN_SECRETS: options.tokenSecret,
+      ALLOWED_ORIGINS: origins,
+      DRAIN_TIMEOUT_MS: String(options.drainTimeoutMs),
+      DRAIN_SPREAD_MS: String(options.drainSpreadMs),
+    },
   }));
   const games: PlannedProcess[] = Array.from({ length: options.games }, (_, i) => ({
     name: `arena-${i + 1}`,
     role: "game",
     script: ARENA_MAIN,
     port: options.gamePort + i,
-    env: { ...common, SERVER_ID: `arena-${i + 1}`, PORT: String(options.gamePort + i), TICK_HZ: String(options.tickHz) },
+    env: { ...common, SERVER_ID: `arena-${i + 1}`, PORT: String(options.gamePort + i), TICK_HZ: String(options.tickHz), DRAIN_TIMEOUT_MS: String(options.drainTimeoutMs) },
   }));
   const frontDoor: Record<string, string> =
     options.mode === "subdomain" ? { FRONT_DOOR: "subdomain", DOMAIN: LOCAL_DOMAIN, PUBLIC_PORT: String(options.proxyPort), PUBLIC_TLS: "false" } : { FRONT_DOOR: "direct" };

@@ -130,11 +130,14 @@ export class ManagedProcess {
     if (!this.exited) this.child.kill(signal);
   }
 
-  /** SIGTERM (a graceful stop), then SIGKILL after `graceMs`; resolves once it has exited. */
-  async stop(graceMs = 5_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  /**
+   * `signal` (SIGTERM: a server drains first; SIGINT: it stops at once), then SIGKILL after
+   * `graceMs`; resolves once it has exited.
+   */
+  async stop(graceMs = 5_000, signal: NodeJS.Signals = "SIGTERM"): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (this.exitValue !== undefined) return this.exitValue;
     this.child.kill("SIGCONT");
-    this.child.kill("SIGTERM");
+    this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
     const exit = await this.exitPromise;
     clearTimeout(timer);

@@ -6,7 +6,8 @@
  * Every flag has an environment variable: REDIS_URL, SERVER_ID, HOST, PORT, TICK_HZ,
  * POMONA_NAMESPACE, POMONA_ROUTES (comma-separated route dictionary, the same on every server),
  * STATS_INTERVAL_MS, HTTP_PORT (probes `/healthz` `/readyz`, `/metrics`; absent: no HTTP server),
- * HTTP_HOST (default: HOST). Prints one JSON line per event on stdout: `ready` (id, host, port,
+ * HTTP_HOST (default: HOST), DRAIN_TIMEOUT_MS (20000: on SIGTERM the server takes no new players
+ * and keeps its own until they leave or this passes, then deregisters so connectors move the rest). Prints one JSON line per event on stdout: `ready` (id, host, port,
  * tickHz), `stats` (every STATS_INTERVAL_MS, and on SIGUSR2) and `stopped`; SIGTERM or SIGINT
  * stops gracefully (deregisters at once).
  */
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     "stats-interval-ms": { type: "string", default: process.env.STATS_INTERVAL_MS },
     "http-port": { type: "string", default: process.env.HTTP_PORT },
     "http-host": { type: "string", default: process.env.HTTP_HOST },
+    "drain-timeout-ms": { type: "string", default: process.env.DRAIN_TIMEOUT_MS ?? "20000" },
   },
 });
 
@@ -51,6 +53,7 @@ async function start(): Promise<RunningServer> {
   return {
     ready: { id: server.config.id, host: server.config.host, port: address.port, tickHz: server.tickHz, ...(server.http ? { httpPort: server.http.port } : {}) },
     stats: () => ({ ...server.stats() }),
+    drain: () => server.drain(Number(values["drain-timeout-ms"])),
     stop: () => server.stop(),
   };
 }

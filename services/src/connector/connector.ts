@@ -30,6 +30,11 @@ import { sweepConnections, sweepIntervalMs } from "./socket/liveness";
 import { TokenBucket } from "./socket/token-bucket";
 import { createUpgradeCheck, UPGRADE_REJECTION_TEXT, type UpgradeCheck, type UpgradeVerdict } from "./socket/upgrade";
 
+/** The kick reason of a drain: the client SDK reconnects elsewhere on it (client/reconnect-policy.ts). */
+export const DRAIN_KICK_REASON = "reconnect";
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 export interface ConnectorOptions {
   readonly config: ConnectorConfigInput;
   /** The connector's RPC client: it dials backends, and their calls back arrive on it. */
@@ -123,6 +128,27 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
 
   get port(): number | undefined {
     return this.listenSocket === undefined ? undefined : this.uws.us_socket_local_port(this.listenSocket as never);
+  }
+
+  /**
+   * Drain (SIGTERM): refuses new upgrades (503) and asks every client to reconnect elsewhere — kick
+   * reason `reconnect`, spread evenly over `spreadMs` so the other connectors and the gate take them
+   * in stride. Backends keep the players' state for their resume. Resolves when every client is
+   * gone, or after `timeoutMs` with how many were still open.
+   */
+  async drain(options: { spreadMs: number; timeoutMs: number }): Promise<{ asked: number; remaining: number }> {
+    this.stopping = true;
+    const connections = [...this.sessions.values()];
+    const stepMs = 20;
+    const steps = Math.max(1, Math.floor(options.spreadMs / stepMs));
+    const perStep = Math.ceil(connections.length / steps);
+    const deadline = performance.now() + options.timeoutMs;
+    for (let index = 0; index < connections.length; index += perStep) {
+      for (const connection of connections.slice(index, index + perStep)) this.kickConnection(connection, "draining", DRAIN_KICK_REASON);
+      if (index + perStep < connections.length) await sleep(stepMs);
+    }
+    while (this.sessions.size > 0 && performance.now() < deadline) await sleep(stepMs);
+    return { asked: connections.length, remaining: this.sessions.size };
   }
 
   /** Kicks every client with `reason` (close 1001) and frees the port. */
@@ -289,7 +315,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     this.counters.sessions = this.sessions.size;
     if (!connection.session.markClosed(reason)) return;
     try {
-      this.gateway.sessionClosed(connection.session, reason);
+      this.gateway.sessionClosed(connection.session, reason, kind === "draining");
     } catch (error) {
       console.error("connector: gateway.sessionClosed threw (it must not):", error);
     }

@@ -57,6 +57,7 @@ export function emptyCounters(): ConnectorCounters {
       rateLimited: 0,
       oversized: 0,
       shutdown: 0,
+      draining: 0,
       internalError: 0,
       clientClosed: 0,
     },

@@ -1,5 +1,5 @@
 /** The connector (frontend): client WebSockets, sessions, routing, backend callbacks. See docs/connector.md. */
-export { Connector, type ConnectorOptions, type ConnectorEvents } from "./connector";
+export { Connector, DRAIN_KICK_REASON, type ConnectorOptions, type ConnectorEvents } from "./connector";
 export { connectorAuthSchema, connectorConfigSchema, parseConnectorConfig, type ConnectorAuthConfig, type ConnectorConfig, type ConnectorConfigInput } from "./config";
 export { type ConnectorCounters } from "./counters";
 export { CloseKind } from "./socket/close-reasons";

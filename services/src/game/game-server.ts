@@ -141,6 +141,20 @@ export class GameServer<S = unknown> {
     return address;
   }
 
+  /**
+   * Drain (SIGTERM): marked draining — connectors bind no new session here, /readyz answers 503 —
+   * while the players already here keep playing, until they have all left or `timeoutMs` passed.
+   * The `stop()` that follows deregisters, and connectors move whoever is left to another server
+   * (`onRebind`): the hand-over.
+   */
+  async drain(timeoutMs: number): Promise<{ sessionsLeft: number }> {
+    this.draining = true;
+    await this.discovery?.setDraining(true).catch(() => undefined);
+    const deadline = performance.now() + timeoutMs;
+    while (this.runtime.sessionCount > 0 && this.state === "running" && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    return { sessionsLeft: this.runtime.sessionCount };
+  }
+
   /** Deregisters first (no new players are routed here), then stops the tick, runs `onStop` and closes the links. */
   async stop(): Promise<void> {
     if (this.state === "stopped" || this.state === "idle") {

@@ -10,7 +10,8 @@
  * (subdomain), PUBLIC_HOST (loadbalancer), PUBLIC_PORT, PUBLIC_TLS (true/false), ALLOWED_ORIGINS
  * (comma-separated exact origins), HEARTBEAT_SEC, STATS_INTERVAL_MS, SITE_DIR (the browser demo's
  * built files, served under `/`). Prints JSON lines on stdout:
- * `ready`, `stats`, `stopped`; SIGTERM or SIGINT stops gracefully.
+ * `ready`, `stats`, `draining`, `drained`, `stopped`. SIGTERM drains (DRAIN_MS, 2000: /readyz answers
+ * 503 at once while queries are still answered, so load balancers move away), SIGINT stops at once.
  */
 import { parseArgs } from "node:util";
 import { numberOrUndefined, runServerProcess, type RunningServer } from "../roles/server-process";
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     "heartbeat-sec": { type: "string", default: process.env.HEARTBEAT_SEC },
     "stats-interval-ms": { type: "string", default: process.env.STATS_INTERVAL_MS },
     "site-dir": { type: "string", default: process.env.SITE_DIR },
+    "drain-ms": { type: "string", default: process.env.DRAIN_MS ?? "2000" },
   },
 });
 
@@ -71,6 +73,7 @@ async function start(): Promise<RunningServer> {
   return {
     ready: { id: role.gate.config.gateId, port: role.port, frontDoor: role.gate.config.frontDoor.mode },
     stats: () => ({ ...role.gate.counters, connectors: role.discovery.members(role.gate.config.connectorType).length, discovery: role.discovery.stats() }),
+    drain: () => role.drain(Number(values["drain-ms"])),
     stop: () => role.stop(),
   };
 }

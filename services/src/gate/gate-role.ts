@@ -21,6 +21,8 @@ export interface GateRole {
   readonly gate: GateServer;
   readonly discovery: ServiceDiscovery;
   readonly port: number;
+  /** SIGTERM: unready at once and deregistered, still answering for `ms` while load balancers catch up. */
+  drain(ms: number): Promise<{ answeredWhileDraining: number }>;
   stop(): Promise<void>;
 }
 
@@ -53,6 +55,12 @@ export async function startGate(options: GateRoleOptions): Promise<GateRole> {
     gate,
     discovery: running,
     port,
+    async drain(ms) {
+      gate.draining = true;
+      const before = gate.counters.queries.ok;
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return { answeredWhileDraining: gate.counters.queries.ok - before };
+    },
     async stop() {
       await gate.stop();
       await running.stop();

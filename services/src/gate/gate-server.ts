@@ -115,6 +115,8 @@ export class GateServer {
   private readonly verifyResume: (token: unknown) => ConnectTokenVerdict;
   private readonly site: StaticSite | undefined;
   private readonly isReady: () => boolean;
+  /** Set by a drain: /readyz answers 503 so load balancers stop sending players here, while queries are still answered. */
+  draining = false;
   private listenSocket: us_listen_socket | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -246,7 +248,7 @@ export class GateServer {
       res.writeHeader("Content-Type", "application/json").writeHeader("Cache-Control", "no-store").end(JSON.stringify({ ok: true, gate: config.gateId }));
     });
     app.get("/readyz", (res) => {
-      const ready = this.listenSocket !== undefined && !this.stopping && this.isReady();
+      const ready = this.listenSocket !== undefined && !this.stopping && !this.draining && this.isReady();
       writeJson(res, ready ? "200 OK" : "503 Service Unavailable", { ready, gate: config.gateId });
     });
     const site = this.site;

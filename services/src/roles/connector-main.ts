@@ -11,8 +11,11 @@
  * (`connector`: a token opens only the connector it names, the default; `any`: behind a load
  * balancer, any connector accepts it), CONNECTOR_ORDINAL (N of `connector-N.<domain>`; default the
  * trailing number of the id, as a StatefulSet pod name gives it), PUBLIC_URL (published for tools;
- * `{ordinal}` is replaced, e.g. `wss://connector-{ordinal}.play.example.com/`). Prints JSON lines on
- * stdout: `ready`, `stats`, `stopped`; SIGTERM or SIGINT stops gracefully.
+ * `{ordinal}` is replaced, e.g. `wss://connector-{ordinal}.play.example.com/`), DRAIN_TIMEOUT_MS
+ * (20000) and DRAIN_SPREAD_MS (3000): on SIGTERM every client is asked to resume elsewhere, spread
+ * over the spread, and the process exits 0 once they are gone or the timeout passed — keep the pod's
+ * terminationGracePeriodSeconds above it. SIGINT stops at once. Prints JSON lines on stdout: `ready`,
+ * `stats`, `draining`, `drained`, `stopped`.
  */
 import { parseArgs } from "node:util";
 import { RouteDictionary } from "../protocol";
@@ -36,6 +39,8 @@ const { values } = parseArgs({
     "token-audience": { type: "string", default: process.env.TOKEN_AUDIENCE ?? "connector" },
     ordinal: { type: "string", default: process.env.CONNECTOR_ORDINAL },
     "public-url": { type: "string", default: process.env.PUBLIC_URL },
+    "drain-timeout-ms": { type: "string", default: process.env.DRAIN_TIMEOUT_MS ?? "20000" },
+    "drain-spread-ms": { type: "string", default: process.env.DRAIN_SPREAD_MS ?? "3000" },
   },
 });
 
@@ -88,6 +93,7 @@ async function start(): Promise<RunningServer> {
       uids: role.uids.stats,
       discovery: role.discovery.stats(),
     }),
+    drain: () => role.drain({ timeoutMs: Number(values["drain-timeout-ms"]), spreadMs: Number(values["drain-spread-ms"]) }),
     stop: () => role.stop(),
   };
 }

@@ -39,6 +39,8 @@ export interface ConnectorRole {
   readonly router: StickyRouter;
   readonly uids: UidDirectory;
   readonly port: number;
+  /** SIGTERM: marked draining (the gate stops handing it out, /readyz 503), then every client is asked to resume elsewhere. */
+  drain(options: { spreadMs: number; timeoutMs: number }): Promise<{ asked: number; remaining: number }>;
   stop(reason?: string): Promise<void>;
 }
 
@@ -102,6 +104,10 @@ export async function startConnectorRole(options: ConnectorRoleOptions): Promise
     router: router!,
     uids,
     port,
+    async drain(drainOptions) {
+      await discovery.setDraining(true).catch(() => undefined);
+      return connector.drain(drainOptions);
+    },
     async stop(reason = "server shutting down") {
       clearInterval(loadTimer);
       clearInterval(bindingsTimer);

@@ -1,12 +1,17 @@
 /**
  * What every server process entry point shares: one JSON line per event on stdout (`ready`,
- * `stats` every `statsIntervalMs` and on SIGUSR2, `stopped`), a graceful stop on SIGTERM/SIGINT,
- * and a start-up failure printed as one line with exit code 1.
+ * `stats` every `statsIntervalMs` and on SIGUSR2, `draining`, `stopped`), a start-up failure printed
+ * as one line with exit code 1, and the two ways to stop:
+ *   - SIGTERM (Kubernetes, a rollout): drain first — the server says it is leaving and hands its work
+ *     over within its grace period — then stop, exit 0;
+ *   - SIGINT (Ctrl-C) or a second SIGTERM: stop now.
  */
 export interface RunningServer {
   /** Fields of the `ready` line. */
   readonly ready: Record<string, unknown>;
   stats(): Record<string, unknown>;
+  /** Hand the work over (bounded by the server's own drain timeout); its result joins the `drained` line. */
+  drain?(): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -21,6 +26,7 @@ export function runServerProcess(name: string, start: () => Promise<RunningServe
       const statsTimer = statsIntervalMs > 0 ? setInterval(() => printEvent("stats", server.stats()), statsIntervalMs) : undefined;
       process.on("SIGUSR2", () => printEvent("stats", server.stats()));
       let stopping = false;
+      let draining = false;
       const stop = async () => {
         if (stopping) return;
         stopping = true;
@@ -29,7 +35,16 @@ export function runServerProcess(name: string, start: () => Promise<RunningServe
         printEvent("stopped", server.stats());
         process.exit(0);
       };
-      process.on("SIGTERM", () => void stop());
+      const drain = async () => {
+        if (draining || stopping || server.drain === undefined) return stop();
+        draining = true;
+        printEvent("draining");
+        const startedMs = Date.now();
+        const result = await server.drain().catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+        printEvent("drained", { ...result, ms: Date.now() - startedMs });
+        await stop();
+      };
+      process.on("SIGTERM", () => void drain());
       process.on("SIGINT", () => void stop());
     },
     (error: unknown) => {

@@ -45,6 +45,9 @@ export interface BackendGateway {
   request(session: Session, route: string, body: Buffer): Promise<Buffer>;
   /** Fire-and-forget; failures are counted, never thrown. */
   notify(session: Session, route: string, body: Buffer): void;
-  /** Tell every backend the session used that it is gone. */
-  sessionClosed(session: Session, reason: string): void;
+  /**
+   * Tell every backend the session used that it is gone. `resumable`: the client was asked to come
+   * back through another connector (drain), so backends keep its state until it resumes there.
+   */
+  sessionClosed(session: Session, reason: string, resumable?: boolean): void;
 }

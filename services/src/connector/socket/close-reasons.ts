@@ -28,6 +28,8 @@ export const CloseKind = {
   oversized: { code: 1009, kick: true },
   /** The connector is stopping. */
   shutdown: { code: 1001, kick: true },
+  /** The connector drains (SIGTERM): the client is asked to reconnect elsewhere (kick reason `reconnect`) and resumes. */
+  draining: { code: 1001, kick: true },
   /** A bug in the connector; the client is closed rather than left in an unknown state. */
   internalError: { code: 1011, kick: true },
   /** Closes the connector did not start: the client left, the network dropped, uWS idle timeout. */
