@@ -5,21 +5,11 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type { FrontDoorConfig, StackConfig } from "../config-schema";
-import {
-  containerSecurityContext,
-  fieldEnv,
-  httpProbes,
-  metricsAnnotations,
-  plainEnv,
-  podDisruptionBudget,
-  podSpec,
-  preStopSleep,
-  resources,
-  secretEnv,
-} from "../hardening";
-import { LABELS, NAMES, objectLabels, PORTS, selectorLabels, UIDS } from "../names";
+import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget, secretEnv } from "../hardening";
+import { LABELS, NAMES, objectLabels, PORTS, selectorLabels } from "../names";
 import type { TierContext } from "./context";
 import { networkPolicy, type Source } from "./network-policy";
+import { publicLoadBalancer, serverContainer, serverPodSpec } from "./workload";
 
 export interface ConnectorManifestArgs extends TierContext {
   connector: StackConfig["connector"];
@@ -43,6 +33,31 @@ export function connectorGracePeriodSec(connector: StackConfig["connector"]): nu
 
 export function buildConnectorStatefulSet(args: ConnectorManifestArgs): k8s.apps.v1.StatefulSetArgs {
   const { connector, frontDoor } = args;
+  const container = serverContainer({
+    name: "connector",
+    image: args.image,
+    entryPoint: "services/dist/src/roles/connector-main.js",
+    ports: { http: PORTS.connector },
+    env: [
+      // `connector-<N>`: the trailing ordinal is the connector's number, the name its discovery id.
+      fieldEnv("SERVER_ID", "metadata.name"),
+      fieldEnv("ADVERTISE_HOST", "status.podIP"),
+      ...plainEnv({
+        HOST: "0.0.0.0",
+        PORT: PORTS.connector,
+        HEARTBEAT_SEC: args.heartbeatSec,
+        DRAIN_TIMEOUT_MS: connector.drainTimeoutSec * 1000,
+        // Scenario 1: the load balancer picks the connector, so a token must be valid on any of them.
+        TOKEN_AUDIENCE: frontDoor.mode === "loadbalancer" ? "any" : "connector",
+        PUBLIC_HOST: frontDoor.mode === "subdomain" ? `$(SERVER_ID).${frontDoor.domain}` : frontDoor.publicHost,
+        ALLOWED_ORIGINS: args.allowedOrigins?.join(","),
+      }),
+      secretEnv("TOKEN_SECRETS", NAMES.connectTokenSecret, "secrets"),
+      ...args.serverEnv,
+    ],
+    resources: connector.resources,
+    preStopSec: connector.preStopSec,
+  });
   return {
     metadata: { name: NAMES.connectorStatefulSet, namespace: args.namespace, labels },
     spec: {
@@ -55,43 +70,7 @@ export function buildConnectorStatefulSet(args: ConnectorManifestArgs): k8s.apps
       selector: { matchLabels: selector },
       template: {
         metadata: { labels, annotations: metricsAnnotations(PORTS.connector) },
-        spec: podSpec({
-          uid: UIDS.services,
-          terminationGracePeriodSeconds: connectorGracePeriodSec(connector),
-          ...(args.imagePullSecret ? { imagePullSecret: args.imagePullSecret } : {}),
-          spreadSelector: selector,
-          containers: [
-            {
-              name: "connector",
-              image: args.image,
-              command: ["node", "services/dist/src/roles/connector-main.js"],
-              ports: [{ name: "http", containerPort: PORTS.connector }],
-              env: [
-                // `connector-<N>`: the trailing ordinal is the connector's number, the name its discovery id.
-                fieldEnv("SERVER_ID", "metadata.name"),
-                fieldEnv("ADVERTISE_HOST", "status.podIP"),
-                ...plainEnv({
-                  HOST: "0.0.0.0",
-                  PORT: PORTS.connector,
-                  HEARTBEAT_SEC: args.heartbeatSec,
-                  DRAIN_TIMEOUT_MS: connector.drainTimeoutSec * 1000,
-                  // Scenario 1: the load balancer picks the connector, so a token must be valid on any of them.
-                  TOKEN_AUDIENCE: frontDoor.mode === "loadbalancer" ? "any" : "connector",
-                  PUBLIC_HOST: frontDoor.mode === "subdomain" ? `$(SERVER_ID).${frontDoor.domain}` : frontDoor.publicHost,
-                  ALLOWED_ORIGINS: args.allowedOrigins?.join(","),
-                }),
-                secretEnv("TOKEN_SECRETS", NAMES.connectTokenSecret, "secrets"),
-                ...args.serverEnv,
-              ],
-              securityContext: containerSecurityContext(UIDS.services),
-              resources: resources(connector.resources),
-              ...httpProbes({ port: "http" }),
-              lifecycle: preStopSleep(connector.preStopSec),
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-            },
-          ],
-          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
-        }),
+        spec: serverPodSpec(args, container, { terminationGracePeriodSeconds: connectorGracePeriodSec(connector), spreadSelector: selector }),
       },
     },
   };
@@ -116,16 +95,14 @@ export function buildConnectorHeadlessService(args: ConnectorManifestArgs): k8s.
 /** Scenario 1: one public address; the open WebSocket pins the player to the connector it reached. */
 export function buildConnectorLoadBalancer(args: ConnectorManifestArgs): k8s.core.v1.ServiceArgs | undefined {
   if (args.frontDoor.mode !== "loadbalancer") return undefined;
-  return {
-    metadata: { name: NAMES.connectorLoadBalancer, namespace: args.namespace, labels, annotations: args.frontDoor.serviceAnnotations },
-    spec: {
-      type: "LoadBalancer",
-      // Keeps the player's address (Origin and rate limits see the real client).
-      externalTrafficPolicy: "Local",
-      selector,
-      ports: [{ name: "ws", port: publicPort(args.frontDoor), targetPort: "http" }],
-    },
-  };
+  return publicLoadBalancer({
+    name: NAMES.connectorLoadBalancer,
+    namespace: args.namespace,
+    labels,
+    annotations: args.frontDoor.serviceAnnotations,
+    selector,
+    port: { name: "ws", port: publicPort(args.frontDoor), targetPort: "http" },
+  });
 }
 
 export function buildConnectorPodDisruptionBudget(args: ConnectorManifestArgs): k8s.policy.v1.PodDisruptionBudgetArgs {

@@ -7,22 +7,12 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig, ViewerConfig } from "../config-schema";
-import {
-  containerSecurityContext,
-  fieldEnv,
-  httpProbes,
-  metricsAnnotations,
-  plainEnv,
-  podDisruptionBudget,
-  podSpec,
-  preStopSleep,
-  resources,
-  secretEnv,
-} from "../hardening";
-import { LABELS, NAMES, objectLabels, PORTS, selectorLabels, UIDS } from "../names";
+import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget, secretEnv } from "../hardening";
+import { LABELS, NAMES, objectLabels, PORTS, selectorLabels } from "../names";
 import type { TierContext } from "./context";
 import { buildGamesIngress } from "./games";
 import { networkPolicy } from "./network-policy";
+import { serverContainer, serverPodSpec } from "./workload";
 
 export interface GameCreatorManifestArgs extends TierContext {
   gameCreator: StackConfig["gameCreator"];
@@ -63,6 +53,22 @@ export function buildGameCreatorSecret(args: GameCreatorManifestArgs, token: pul
 }
 
 export function buildGameCreatorDeployment(args: GameCreatorManifestArgs): k8s.apps.v1.DeploymentArgs {
+  const container = serverContainer({
+    name: "game-creator",
+    image: args.image,
+    entryPoint: "services/dist/src/roles/game-creator-main.js",
+    ports: { http: PORTS.gameCreator },
+    env: [
+      fieldEnv("POD_NAMESPACE", "metadata.namespace"),
+      ...plainEnv({ PORT: PORTS.gameCreator, INGRESS_NAME: RUNTIME_INGRESS }),
+      // The image it starts games from: the same digest as every other server.
+      { name: "GAME_IMAGE", value: args.image },
+      secretEnv("CREATOR_TOKEN", NAMES.gameCreatorSecret, "token"),
+      ...args.serverEnv,
+    ],
+    resources: args.gameCreator.resources,
+    preStopSec: 2,
+  });
   return {
     metadata: { name: NAMES.gameCreator, namespace: args.namespace, labels },
     spec: {
@@ -72,35 +78,11 @@ export function buildGameCreatorDeployment(args: GameCreatorManifestArgs): k8s.a
       selector: { matchLabels: selector },
       template: {
         metadata: { labels, annotations: metricsAnnotations(PORTS.gameCreator) },
-        spec: podSpec({
-          uid: UIDS.services,
+        spec: serverPodSpec(args, container, {
           terminationGracePeriodSeconds: 30,
           serviceAccountName: NAMES.gameCreator,
           // The one pod that needs API credentials.
           automountServiceAccountToken: true,
-          ...(args.imagePullSecret ? { imagePullSecret: args.imagePullSecret } : {}),
-          containers: [
-            {
-              name: "game-creator",
-              image: args.image,
-              command: ["node", "services/dist/src/roles/game-creator-main.js"],
-              ports: [{ name: "http", containerPort: PORTS.gameCreator }],
-              env: [
-                fieldEnv("POD_NAMESPACE", "metadata.namespace"),
-                ...plainEnv({ PORT: PORTS.gameCreator, INGRESS_NAME: RUNTIME_INGRESS }),
-                // The image it starts games from: the same digest as every other server.
-                { name: "GAME_IMAGE", value: args.image },
-                secretEnv("CREATOR_TOKEN", NAMES.gameCreatorSecret, "token"),
-                ...args.serverEnv,
-              ],
-              securityContext: containerSecurityContext(UIDS.services),
-              resources: resources(args.gameCreator.resources),
-              ...httpProbes({ port: "http" }),
-              lifecycle: preStopSleep(2),
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-            },
-          ],
-          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
         }),
       },
     },

@@ -5,20 +5,11 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type { GameConfig, ViewerConfig } from "../config-schema";
-import {
-  containerSecurityContext,
-  fieldEnv,
-  httpProbes,
-  metricsAnnotations,
-  plainEnv,
-  podDisruptionBudget,
-  podSpec,
-  preStopSleep,
-  resources,
-} from "../hardening";
-import { gameName, gamePodLabels, LABELS, NAMES, objectLabels, PORTS, selectorLabels, UIDS, WORKER_POD_LABELS } from "../names";
+import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget } from "../hardening";
+import { gameName, gamePodLabels, LABELS, NAMES, objectLabels, PORTS, selectorLabels, WORKER_POD_LABELS } from "../names";
 import type { TierContext } from "./context";
 import { networkPolicy } from "./network-policy";
+import { serverContainer, serverPodSpec, surgeFirstDeployment } from "./workload";
 
 export interface GamesManifestArgs extends TierContext {
   games: GameConfig[];
@@ -35,49 +26,31 @@ const gameLabels = (id: string) => objectLabels("game", { [LABELS.game]: id });
 export const viewerPath = (id: string): string => `/${gameName(id)}`;
 
 export function buildGameDeployment(args: GamesManifestArgs, game: GameConfig): k8s.apps.v1.DeploymentArgs {
-  const labels = gameLabels(game.id);
   const selector = gamePodLabels(game.id);
-  return {
-    metadata: { name: gameName(game.id), namespace: args.namespace, labels },
-    spec: {
-      replicas: game.replicas,
-      selector: { matchLabels: selector },
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-      template: {
-        metadata: { labels, annotations: metricsAnnotations(PORTS.gameHttp) },
-        spec: podSpec({
-          uid: UIDS.services,
-          terminationGracePeriodSeconds: PRE_STOP_SEC + 30,
-          ...(args.imagePullSecret ? { imagePullSecret: args.imagePullSecret } : {}),
-          spreadSelector: selector,
-          containers: [
-            {
-              name: "game",
-              image: args.image,
-              command: ["node", `services/dist/games/${game.type}/main.js`],
-              ports: [
-                { name: "rpc", containerPort: PORTS.gameRpc },
-                { name: "http", containerPort: PORTS.gameHttp },
-              ],
-              env: [
-                fieldEnv("SERVER_ID", "metadata.name"),
-                // The game server listens on, and publishes, its pod IP: connectors dial it directly.
-                fieldEnv("HOST", "status.podIP"),
-                ...plainEnv({ PORT: PORTS.gameRpc, HTTP_PORT: PORTS.gameHttp, GAME_ID: game.id, TICK_HZ: game.tickHz }),
-                ...args.serverEnv,
-              ],
-              securityContext: containerSecurityContext(UIDS.services),
-              resources: resources(game.resources),
-              ...httpProbes({ port: "http" }),
-              lifecycle: preStopSleep(PRE_STOP_SEC),
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-            },
-          ],
-          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
-        }),
-      },
-    },
-  };
+  const container = serverContainer({
+    name: "game",
+    image: args.image,
+    entryPoint: `services/dist/games/${game.type}/main.js`,
+    ports: { rpc: PORTS.gameRpc, http: PORTS.gameHttp },
+    env: [
+      fieldEnv("SERVER_ID", "metadata.name"),
+      // The game server listens on, and publishes, its pod IP: connectors dial it directly.
+      fieldEnv("HOST", "status.podIP"),
+      ...plainEnv({ PORT: PORTS.gameRpc, HTTP_PORT: PORTS.gameHttp, GAME_ID: game.id, TICK_HZ: game.tickHz }),
+      ...args.serverEnv,
+    ],
+    resources: game.resources,
+    preStopSec: PRE_STOP_SEC,
+  });
+  return surgeFirstDeployment({
+    name: gameName(game.id),
+    namespace: args.namespace,
+    labels: gameLabels(game.id),
+    selector,
+    replicas: game.replicas,
+    podAnnotations: metricsAnnotations(PORTS.gameHttp),
+    pod: serverPodSpec(args, container, { terminationGracePeriodSeconds: PRE_STOP_SEC + 30, spreadSelector: selector }),
+  });
 }
 
 /** The viewer port (and /metrics); RPC needs no Service, connectors use pod IPs from discovery. */

@@ -4,22 +4,12 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type { FrontDoorConfig, StackConfig } from "../config-schema";
-import {
-  containerSecurityContext,
-  fieldEnv,
-  httpProbes,
-  metricsAnnotations,
-  plainEnv,
-  podDisruptionBudget,
-  podSpec,
-  preStopSleep,
-  resources,
-  secretEnv,
-} from "../hardening";
-import { LABELS, NAMES, objectLabels, PORTS, selectorLabels, UIDS } from "../names";
+import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget, secretEnv } from "../hardening";
+import { LABELS, NAMES, objectLabels, PORTS, selectorLabels } from "../names";
 import { publicPort } from "./connector";
 import type { TierContext } from "./context";
 import { networkPolicy } from "./network-policy";
+import { publicLoadBalancer, serverContainer, serverPodSpec, surgeFirstDeployment } from "./workload";
 
 export interface GateManifestArgs extends TierContext {
   gate: StackConfig["gate"];
@@ -41,65 +31,50 @@ function frontDoorEnv(frontDoor: FrontDoorConfig) {
 }
 
 export function buildGateDeployment(args: GateManifestArgs): k8s.apps.v1.DeploymentArgs {
-  return {
-    metadata: { name: NAMES.gate, namespace: args.namespace, labels },
-    spec: {
-      replicas: args.gate.replicas,
-      selector: { matchLabels: selector },
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-      template: {
-        metadata: { labels, annotations: metricsAnnotations(PORTS.gate) },
-        spec: podSpec({
-          uid: UIDS.services,
-          terminationGracePeriodSeconds: PRE_STOP_SEC + 20,
-          ...(args.imagePullSecret ? { imagePullSecret: args.imagePullSecret } : {}),
-          spreadSelector: selector,
-          containers: [
-            {
-              name: "gate",
-              image: args.image,
-              command: ["node", "services/dist/src/gate/gate-main.js"],
-              ports: [{ name: "http", containerPort: PORTS.gate }],
-              env: [
-                fieldEnv("GATE_ID", "metadata.name"),
-                fieldEnv("ADVERTISE_HOST", "status.podIP"),
-                ...plainEnv({
-                  HOST: "0.0.0.0",
-                  PORT: PORTS.gate,
-                  HEARTBEAT_SEC: args.heartbeatSec,
-                  ALLOWED_ORIGINS: args.allowedOrigins?.join(","),
-                  // The browser demo, bundled into the image by services/Dockerfile.
-                  SITE_DIR: GATE_SITE_DIR,
-                  ...frontDoorEnv(args.frontDoor),
-                }),
-                secretEnv("TOKEN_SECRETS", NAMES.connectTokenSecret, "secrets"),
-                ...args.serverEnv,
-              ],
-              securityContext: containerSecurityContext(UIDS.services),
-              resources: resources(args.gate.resources),
-              ...httpProbes({ port: "http" }),
-              lifecycle: preStopSleep(PRE_STOP_SEC),
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-            },
-          ],
-          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
-        }),
-      },
-    },
-  };
+  const container = serverContainer({
+    name: "gate",
+    image: args.image,
+    entryPoint: "services/dist/src/gate/gate-main.js",
+    ports: { http: PORTS.gate },
+    env: [
+      fieldEnv("GATE_ID", "metadata.name"),
+      fieldEnv("ADVERTISE_HOST", "status.podIP"),
+      ...plainEnv({
+        HOST: "0.0.0.0",
+        PORT: PORTS.gate,
+        HEARTBEAT_SEC: args.heartbeatSec,
+        ALLOWED_ORIGINS: args.allowedOrigins?.join(","),
+        // The browser demo, bundled into the image by services/Dockerfile.
+        SITE_DIR: GATE_SITE_DIR,
+        ...frontDoorEnv(args.frontDoor),
+      }),
+      secretEnv("TOKEN_SECRETS", NAMES.connectTokenSecret, "secrets"),
+      ...args.serverEnv,
+    ],
+    resources: args.gate.resources,
+    preStopSec: PRE_STOP_SEC,
+  });
+  return surgeFirstDeployment({
+    name: NAMES.gate,
+    namespace: args.namespace,
+    labels,
+    selector,
+    replicas: args.gate.replicas,
+    podAnnotations: metricsAnnotations(PORTS.gate),
+    pod: serverPodSpec(args, container, { terminationGracePeriodSeconds: PRE_STOP_SEC + 20, spreadSelector: selector }),
+  });
 }
 
 /** Players' first stop: public. TLS, when wanted, is terminated by the cloud LB (annotations). */
 export function buildGateService(args: GateManifestArgs): k8s.core.v1.ServiceArgs {
-  return {
-    metadata: { name: NAMES.gate, namespace: args.namespace, labels: { ...labels, [LABELS.metrics]: "true" }, annotations: args.gate.serviceAnnotations },
-    spec: {
-      type: "LoadBalancer",
-      externalTrafficPolicy: "Local",
-      selector,
-      ports: [{ name: "http", port: args.gate.servicePort, targetPort: "http" }],
-    },
-  };
+  return publicLoadBalancer({
+    name: NAMES.gate,
+    namespace: args.namespace,
+    labels: { ...labels, [LABELS.metrics]: "true" },
+    annotations: args.gate.serviceAnnotations,
+    selector,
+    port: { name: "http", port: args.gate.servicePort, targetPort: "http" },
+  });
 }
 
 export function buildGatePodDisruptionBudget(args: GateManifestArgs): k8s.policy.v1.PodDisruptionBudgetArgs {

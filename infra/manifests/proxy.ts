@@ -15,6 +15,7 @@ import { NAMES, objectLabels, PORTS, selectorLabels, UIDS } from "../names";
 import { publicPort } from "./connector";
 import type { TierContext } from "./context";
 import { networkPolicy } from "./network-policy";
+import { publicLoadBalancer, surgeFirstDeployment } from "./workload";
 
 type Subdomain = Extract<StackConfig["frontDoor"], { mode: "subdomain" }>;
 
@@ -74,61 +75,56 @@ export function buildProxyDeployment(args: ProxyManifestArgs, nginxConf: string)
   const { preStopSec, drainSec } = args.proxy;
   // Graceful quit keeps serving open WebSockets until they close or the grace period ends.
   const quit = `sleep ${preStopSec}; nginx -s quit ${NGINX_ARGS.join(" ")}; while [ -e ${PREFIX}nginx.pid ]; do sleep 1; done`;
-  return {
-    metadata: { name: NAMES.proxy, namespace: args.namespace, labels },
-    spec: {
-      replicas: args.proxy.replicas,
-      selector: { matchLabels: selector },
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-      template: {
-        // A changed map (connector replicas) rolls the proxy: old pods finish their sockets first.
-        metadata: { labels, annotations: { "pomona.dev/nginx-conf-sha256": createHash("sha256").update(nginxConf).digest("hex") } },
-        spec: podSpec({
-          uid: UIDS.nginx,
-          terminationGracePeriodSeconds: preStopSec + drainSec + 5,
-          spreadSelector: selector,
-          containers: [
-            {
-              name: "nginx",
-              image: args.proxy.image,
-              command: ["nginx"],
-              args: NGINX_ARGS,
-              ports: [{ name: "ws", containerPort: port }],
-              securityContext: containerSecurityContext(UIDS.nginx),
-              resources: resources(args.proxy.resources),
-              // The generator's `location = /healthz` is answered by nginx itself, for any Host.
-              ...httpProbes({ port: "ws", scheme: tlsSecret ? "HTTPS" : "HTTP", readinessPath: "/healthz", startupSeconds: 20 }),
-              lifecycle: { preStop: { exec: { command: ["/bin/sh", "-c", quit] } } },
-              volumeMounts: [
-                { name: "conf", mountPath: CONF_DIR, readOnly: true },
-                { name: "prefix", mountPath: PREFIX },
-                ...(tlsSecret ? [{ name: "tls", mountPath: TLS_DIR, readOnly: true }] : []),
-              ],
-            },
+  return surgeFirstDeployment({
+    name: NAMES.proxy,
+    namespace: args.namespace,
+    labels,
+    selector,
+    replicas: args.proxy.replicas,
+    // A changed map (connector replicas) rolls the proxy: old pods finish their sockets first.
+    podAnnotations: { "pomona.dev/nginx-conf-sha256": createHash("sha256").update(nginxConf).digest("hex") },
+    pod: podSpec({
+      uid: UIDS.nginx,
+      terminationGracePeriodSeconds: preStopSec + drainSec + 5,
+      spreadSelector: selector,
+      containers: [
+        {
+          name: "nginx",
+          image: args.proxy.image,
+          command: ["nginx"],
+          args: NGINX_ARGS,
+          ports: [{ name: "ws", containerPort: port }],
+          securityContext: containerSecurityContext(UIDS.nginx),
+          resources: resources(args.proxy.resources),
+          // The generator's `location = /healthz` is answered by nginx itself, for any Host.
+          ...httpProbes({ port: "ws", scheme: tlsSecret ? "HTTPS" : "HTTP", readinessPath: "/healthz", startupSeconds: 20 }),
+          lifecycle: { preStop: { exec: { command: ["/bin/sh", "-c", quit] } } },
+          volumeMounts: [
+            { name: "conf", mountPath: CONF_DIR, readOnly: true },
+            { name: "prefix", mountPath: PREFIX },
+            ...(tlsSecret ? [{ name: "tls", mountPath: TLS_DIR, readOnly: true }] : []),
           ],
-          volumes: [
-            { name: "conf", configMap: { name: NAMES.proxyConfig } },
-            { name: "prefix", emptyDir: { sizeLimit: "256Mi" } },
-            ...(tlsSecret ? [{ name: "tls", secret: { secretName: tlsSecret } }] : []),
-          ],
-        }),
-      },
-    },
-  };
+        },
+      ],
+      volumes: [
+        { name: "conf", configMap: { name: NAMES.proxyConfig } },
+        { name: "prefix", emptyDir: { sizeLimit: "256Mi" } },
+        ...(tlsSecret ? [{ name: "tls", secret: { secretName: tlsSecret } }] : []),
+      ],
+    }),
+  });
 }
 
 /** The address wildcard DNS `*.<domain>` points at. */
 export function buildProxyService(args: ProxyManifestArgs): k8s.core.v1.ServiceArgs {
-  return {
-    metadata: { name: NAMES.proxy, namespace: args.namespace, labels, annotations: args.frontDoor.serviceAnnotations },
-    spec: {
-      type: "LoadBalancer",
-      // nginx's per-IP connection limit needs the real client address.
-      externalTrafficPolicy: "Local",
-      selector,
-      ports: [{ name: "ws", port: publicPort(args.frontDoor), targetPort: "ws" }],
-    },
-  };
+  return publicLoadBalancer({
+    name: NAMES.proxy,
+    namespace: args.namespace,
+    labels,
+    annotations: args.frontDoor.serviceAnnotations,
+    selector,
+    port: { name: "ws", port: publicPort(args.frontDoor), targetPort: "ws" },
+  });
 }
 
 /** cert-manager issues the wildcard certificate the proxy mounts (DNS-01: wildcards need it). */
