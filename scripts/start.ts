@@ -19,7 +19,7 @@ import { planLocalCluster, type LocalClusterInput } from "./local-cluster/plan";
 import { findBinary, MissingBinaryError } from "./local-cluster/redis";
 
 const USAGE = `usage: npm start -- [--connectors N] [--games N] [--mode subdomain|direct]
-                 [--gate-port P] [--connector-port P] [--game-port P] [--proxy-port P] [--redis-port P] [--tick-hz HZ] [--quiet]`;
+                 [--gate-port P] [--connector-port P] [--game-port P] [--game-http-port P] [--proxy-port P] [--redis-port P] [--tick-hz HZ] [--quiet]`;
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     "gate-port": { type: "string" },
     "connector-port": { type: "string" },
     "game-port": { type: "string" },
+    "game-http-port": { type: "string" },
     "proxy-port": { type: "string" },
     "redis-port": { type: "string" },
     "tick-hz": { type: "string" },
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
     ["gate-port", "gatePort"],
     ["connector-port", "connectorPort"],
     ["game-port", "gamePort"],
+    ["game-http-port", "gameHttpPort"],
     ["proxy-port", "proxyPort"],
     ["redis-port", "redisPort"],
     ["tick-hz", "tickHz"],
@@ -121,7 +123,7 @@ async function main(): Promise<void> {
     demo: plan.urls.demo,
     entry: `${plan.urls.gate}/entry?uid=<player>`,
     connectors: plan.processes.filter((p) => p.role === "connector").map((p, i) => ({ id: p.name, url: plan.urls.connectors[i], port: p.port })),
-    games: plan.processes.filter((p) => p.role === "game").map((p) => ({ id: p.name, rpcPort: p.port })),
+    games: plan.processes.filter((p) => p.role === "game").map((p) => ({ id: p.name, rpcPort: p.port, httpPort: Number(p.env.HTTP_PORT) })),
     nginx: plan.urls.proxy ?? null,
     redis: `redis://127.0.0.1:${plan.redis.port}`,
     workDir,
@@ -155,6 +157,7 @@ const FLAG_OF_KEY: Readonly<Record<string, string>> = {
   gatePort: "--gate-port",
   connectorPort: "--connector-port",
   gamePort: "--game-port",
+  gameHttpPort: "--game-http-port",
   proxyPort: "--proxy-port",
   redisPort: "--redis-port",
   tickHz: "--tick-hz",

@@ -26,6 +26,8 @@ export const localClusterSchema = z
     connectorPort: port.default(3010),
     /** Arena server i (from 1) listens for RPC on gamePort + i - 1. */
     gamePort: port.default(4100),
+    /** Arena server i (from 1) serves HTTP (probes, /metrics) on gameHttpPort + i - 1. */
+    gameHttpPort: port.default(8100),
     proxyPort: port.default(8080),
     redisPort: port.default(6390),
     heartbeatSec: z.number().int().min(1).max(300).default(10),
@@ -47,6 +49,7 @@ export const localClusterSchema = z
       ["gatePort", value.gatePort, 1],
       ["connectorPort", value.connectorPort, value.connectors],
       ["gamePort", value.gamePort, value.games],
+      ["gameHttpPort", value.gameHttpPort, value.games],
       ["redisPort", value.redisPort, 1],
       ...(value.mode === "subdomain" ? ([["proxyPort", value.proxyPort, 1]] as Array<[string, number, number]>) : []),
     ];
@@ -133,7 +136,14 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
     role: "game",
     script: ARENA_MAIN,
     port: options.gamePort + i,
-    env: { ...common, SERVER_ID: `arena-${i + 1}`, PORT: String(options.gamePort + i), TICK_HZ: String(options.tickHz), DRAIN_TIMEOUT_MS: String(options.drainTimeoutMs) },
+    env: {
+      ...common,
+      SERVER_ID: `arena-${i + 1}`,
+      PORT: String(options.gamePort + i),
+      HTTP_PORT: String(options.gameHttpPort + i),
+      TICK_HZ: String(options.tickHz),
+      DRAIN_TIMEOUT_MS: String(options.drainTimeoutMs),
+    },
   }));
   const frontDoor: Record<string, string> =
     options.mode === "subdomain" ? { FRONT_DOOR: "subdomain", DOMAIN: LOCAL_DOMAIN, PUBLIC_PORT: String(options.proxyPort), PUBLIC_TLS: "false" } : { FRONT_DOOR: "direct" };

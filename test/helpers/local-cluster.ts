@@ -27,6 +27,7 @@ export async function startTestCluster(input: Partial<LocalClusterInput> = {}): 
     gatePort: await freePortRange(1),
     connectorPort: await freePortRange(connectors),
     gamePort: await freePortRange(games),
+    gameHttpPort: await freePortRange(games),
     proxyPort: await freePortRange(1),
     redisPort: await freePortRange(1),
     ...input,

@@ -9,6 +9,7 @@ describe("local cluster plan (what npm start runs)", () => {
   it("lays out games, connectors and the gate on consecutive ports, all sharing Redis, routes and secrets", () => {
     const plan = planLocalCluster({ ...base, connectors: 3, games: 2 });
     assert.deepEqual(plan.processes.map((p) => `${p.name}:${p.port}`), ["arena-1:4100", "arena-2:4101", "connector-0:3010", "connector-1:3011", "connector-2:3012", "gate:3000"]);
+    assert.deepEqual(plan.processes.filter((p) => p.role === "game").map((p) => p.env.HTTP_PORT), ["8100", "8101"]);
     const routes = clusterRoutes().join(",");
     for (const process of plan.processes) {
       assert.equal(process.env.REDIS_URL, `redis://:${"p".repeat(24)}@127.0.0.1:6390`, process.name);

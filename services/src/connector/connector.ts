@@ -19,7 +19,9 @@ import { loadUws } from "../transport";
 import * as sessionCalls from "./backend-to-client/session-calls";
 import { FanoutTimer } from "./backend-to-client/fanout-timer";
 import { applyTickBatch, isTickBatch } from "./backend-to-client/tick-batch";
-import { MessageRouter, pushJson } from "./client-to-backend/message-router";
+import { MessageRouter, pushJson, type RequestObserver } from "./client-to-backend/message-router";
+import { serveMetrics } from "../metrics";
+import type { Registry } from "prom-client";
 import { LocalHandlerError, LocalHandlers, pingHandler } from "./client-to-connector/local-handlers";
 import { ClientPackageHandler, type HandshakeCheck } from "./client-to-connector/package-handler";
 import { parseConnectorConfig, type ConnectorConfig, type ConnectorConfigInput } from "./config";
@@ -45,6 +47,15 @@ export interface ConnectorOptions {
   readonly handshakeCheck?: HandshakeCheck;
   /** Readiness beyond listening (registered, not draining) for `GET /readyz`; default: ready while listening. */
   readonly isReady?: () => boolean;
+  /** Served at `GET /metrics` on the client port. */
+  readonly metrics?: Registry;
+  /** Told of every forwarded request's latency and outcome, and every batch's fan-out time (metrics). */
+  readonly observer?: ConnectorObserver;
+}
+
+export interface ConnectorObserver {
+  request: RequestObserver;
+  fanout(durationMs: number): void;
 }
 
 export type ConnectorEvents = {
@@ -76,6 +87,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
   private readonly callTarget: sessionCalls.SessionCallTarget;
   private readonly upgradeCheck: UpgradeCheck;
   private readonly isReady: () => boolean;
+  private readonly observer: ConnectorObserver | undefined;
   private listenSocket: us_listen_socket | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sessionCounter = 0;
@@ -85,7 +97,8 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     super();
     this.config = parseConnectorConfig(options.config);
     this.gateway = typeof options.gateway === "function" ? options.gateway(this) : options.gateway;
-    const router = new MessageRouter(this.gateway, this.localHandlers, this.counters, this.config.maxInFlightRequestsPerClient);
+    const router = new MessageRouter(this.gateway, this.localHandlers, this.counters, this.config.maxInFlightRequestsPerClient, options.observer?.request);
+    this.observer = options.observer;
     this.packages = new ClientPackageHandler(
       this.config,
       router,
@@ -104,6 +117,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     };
     this.upgradeCheck = createUpgradeCheck(this.config.auth, this.config.connectorId);
     this.app = this.createApp();
+    if (options.metrics !== undefined) serveMetrics(this.app, options.metrics);
     this.registerBackendCalls(options.rpc);
   }
 
@@ -331,7 +345,9 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
       if (!isTickBatch(batch)) throw new Error("connector.batch payload is not a TickBatch");
       const startedMs = performance.now();
       applyTickBatch(batch, this.app, this.sessions, this.counters);
-      this.fanout.record(performance.now() - startedMs);
+      const durationMs = performance.now() - startedMs;
+      this.fanout.record(durationMs);
+      this.observer?.fanout(durationMs);
     });
     rpc.handle(ConnectorMethod.push, (request: PushRequest) => sessionCalls.push(this.callTarget, request));
     rpc.handle(ConnectorMethod.kick, (request: KickRequest) => sessionCalls.kick(this.callTarget, request));

@@ -6,6 +6,8 @@ import { ServiceDiscovery, type DiscoveryOptionsInput } from "../discovery";
 import type { ServerInfo } from "../discovery/member";
 import { GateServer } from "./gate-server";
 import { loadStaticSite } from "./static-site";
+import { createMetricsRegistry } from "../metrics";
+import { registerGateMetrics } from "./metrics";
 import type { GateConfigInput } from "./config";
 
 export interface GateRoleOptions {
@@ -28,12 +30,15 @@ export interface GateRole {
 
 export async function startGate(options: GateRoleOptions): Promise<GateRole> {
   let discovery: ServiceDiscovery | undefined;
-  const gate = new GateServer({
+  const metrics = createMetricsRegistry("gate", options.gate.gateId ?? "gate-0");
+  const gate: GateServer = new GateServer({
+    metrics,
     config: options.gate,
     membership: { members: (type: string): readonly ServerInfo[] => discovery?.members(type) ?? [] },
     ...(options.siteDir === undefined ? {} : { site: loadStaticSite(options.siteDir) }),
     isReady: () => discovery !== undefined,
   });
+  registerGateMetrics(metrics, () => gate.counters);
   // Listen first so a port of 0 (tests) is known before it is published.
   const port = await gate.listen();
   try {

@@ -29,6 +29,8 @@ import { parseGateConfig, type GateConfig, type GateConfigInput } from "./config
 import { chooseEntry, readEntryQuery, type EntryQuery, type EntryResult } from "./entry";
 import { createResumeTokenVerifier, type ConnectTokenVerdict } from "../auth";
 import type { StaticSite } from "./static-site";
+import { serveMetrics } from "../metrics";
+import type { Registry } from "prom-client";
 
 export const QUERY_ENTRY_ROUTE = "gate.gateHandler.queryEntry";
 
@@ -44,6 +46,8 @@ export interface GateServerOptions {
   readonly site?: StaticSite;
   /** Readiness beyond listening (registered in discovery) for `GET /readyz`. */
   readonly isReady?: () => boolean;
+  /** Served at `GET /metrics`. */
+  readonly metrics?: Registry;
 }
 
 /** Close codes, matching the connector's (docs/connector.md). */
@@ -115,6 +119,7 @@ export class GateServer {
   private readonly verifyResume: (token: unknown) => ConnectTokenVerdict;
   private readonly site: StaticSite | undefined;
   private readonly isReady: () => boolean;
+  private readonly metrics: Registry | undefined;
   /** Set by a drain: /readyz answers 503 so load balancers stop sending players here, while queries are still answered. */
   draining = false;
   private listenSocket: us_listen_socket | undefined;
@@ -128,6 +133,7 @@ export class GateServer {
     this.verifyResume = createResumeTokenVerifier({ secrets: this.config.tokenSecrets });
     this.site = options.site;
     this.isReady = options.isReady ?? (() => true);
+    this.metrics = options.metrics;
     this.handshakeAccepted = encodeHandshakeResponse({ code: HandshakeCode.Ok, heartbeatSeconds: this.config.heartbeatSec, dictionary: this.dictionary });
     this.uws = loadUws();
     this.app = this.createApp();
@@ -251,6 +257,7 @@ export class GateServer {
       const ready = this.listenSocket !== undefined && !this.stopping && !this.draining && this.isReady();
       writeJson(res, ready ? "200 OK" : "503 Service Unavailable", { ready, gate: config.gateId });
     });
+    if (this.metrics !== undefined) serveMetrics(app, this.metrics);
     const site = this.site;
     if (site !== undefined) {
       app.get("/*", (res, req) => {

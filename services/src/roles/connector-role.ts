@@ -10,6 +10,9 @@ import { StickyRouter, type ServerTypeRouting } from "../routing/sticky-router";
 import { RpcClient, type RpcClientOptionsInput } from "../rpc";
 import { BindingStore } from "../session/binding-store";
 import { UidDirectory } from "../session/uid-directory";
+import { createMetricsRegistry } from "../metrics";
+import type { Registry } from "prom-client";
+import { registerConnectorMetrics } from "./connector-metrics";
 
 export interface ConnectorRoleOptions {
   readonly connector: ConnectorConfigInput;
@@ -35,6 +38,8 @@ export interface ConnectorFrontDoor {
 
 export interface ConnectorRole {
   readonly connector: Connector;
+  /** Served at `GET /metrics` on the client port. */
+  readonly metrics: Registry;
   readonly discovery: ServiceDiscovery;
   readonly router: StickyRouter;
   readonly uids: UidDirectory;
@@ -56,16 +61,27 @@ export async function startConnectorRole(options: ConnectorRoleOptions): Promise
   const rpc = new RpcClient({ ...options.rpc, serverId: connectorId });
   let router: StickyRouter | undefined;
   let started = false;
+  const uids = new UidDirectory(redis, subscriber, { namespace, connectorId }, (order) => {
+    connector.kickSession(order.sessionId, order.reason, "duplicateLogin");
+  });
+  const metrics = createMetricsRegistry("connector", connectorId);
+  const dictionary = options.connector.routeDictionary;
+  const series = registerConnectorMetrics(metrics, {
+    counters: () => connector.counters,
+    router: () => router!.stats,
+    uids: () => uids.stats,
+    discovery: () => discovery.stats(),
+    knownRoute: (route) => dictionary?.codeOf(route) !== undefined,
+  });
   const connector: Connector = new Connector({
     config: options.connector,
+    metrics,
+    observer: series.observer,
     // Ready once registered, until draining; a Redis outage leaves it ready (clients keep being served).
     isReady: () => started && discovery.self()?.draining !== true,
     rpc,
     gateway: (events): StickyRouter =>
-      (router = new StickyRouter({ membership: discovery, rpc, events, types: options.routing ?? {}, ...requestTimeout(options), persistence: bindings })),
-  });
-  const uids = new UidDirectory(redis, subscriber, { namespace, connectorId }, (order) => {
-    connector.kickSession(order.sessionId, order.reason, "duplicateLogin");
+      (router = new StickyRouter({ membership: discovery, rpc, events, types: options.routing ?? {}, ...requestTimeout(options), persistence: bindings, observeCall: series.observeCall })),
   });
   try {
     await Promise.all([redis.connect(), subscriber.connect()]);
@@ -100,6 +116,7 @@ export async function startConnectorRole(options: ConnectorRoleOptions): Promise
 
   return {
     connector,
+    metrics,
     discovery,
     router: router!,
     uids,

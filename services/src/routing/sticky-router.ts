@@ -53,6 +53,8 @@ export interface StickyRouterOptions {
   readonly types?: Readonly<Record<string, ServerTypeRouting>>;
   readonly requestTimeoutMs?: number;
   readonly persistence?: BindingPersistence;
+  /** Told of every call to a backend: its server, latency and outcome ("ok" or the failure code) — metrics. */
+  readonly observeCall?: (serverId: string, durationMs: number, outcome: string) => void;
 }
 
 export interface StickyRouterStats {
@@ -147,11 +149,15 @@ export class StickyRouter implements BackendGateway {
     if (restoring !== undefined) await restoring;
     const server = this.resolve(session, route);
     const message: ForwardedRequest = { session: session.snapshot(), route, body };
+    const startedMs = performance.now();
     try {
       const response = await this.options.rpc.call<ForwardedResponse>(server, BackendMethod.request, message, this.callOptions);
+      this.options.observeCall?.(server.id, performance.now() - startedMs, "ok");
       return response.body;
     } catch (error) {
-      throw this.failure(session, server, error);
+      const failure = this.failure(session, server, error);
+      this.options.observeCall?.(server.id, performance.now() - startedMs, failure.code);
+      throw failure;
     }
   }
 

@@ -10,12 +10,16 @@ import type { ConnectorCounters } from "../counters";
 import type { ClientConnection } from "../socket/client-connection";
 import { errorResponseBody } from "./error-response";
 
+/** Told how each forwarded request ended: `outcome` is "ok" or the BackendFailure code. */
+export type RequestObserver = (route: string, durationMs: number, outcome: string) => void;
+
 export class MessageRouter {
   constructor(
     private readonly gateway: BackendGateway,
     private readonly local: LocalHandlers,
     private readonly counters: ConnectorCounters,
     private readonly maxInFlightRequests: number,
+    private readonly observe: RequestObserver | undefined = undefined,
   ) {}
 
   /** `body` is a view into uWS memory: valid only during this call. */
@@ -30,6 +34,7 @@ export class MessageRouter {
       return;
     }
     connection.inFlightRequests++;
+    const startedMs = this.observe === undefined ? 0 : performance.now();
     let reply: Promise<Buffer>;
     try {
       reply = this.gateway.request(connection.session, route, Buffer.from(body));
@@ -39,10 +44,12 @@ export class MessageRouter {
     reply.then(
       (answer) => {
         connection.inFlightRequests--;
+        this.observe?.(route, performance.now() - startedMs, "ok");
         if (!respond(connection, id, answer)) this.counters.responsesDropped++;
       },
       (error: unknown) => {
         connection.inFlightRequests--;
+        this.observe?.(route, performance.now() - startedMs, error instanceof BackendFailure ? error.code : "INTERNAL");
         this.failed(connection, id, error);
       },
     );

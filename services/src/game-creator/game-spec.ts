@@ -1,0 +1,90 @@
+/**
+ * What a client of the game-creator may ask for, validated before anything is written: a game
+ * (id, type, replicas, settings) and a player's bot code. Ids become Kubernetes names —
+ * `game-<id>` (Deployment, Service, Ingress path) and `game-<id>-worker-<player>` (Pod) — so both
+ * are DNS-1123 labels short enough for the longest name to stay within 63 characters.
+ */
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { GAME_TYPES, type GameTypeName } from "./game-types";
+
+export const MAX_GAME_ID_CHARS = 30;
+export const MAX_PLAYER_ID_CHARS = 20;
+/** Bot source size; it travels in the worker's environment (Kubernetes) or argv-free env (local). */
+export const MAX_CODE_BYTES = 64 * 1024;
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+const labelRule = (what: string, max: number) =>
+  z
+    .string({ error: `${what} must be a string` })
+    .min(1, `${what} must not be empty`)
+    .max(max, `${what} must be at most ${max} characters (it becomes part of Kubernetes names)`)
+    .regex(LABEL, `${what} must be lowercase letters, digits and "-", starting and ending with a letter or digit (a DNS-1123 label)`);
+
+export const gameIdSchema = labelRule("id", MAX_GAME_ID_CHARS);
+export const playerIdSchema = labelRule("player", MAX_PLAYER_ID_CHARS);
+
+const settingValue = z.union([z.string().max(256), z.number().finite(), z.boolean()]);
+
+export const createGameSchema = z
+  .object({
+    id: gameIdSchema,
+    type: z.string().refine((type): type is GameTypeName => Object.hasOwn(GAME_TYPES, type), {
+      error: (issue) => `unknown game type ${JSON.stringify(issue.input)}; known types: ${Object.keys(GAME_TYPES).join(", ")}`,
+    }),
+    replicas: z.number().int().min(1).max(16).default(1),
+    tickHz: z.number().min(1).max(60).optional(),
+    settings: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, "setting names are identifiers of at most 32 characters"), settingValue).default({}),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    const type = GAME_TYPES[value.type as GameTypeName];
+    if (type !== undefined && value.replicas > type.maxReplicas) {
+      ctx.addIssue({ code: "custom", path: ["replicas"], message: `a ${value.type} game runs at most ${type.maxReplicas} replica(s)` });
+    }
+    if (Object.keys(value.settings).length > 32) ctx.addIssue({ code: "custom", path: ["settings"], message: "at most 32 settings" });
+  });
+
+export type CreateGameInput = z.input<typeof createGameSchema>;
+
+/** A game as the desired state holds it. */
+export interface GameSpec {
+  readonly id: string;
+  readonly type: GameTypeName;
+  readonly replicas: number;
+  readonly tickHz?: number;
+  readonly settings: Readonly<Record<string, string | number | boolean>>;
+  readonly createdAtMs: number;
+}
+
+export const submitCodeSchema = z
+  .object({
+    code: z
+      .string({ error: "code must be a string of JavaScript" })
+      .min(1, "code must not be empty")
+      .refine((code) => Buffer.byteLength(code, "utf8") <= MAX_CODE_BYTES, `code must be at most ${MAX_CODE_BYTES} bytes`),
+  })
+  .strict();
+
+/** A player's bot: its code and a revision (hash of the code), so new code replaces the worker. */
+export interface PlayerSpec {
+  readonly player: string;
+  readonly code: string;
+  readonly revision: string;
+  readonly submittedAtMs: number;
+}
+
+export function playerSpec(player: string, code: string, nowMs: number): PlayerSpec {
+  return { player, code, revision: codeRevision(code), submittedAtMs: nowMs };
+}
+
+/** Short, label-safe digest of the code. */
+export function codeRevision(code: string): string {
+  return createHash("sha256").update(code).digest("hex").slice(0, 16);
+}
+
+/** `game-<id>`: Deployment, Service and Ingress path of a game. */
+export const gameName = (id: string): string => `game-${id}`;
+export const viewerPath = (id: string): string => `/${gameName(id)}`;
+/** `game-<id>-worker-<player>`: at most 5 + 30 + 8 + 20 = 63 characters. */
+export const workerName = (id: string, player: string): string => `${gameName(id)}-worker-${player}`;
