@@ -73,6 +73,7 @@ describe("arena game server as a real process, driven by connectors over real RP
       HOST: "127.0.0.1",
       PORT: String(port),
       POMONA_NAMESPACE: NAMESPACE,
+      DRAIN_TIMEOUT_MS: "2000",
     });
     const ready = await game.waitFor("ready", 15_000);
     assert.equal(ready.port, port);
@@ -193,9 +194,11 @@ describe("arena game server as a real process, driven by connectors over real RP
     await waitUntil(() => watcher.get("arena-1")?.load === 2, 5000, "load 2 published");
   });
 
-  it("stops gracefully on SIGTERM: deregisters at once", async () => {
+  it("drains on SIGTERM: shows draining in discovery at once, keeps serving its players, deregisters when the drain ends", async () => {
     game.signal("SIGTERM");
-    await game.waitFor("stopped", 5000);
+    await game.waitFor("draining", 2000);
+    await waitUntil(() => watcher.get("arena-1")?.draining === true, 1500, "arena-1 draining in discovery");
+    await game.waitFor("stopped", 8000);
     await waitUntil(() => watcher.get("arena-1") === undefined, 1500, "arena-1 gone from discovery");
   });
 });

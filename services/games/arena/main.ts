@@ -58,4 +58,4 @@ async function start(): Promise<RunningServer> {
   };
 }
 
-runServerProcess("arena", start, numberOrUndefined(values["stats-interval-ms"]));
+runServerProcess("arena", values.id!, start, numberOrUndefined(values["stats-interval-ms"]));

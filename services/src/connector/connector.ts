@@ -4,6 +4,7 @@
  * BackendGateway) and answers backends' calls (tick batch, push, kick, bind, setSettings) over
  * the RPC links it opened. docs/connector.md describes the behaviour and every close reason.
  */
+import { log } from "../logging";
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
@@ -268,7 +269,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
           const token = config.auth?.tokenSecrets === undefined ? undefined : (req.getQuery(config.auth.tokenQueryParam) as string | undefined);
           verdict = this.upgradeCheck({ origin: req.getHeader("origin"), token });
         } catch (error) {
-          console.error("connector: upgrade check failed:", error);
+          log.error({ err: error }, "upgrade check failed");
           res.writeStatus("500 Internal Server Error").end("internal error");
           return;
         }
@@ -331,7 +332,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     try {
       this.gateway.sessionClosed(connection.session, reason, kind === "draining");
     } catch (error) {
-      console.error("connector: gateway.sessionClosed threw (it must not):", error);
+      log.error({ err: error, sessionId: connection.session.id }, "gateway.sessionClosed threw (it must not)");
     }
     this.report("sessionClosed", connection.session, kind, reason);
   }
@@ -360,7 +361,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     try {
       body();
     } catch (error) {
-      console.error(`connector: ${what} handler failed:`, error);
+      log.error({ err: error, handler: what }, "connector handler failed");
     }
   }
 
@@ -369,7 +370,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     try {
       (this.emit as (event: K, ...args: ConnectorEvents[K]) => boolean)(event, ...args);
     } catch (error) {
-      console.error(`connector: a ${event} listener threw:`, error);
+      log.error({ err: error, event }, "a connector listener threw");
     }
   }
 }

@@ -9,6 +9,7 @@
  *   …
  *   await server.stop();   // deregisters, stops the tick, closes the links
  */
+import { log } from "../logging";
 import { randomUUID } from "node:crypto";
 import net from "node:net";
 import { performance } from "node:perf_hooks";
@@ -93,7 +94,7 @@ export class GameServer<S = unknown> {
   readonly identityLost = new Promise<string>((resolve) => (this.resolveIdentityLost = resolve));
 
   private loseIdentity(reason: string): void {
-    console.error(`game server ${this.config.id}: ${reason}`);
+    log.error({ reason }, "game server lost its cluster identity");
     this.resolveIdentityLost?.(reason);
   }
 
@@ -165,14 +166,14 @@ export class GameServer<S = unknown> {
     try {
       await this.discovery?.stop();
     } catch (error) {
-      console.error(`game server ${this.config.id}: deregistering failed (the lease expires instead):`, error);
+      log.error({ err: error }, "deregistering failed (the lease expires instead)");
     }
     this.loop.stop();
     clearInterval(this.orphanTimer);
     try {
       await this.runtime.stop();
     } catch (error) {
-      console.error(`game server ${this.config.id}: onStop threw:`, error);
+      log.error({ err: error }, "onStop threw");
     }
     await this.rpc?.close();
     this.http?.close();
@@ -226,7 +227,7 @@ export class GameServer<S = unknown> {
     for (const method of this.runtime.remoteMethods()) {
       rpc.handle(method, (payload: unknown, link) => this.runtime.remote(method, payload, link.peerId));
     }
-    rpc.on("handlerError", (error, method, peerId) => console.error(`game server ${this.config.id}: ${method} from ${peerId} failed:`, error));
+    rpc.on("handlerError", (error, method, peerId) => log.error({ err: error, method, peer: peerId }, "rpc handler failed"));
   }
 
   private callConnector(connectorId: string, method: string, payload: unknown): Promise<unknown> {

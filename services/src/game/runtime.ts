@@ -3,6 +3,7 @@
  * the contexts handed to game code, the sessions seen, the channels and the tick's batch.
  * The GameServer feeds it forwarded requests and ticks and ships the batches it returns.
  */
+import { log } from "../logging";
 import {
   ConnectorMethod,
   type BindRequest,
@@ -208,7 +209,7 @@ export class GameRuntime<S> {
       this.game.onSessionClosed?.(this.context, session);
     } catch (error) {
       this.counters.handlerErrors++;
-      console.error(`game ${this.game.serverType}: onSessionClosed threw:`, error);
+      log.error({ err: error, sessionId: session.id }, "onSessionClosed threw");
     }
   }
 
@@ -221,7 +222,7 @@ export class GameRuntime<S> {
       } catch (error) {
         const count = ++this.counters.tickErrors;
         // A bug that throws every tick must not flood the log at 20 Hz.
-        if (count <= 3 || count % 1000 === 0) console.error(`game ${this.game.serverType}: onTick threw (${count} so far):`, error);
+        if (count <= 3 || count % 1000 === 0) log.error({ err: error, tick, throwsSoFar: count }, "onTick threw");
       }
     }
     const batches = this.builder.build(tick);
@@ -308,7 +309,7 @@ export class GameRuntime<S> {
       this.game.onSessionMoved?.(this.context, { from: previous, to: session });
     } catch (error) {
       this.counters.handlerErrors++;
-      console.error(`game ${this.game.serverType}: onSessionMoved threw:`, error);
+      log.error({ err: error, from: previousId, sessionId: session.id }, "onSessionMoved threw");
     }
   }
 
@@ -325,7 +326,7 @@ export class GameRuntime<S> {
   private clientError(route: string, error: unknown): GameError {
     if (error instanceof GameError) return error;
     this.counters.handlerErrors++;
-    console.error(`game ${this.game.serverType}: ${route} failed:`, error);
+    log.error({ err: error, route }, "handler failed");
     return new GameError("INTERNAL", `${route} failed`);
   }
 }

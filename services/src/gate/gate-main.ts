@@ -78,4 +78,4 @@ async function start(): Promise<RunningServer> {
   };
 }
 
-runServerProcess("gate", start, numberOrUndefined(values["stats-interval-ms"]));
+runServerProcess("gate", values.id!, start, numberOrUndefined(values["stats-interval-ms"]));

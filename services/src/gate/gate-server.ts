@@ -7,6 +7,7 @@
  *   - plain HTTP: `GET /entry?uid=…` (same answer as JSON) and `GET /healthz`.
  * The choice is made from the discovery view in memory, synchronously: no Redis on the hot path.
  */
+import { log } from "../logging";
 import { createOriginCheck, type OriginVerdict } from "../auth/origin-policy";
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from "uWebSockets.js";
 import type { ServerInfo } from "../discovery/member";
@@ -457,7 +458,7 @@ export class GateServer {
     try {
       body();
     } catch (error) {
-      console.error(`gate: ${what} handler failed:`, error);
+      log.error({ err: error, handler: what }, "gate handler failed");
     }
   }
 }

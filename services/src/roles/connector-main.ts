@@ -98,4 +98,4 @@ async function start(): Promise<RunningServer> {
   };
 }
 
-runServerProcess("connector", start, numberOrUndefined(values["stats-interval-ms"]));
+runServerProcess("connector", values.id!, start, numberOrUndefined(values["stats-interval-ms"]));

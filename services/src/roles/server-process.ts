@@ -6,6 +6,8 @@
  *     over within its grace period — then stop, exit 0;
  *   - SIGINT (Ctrl-C) or a second SIGTERM: stop now.
  */
+import { configureLog, log } from "../logging";
+
 export interface RunningServer {
   /** Fields of the `ready` line. */
   readonly ready: Record<string, unknown>;
@@ -19,7 +21,10 @@ export const printEvent = (event: string, fields: Record<string, unknown> = {}):
   process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
 };
 
-export function runServerProcess(name: string, start: () => Promise<RunningServer>, statsIntervalMs = 0): void {
+/** `name` is the role (`connector`, `gate`, the game type); `serverId` labels every log line. */
+export function runServerProcess(name: string, serverId: string, start: () => Promise<RunningServer>, statsIntervalMs = 0): void {
+  configureLog({ role: name, server: serverId });
+  process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection (a bug: every promise must be handled)"));
   start().then(
     (server) => {
       printEvent("ready", { ...server.ready, pid: process.pid });

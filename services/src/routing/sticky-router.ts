@@ -8,6 +8,7 @@
  * Lessons honoured: pomelo-on-k8s never checked that the bound server was alive; Pomelo's
  * crc32(uid) % n remapped everyone on scale changes (consistent hashing here is rendezvous).
  */
+import { log } from "../logging";
 import { BackendMethod, serverTypeOfRoute, type ForwardedRequest, type ForwardedResponse } from "../cluster/contract";
 import type { ServerInfo } from "../discovery/member";
 import { PeerGoneError, RemoteError, RpcBackpressureError, RpcTimeoutError, type RpcClient } from "../rpc";
@@ -111,7 +112,7 @@ export class StickyRouter implements BackendGateway {
   resume(session: Session): Promise<RestoredBindings> {
     const restore = this.restore(session)
       .catch((error: unknown) => {
-        console.error("router: restoring bindings failed (the session starts unbound):", error);
+        log.error({ err: error, sessionId: session.id }, "restoring bindings failed; the session starts unbound");
         return {};
       })
       .finally(() => this.restoring.delete(session));

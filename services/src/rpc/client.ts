@@ -7,6 +7,7 @@
  * The same links carry the peer's calls and notifications back to us (push, kick, bind),
  * answered by the handlers registered here.
  */
+import { log } from "../logging";
 import { PeerGoneError, type RpcError } from "./errors";
 import { RpcEndpoint } from "./endpoint";
 import type { CallOptions, RpcLink } from "./link";
@@ -44,7 +45,7 @@ export class RpcClient extends RpcEndpoint<RpcClientEvents> {
       reconnectScheduled: (channel, attempt, delayMs, reason) => this.report("reconnectScheduled", channel.id, attempt, delayMs, reason),
       handlerError: (error, method, link) => {
         if (this.listenerCount("handlerError") > 0) this.report("handlerError", error, method, link.peerId);
-        else console.error(`rpc: notification ${method} from ${link.peerId} failed:`, error);
+        else log.error({ err: error, method, peer: link.peerId }, "rpc notification failed");
       },
       channelIdle: (channel) => {
         if (channels.get(channel.id) === channel) channels.delete(channel.id);
@@ -106,7 +107,7 @@ export class RpcClient extends RpcEndpoint<RpcClientEvents> {
       // Cast: the typed emit signature does not resolve for a generic event name.
       (this.emit as (event: K, ...args: RpcClientEvents[K]) => boolean)(event, ...args);
     } catch (error) {
-      console.error(`rpc: a ${event} listener threw:`, error);
+      log.error({ err: error, event }, "an rpc listener threw");
     }
   }
 

@@ -3,6 +3,7 @@
  * server id; the server keeps the newest link per client id so it can call or notify that
  * client back (backend → frontend: push, kick, bind, the per-tick batch).
  */
+import { log } from "../logging";
 import net from "node:net";
 import type { RpcError } from "./errors";
 import { RpcEndpoint } from "./endpoint";
@@ -47,7 +48,7 @@ export class RpcServer extends RpcEndpoint<RpcServerEvents> {
       },
       onHandlerError: (error, method, link) => {
         if (this.listenerCount("handlerError") > 0) this.report("handlerError", error, method, link.peerId);
-        else console.error(`rpc: notification ${method} from ${link.peerId} failed:`, error);
+        else log.error({ err: error, method, peer: link.peerId }, "rpc notification failed");
       },
     };
     this.listener = net.createServer((socket) => this.accept(socket));
@@ -63,7 +64,7 @@ export class RpcServer extends RpcEndpoint<RpcServerEvents> {
       this.listener.listen(port, host, () => {
         this.listener.off("error", onError);
         // Accept errors after start (EMFILE…) affect one connection, never the process.
-        this.listener.on("error", (error) => console.error("rpc: listener error:", error));
+        this.listener.on("error", (error) => log.error({ err: error }, "rpc listener error"));
         resolve(this.address()!);
       });
     });
@@ -99,7 +100,7 @@ export class RpcServer extends RpcEndpoint<RpcServerEvents> {
       // Cast: the typed emit signature does not resolve for a generic event name.
       (this.emit as (event: K, ...args: RpcServerEvents[K]) => boolean)(event, ...args);
     } catch (error) {
-      console.error(`rpc: a ${event} listener threw:`, error);
+      log.error({ err: error, event }, "an rpc listener threw");
     }
   }
 

@@ -3,6 +3,7 @@
  * else through the BackendGateway (sticky routing) with the body bytes copied out of uWS memory.
  * Answers are framed as Pomelo responses with the request's id; failures become error bodies.
  */
+import { log } from "../../logging";
 import { encodeDataPackage, jsonBodyCodec, MessageType, ProtocolError, type MessageBody, type RouteDictionary } from "../../protocol";
 import { BackendFailure, type BackendGateway } from "../../routing/backend-gateway";
 import { LOCAL_ROUTE_PREFIX, LocalHandlerError, type LocalHandlers } from "../client-to-connector/local-handlers";
@@ -63,14 +64,14 @@ export class MessageRouter {
       try {
         handler({ session: connection.session, route, body: jsonBodyCodec.decode(route, body) });
       } catch (error) {
-        if (!(error instanceof ProtocolError) && !(error instanceof LocalHandlerError)) console.error(`connector: local notify ${route} failed:`, error);
+        if (!(error instanceof ProtocolError) && !(error instanceof LocalHandlerError)) log.error({ err: error, route, sessionId: connection.session.id }, "local notify failed");
       }
       return;
     }
     try {
       this.gateway.notify(connection.session, route, Buffer.from(body));
     } catch (error) {
-      console.error(`connector: gateway.notify threw for ${route} (it must not):`, error);
+      log.error({ err: error, route, sessionId: connection.session.id }, "gateway.notify threw (it must not)");
     }
   }
 
@@ -113,7 +114,7 @@ export class MessageRouter {
 
   private failed(connection: ClientConnection, id: number, error: unknown): void {
     if (!(error instanceof BackendFailure)) {
-      console.error("connector: gateway.request rejected with a non-BackendFailure (contract violation):", error);
+      log.error({ err: error, sessionId: connection.session.id }, "gateway.request rejected with a non-BackendFailure (contract violation)");
       respond(connection, id, errorResponseBody("INTERNAL", "internal error"));
       return;
     }
@@ -142,7 +143,7 @@ function encodeLocalAnswer(route: string, value: unknown): MessageBody {
 
 function localErrorBody(route: string, error: unknown): string {
   if (error instanceof LocalHandlerError) return errorResponseBody("HANDLER_ERROR", error.message, error.handlerCode);
-  console.error(`connector: local handler ${route} failed:`, error);
+  log.error({ err: error, route }, "local handler failed");
   return errorResponseBody("HANDLER_ERROR", `connector handler ${route} failed`);
 }
 

@@ -3,6 +3,7 @@
  * A WebSocket message is decoded into packages first (all or nothing) and they are handled in
  * order; anything out of order or malformed closes the socket with a reason, never throws.
  */
+import { log } from "../../logging";
 import {
   decodeMessage,
   decodePackages,
@@ -145,7 +146,7 @@ export class ClientPackageHandler {
       try {
         verdict = this.handshakeCheck(handshake);
       } catch (error) {
-        console.error("connector: handshake check threw:", error);
+        log.error({ err: error, sessionId: connection.session.id }, "handshake check threw");
         verdict = "fail";
       }
     }
@@ -183,7 +184,7 @@ export class ClientPackageHandler {
       connection.close(error.code === "OVERSIZED" ? "oversized" : "protocolError", `bad package: ${error.code}: ${error.message}`);
       return;
     }
-    console.error("connector: failed handling a client message:", error);
+    log.error({ err: error, sessionId: connection.session.id }, "failed handling a client message");
     connection.close("internalError", "internal error");
   }
 }

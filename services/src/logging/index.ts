@@ -1,0 +1,1 @@
+export { configureLog, log } from "./log";
