@@ -85,6 +85,20 @@ export const connectorConfigSchema = z
     rateLimitPackagesPerSec: z.number().min(1).max(1_000_000).default(200),
     /** Packages a client may send in a burst (token bucket size). */
     rateLimitBurstPackages: z.number().int().min(1).max(1_000_000).default(400),
+    /**
+     * Tighter limits for chosen routes (`{"chat.room.say": {perSec: 2, burst: 5}}`), per connection,
+     * on requests and notifies alike; over it, the client is closed 1008 with a reason naming the route.
+     */
+    routeRateLimits: z
+      .record(z.string(), z.object({ perSec: z.number().positive().max(1_000_000), burst: z.number().int().min(1).max(1_000_000) }).strict())
+      .default({})
+      .superRefine((limits, ctx) => {
+        for (const route of Object.keys(limits)) {
+          if (!/^[A-Za-z_$][\w$]*\.[A-Za-z_$][\w$]*\.[A-Za-z_$][\w$]*$/.test(route)) {
+            ctx.addIssue({ code: "custom", path: [route], message: "must be a route like arena.room.move (<serverType>.<handler>.<method>)" });
+          }
+        }
+      }),
     /** Requests of one client awaiting a backend answer; more get a 429 error response. */
     maxInFlightRequestsPerClient: z.number().int().min(1).max(100_000).default(64),
     /** Connect tokens and Origin allowlist, checked on upgrade (docs/security.md). Absent: no checks. */

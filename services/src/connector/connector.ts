@@ -98,7 +98,14 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     super();
     this.config = parseConnectorConfig(options.config);
     this.gateway = typeof options.gateway === "function" ? options.gateway(this) : options.gateway;
-    const router = new MessageRouter(this.gateway, this.localHandlers, this.counters, this.config.maxInFlightRequestsPerClient, options.observer?.request);
+    const router = new MessageRouter(
+      this.gateway,
+      this.localHandlers,
+      this.counters,
+      this.config.maxInFlightRequestsPerClient,
+      options.observer?.request,
+      new Map(Object.entries(this.config.routeRateLimits)),
+    );
     this.observer = options.observer;
     this.packages = new ClientPackageHandler(
       this.config,

@@ -14,7 +14,8 @@
  * `{ordinal}` is replaced, e.g. `wss://connector-{ordinal}.play.example.com/`), DRAIN_TIMEOUT_MS
  * (20000) and DRAIN_SPREAD_MS (3000): on SIGTERM every client is asked to resume elsewhere, spread
  * over the spread, and the process exits 0 once they are gone or the timeout passed — keep the pod's
- * terminationGracePeriodSeconds above it. SIGINT stops at once. Prints JSON lines on stdout: `ready`,
+ * terminationGracePeriodSeconds above it. SIGINT stops at once. ROUTE_RATE_LIMITS: per-route limits
+ * per connection, `route=perSec/burst` comma-separated (`chat.room.say=2/5,arena.room.move=30/60`). Prints JSON lines on stdout: `ready`,
  * `stats`, `draining`, `drained`, `stopped`.
  */
 import { parseArgs } from "node:util";
@@ -39,10 +40,23 @@ const { values } = parseArgs({
     "token-audience": { type: "string", default: process.env.TOKEN_AUDIENCE ?? "connector" },
     ordinal: { type: "string", default: process.env.CONNECTOR_ORDINAL },
     "public-url": { type: "string", default: process.env.PUBLIC_URL },
+    "route-rate-limits": { type: "string", default: process.env.ROUTE_RATE_LIMITS },
     "drain-timeout-ms": { type: "string", default: process.env.DRAIN_TIMEOUT_MS ?? "20000" },
     "drain-spread-ms": { type: "string", default: process.env.DRAIN_SPREAD_MS ?? "3000" },
   },
 });
+
+/** `chat.room.say=2/5,arena.room.move=30/60` → {route: {perSec, burst}}; a malformed entry names the variable. */
+function routeRateLimits(text: string | undefined): Record<string, { perSec: number; burst: number }> | undefined {
+  if (text === undefined || text.trim() === "") return undefined;
+  const limits: Record<string, { perSec: number; burst: number }> = {};
+  for (const entry of text.split(",").map((item) => item.trim()).filter(Boolean)) {
+    const match = /^([^=\s]+)=(\d+(?:\.\d+)?)\/(\d+)$/.exec(entry);
+    if (match === null) throw new Error(`--route-rate-limits / ROUTE_RATE_LIMITS: "${entry}" must look like route=perSec/burst, e.g. chat.room.say=2/5`);
+    limits[match[1]!] = { perSec: Number(match[2]), burst: Number(match[3]) };
+  }
+  return limits;
+}
 
 /** N of `connector-N`: the flag, else the id's trailing number (StatefulSet pod names end in their ordinal). */
 function ordinalOf(id: string, flag: string | undefined): number | undefined {
@@ -66,6 +80,7 @@ async function start(): Promise<RunningServer> {
     ...(audience === "any" ? { acceptAnyConnector: true } : {}),
   };
   const ordinal = ordinalOf(values.id!, values.ordinal);
+  const routeLimits = routeRateLimits(values["route-rate-limits"]);
   const publicUrl = values["public-url"] ? values["public-url"].replaceAll("{ordinal}", String(ordinal ?? "")) : undefined;
   const role = await startConnectorRole({
     connector: {
@@ -75,6 +90,7 @@ async function start(): Promise<RunningServer> {
       ...(heartbeatSec === undefined ? {} : { heartbeatSec }),
       ...(routes?.length ? { routeDictionary: RouteDictionary.fromRoutes(routes) } : {}),
       ...(Object.keys(auth).length ? { auth } : {}),
+      ...(routeLimits === undefined ? {} : { routeRateLimits: routeLimits }),
     },
     discovery: { redis: { url: values.redis! }, ...(values.namespace ? { namespace: values.namespace } : {}) },
     advertiseHost: values["advertise-host"]!,

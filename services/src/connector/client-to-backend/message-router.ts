@@ -10,6 +10,7 @@ import { LOCAL_ROUTE_PREFIX, LocalHandlerError, type LocalHandlers } from "../cl
 import type { ConnectorCounters } from "../counters";
 import type { ClientConnection } from "../socket/client-connection";
 import { errorResponseBody } from "./error-response";
+import { RouteLimiter, type RouteLimit } from "./route-limits";
 
 /** Told how each forwarded request ended: `outcome` is "ok" or the BackendFailure code. */
 export type RequestObserver = (route: string, durationMs: number, outcome: string) => void;
@@ -21,11 +22,22 @@ export class MessageRouter {
     private readonly counters: ConnectorCounters,
     private readonly maxInFlightRequests: number,
     private readonly observe: RequestObserver | undefined = undefined,
+    private readonly routeLimits: ReadonlyMap<string, RouteLimit> = new Map(),
   ) {}
+
+  /** Within the route's own limit; otherwise the client is closed 1008 with the route in the reason. */
+  private withinRouteLimit(connection: ClientConnection, route: string): boolean {
+    if (this.routeLimits.size === 0 || !this.routeLimits.has(route)) return true;
+    connection.routeLimiter ??= new RouteLimiter(this.routeLimits);
+    if (connection.routeLimiter.allow(route, performance.now())) return true;
+    connection.close("rateLimited", `rate limit exceeded on ${route.slice(0, 80)}: over ${this.routeLimits.get(route)!.perSec}/s`);
+    return false;
+  }
 
   /** `body` is a view into uWS memory: valid only during this call. */
   request(connection: ClientConnection, id: number, route: string, body: Buffer): void {
     this.counters.requests++;
+    if (!this.withinRouteLimit(connection, route)) return;
     if (route.startsWith(LOCAL_ROUTE_PREFIX)) {
       this.localRequest(connection, id, route, body);
       return;
@@ -58,6 +70,7 @@ export class MessageRouter {
 
   notify(connection: ClientConnection, route: string, body: Buffer): void {
     this.counters.notifies++;
+    if (!this.withinRouteLimit(connection, route)) return;
     if (route.startsWith(LOCAL_ROUTE_PREFIX)) {
       const handler = this.local.get(route);
       if (handler === undefined) return;

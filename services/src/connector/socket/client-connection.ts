@@ -10,6 +10,7 @@ import type { Session } from "../../session/session";
 import type { ConnectorCounters } from "../counters";
 import { CloseKind, closeFrameReason } from "./close-reasons";
 import type { TokenBucket } from "./token-bucket";
+import type { RouteLimiter } from "../client-to-backend/route-limits";
 
 export const ConnectionPhase = {
   AwaitingHandshake: 0,
@@ -36,6 +37,8 @@ export class ClientConnection {
   inFlightRequests = 0;
   /** The send buffer size last observed (liveness sweep, sends that built backpressure): tells a backpressure close from a lost client. */
   bufferedBytesSeen = 0;
+  /** Per-route limits of this connection; made on the first message of a limited route. */
+  routeLimiter: RouteLimiter | undefined;
   /** The verified connect token the client upgraded with (auth configured); its uid is bound on open. */
   authClaims: ConnectTokenClaims | undefined;
   private closeKindValue: CloseKind | undefined;
