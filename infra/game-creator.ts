@@ -31,8 +31,9 @@ export class GameCreator extends PomonaComponent {
 
   constructor(name: string, args: GameCreatorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("GameCreator", name, opts);
-    this.token = args.token ?? new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this }).result;
-    // The API bearer token.
+    // The API bearer token's value, unless the stack sets pomona:creatorToken.
+    this.token = args.token ?? new random.RandomPassword(`${name}-api-token`, { length: 48, special: false }, { parent: this }).result;
+    // Hands the token to the pod (CREATOR_TOKEN).
     new k8s.core.v1.Secret(`${name}-token`, buildGameCreatorSecret(args, this.token), this.child);
     // Its own identity, so RBAC grants reach this pod only.
     const account = new k8s.core.v1.ServiceAccount(`${name}-serviceaccount`, buildGameCreatorServiceAccount(args), this.child);

@@ -26,6 +26,7 @@ export class PomonaNamespace extends PomonaComponent {
     const inNamespace = { ...this.child, dependsOn: [namespace] };
     // Any pod no tier policy lists as reachable is refused.
     new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, buildDefaultDenyPolicy(args.namespace), inNamespace);
+    // The connect-token HMAC key, unless the stack sets pomona:tokenSecrets (rotation).
     const secrets = args.tokenSecrets ?? new random.RandomPassword(`${name}-token-secret`, { length: 48, special: false }, { parent: this }).result;
     // The HMAC keys of connect tokens: the gate signs with the first, connectors accept any.
     const tokens = new k8s.core.v1.Secret(`${name}-connect-tokens`, buildConnectTokenSecret(args.namespace, secrets), inNamespace);
