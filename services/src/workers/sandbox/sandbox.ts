@@ -1,0 +1,156 @@
+/**
+ * The host side of one bot's sandbox: a worker thread with a capped heap running the bot in a vm
+ * context (sandbox-thread.ts). One turn at a time; a turn never takes longer than the deadline plus
+ * a grace period, whatever the bot does. The bot is **stopped**, with a reason that says why, when it
+ *   - misses the CPU deadline on `maxConsecutiveDeadlineMisses` turns in a row (an endless loop),
+ *   - exceeds its memory limit (the thread is terminated by V8's heap limit),
+ *   - touches what player code may not (`require`, `process`, `fetch`, `import()` …),
+ *   - or does not yield to the deadline at all (the watchdog terminates the thread).
+ * A stopped bot's turns answer at once with its reason; a deadline miss or a bot error is a no-op turn.
+ */
+import path from "node:path";
+import { Worker } from "node:worker_threads";
+import type { SandboxLimits } from "./limits";
+import type { ThreadData, ThreadReply } from "./sandbox-thread";
+
+export type TurnResult =
+  | { readonly status: "ok"; readonly action: unknown; readonly ms: number }
+  | { readonly status: "error" | "deadline" | "busy" | "stopped"; readonly reason: string; readonly ms: number };
+
+export type SandboxState = "starting" | "running" | "stopped";
+
+const THREAD_FILE = path.join(__dirname, `sandbox-thread${path.extname(__filename)}`);
+
+export class Sandbox {
+  state: SandboxState = "starting";
+  reason: string | undefined;
+  readonly counters = { turns: 0, ok: 0, errors: 0, deadlineMisses: 0, busy: 0 };
+  private thread: Worker | undefined;
+  private consecutiveMisses = 0;
+  private nextId = 1;
+  private pending: { id: number; resolve: (reply: ThreadReply | undefined) => void; timer: NodeJS.Timeout } | undefined;
+
+  constructor(
+    private readonly code: string,
+    private readonly limits: SandboxLimits,
+  ) {}
+
+  /** Loads the bot; resolves once it is running or stopped (its top level refused, too slow, or broken). */
+  start(): Promise<void> {
+    const data: ThreadData = { code: this.code, turnDeadlineMs: this.limits.turnDeadlineMs, loadDeadlineMs: this.limits.loadDeadlineMs };
+    // From TypeScript sources (tests, tsx) the thread loads through tsx's require hook; built, it is plain JS.
+    const fromSource = THREAD_FILE.endsWith(".ts");
+    const thread = new Worker(fromSource ? `require("tsx/cjs"); require(${JSON.stringify(THREAD_FILE)});` : THREAD_FILE, {
+      eval: fromSource,
+      workerData: data,
+      resourceLimits: { maxOldGenerationSizeMb: this.limits.memoryMb, maxYoungGenerationSizeMb: Math.max(1, Math.floor(this.limits.memoryMb / 8)), stackSizeMb: 1 },
+      stdout: true,
+      stderr: true,
+      env: {},
+    });
+    this.thread = thread;
+    return new Promise((resolve) => {
+      const loadTimer = setTimeout(() => (this.stop(`its code did not finish loading within ${this.limits.loadDeadlineMs + this.limits.watchdogGraceMs} ms`), resolve()), this.limits.loadDeadlineMs + this.limits.watchdogGraceMs);
+      thread.on("message", (reply: ThreadReply) => {
+        if (reply.kind === "loaded") {
+          clearTimeout(loadTimer);
+          if (reply.violation !== null) this.stop(`sandbox violation: ${reply.violation} (no filesystem, network, modules or host objects for player code)`);
+          else if (reply.timedOut) this.stop(`its code did not finish loading within ${this.limits.loadDeadlineMs} ms (an endless loop at the top level?)`);
+          else if (reply.error !== undefined) this.stop(`its code failed to load: ${reply.error}`);
+          else this.state = "running";
+          resolve();
+        } else if (this.pending?.id === reply.id) {
+          const pending = this.pending;
+          this.pending = undefined;
+          clearTimeout(pending.timer);
+          pending.resolve(reply);
+        }
+      });
+      thread.on("error", (error: Error & { code?: string }) => {
+        clearTimeout(loadTimer);
+        this.stop(
+          error.code === "ERR_WORKER_OUT_OF_MEMORY"
+            ? `memory limit exceeded: the bot allocated more than its ${this.limits.memoryMb} MB heap`
+            : `the sandbox failed: ${error.message.slice(0, 200)}`,
+        );
+        resolve();
+      });
+      thread.on("exit", () => {
+        clearTimeout(loadTimer);
+        if (this.state !== "stopped") this.stop("the sandbox exited");
+        resolve();
+      });
+    });
+  }
+
+  /** Runs one turn; `view` is the JSON text of what the bot sees. */
+  async turn(view: string): Promise<TurnResult> {
+    const startedMs = performance.now();
+    const elapsed = () => Math.round((performance.now() - startedMs) * 100) / 100;
+    this.counters.turns++;
+    if (this.state !== "running" || this.thread === undefined) return { status: "stopped", reason: this.reason ?? "the bot is still loading", ms: 0 };
+    if (this.pending !== undefined) {
+      this.counters.busy++;
+      return { status: "busy", reason: "the previous turn is still running", ms: 0 };
+    }
+    if (Buffer.byteLength(view) > this.limits.maxViewBytes) return { status: "error", reason: `the view is over ${this.limits.maxViewBytes} bytes`, ms: 0 };
+    const id = this.nextId++;
+    const thread = this.thread;
+    const reply = await new Promise<ThreadReply | undefined>((resolve) => {
+      // V8 interrupts the bot at the deadline; this fires only if the thread does not come back at all.
+      const timer = setTimeout(() => {
+        this.pending = undefined;
+        resolve(undefined);
+      }, this.limits.turnDeadlineMs + this.limits.watchdogGraceMs);
+      this.pending = { id, resolve, timer };
+      thread.postMessage({ id, view });
+    });
+    if ((this.state as SandboxState) === "stopped") return { status: "stopped", reason: this.reason ?? "stopped", ms: elapsed() };
+    if (reply === undefined || reply.kind !== "turn") {
+      this.stop(`the bot did not yield to its ${this.limits.turnDeadlineMs} ms deadline; its sandbox was terminated`);
+      return { status: "stopped", reason: this.reason!, ms: elapsed() };
+    }
+    if (reply.timedOut) {
+      this.counters.deadlineMisses++;
+      if (++this.consecutiveMisses >= this.limits.maxConsecutiveDeadlineMisses) {
+        this.stop(`CPU deadline exceeded: the bot ran past its ${this.limits.turnDeadlineMs} ms turn deadline ${this.consecutiveMisses} turns in a row (an endless loop?)`);
+        return { status: "stopped", reason: this.reason!, ms: elapsed() };
+      }
+      return { status: "deadline", reason: `the turn ran past its ${this.limits.turnDeadlineMs} ms deadline: no action this turn`, ms: elapsed() };
+    }
+    this.consecutiveMisses = 0;
+    if (reply.output === undefined) {
+      this.counters.errors++;
+      return { status: "error", reason: reply.error ?? "no output", ms: elapsed() };
+    }
+    const result = JSON.parse(reply.output) as { action?: unknown; error?: string; violation: string | null };
+    if (result.violation !== null) {
+      this.stop(`sandbox violation: ${result.violation} (no filesystem, network, modules or host objects for player code)`);
+      return { status: "stopped", reason: this.reason!, ms: elapsed() };
+    }
+    if (result.error !== undefined) {
+      this.counters.errors++;
+      return { status: "error", reason: `the bot threw: ${result.error}`, ms: elapsed() };
+    }
+    if (reply.output.length > this.limits.maxActionBytes) {
+      this.counters.errors++;
+      return { status: "error", reason: `the action is over ${this.limits.maxActionBytes} bytes`, ms: elapsed() };
+    }
+    this.counters.ok++;
+    return { status: "ok", action: result.action ?? null, ms: elapsed() };
+  }
+
+  /** Stops the bot for good (idempotent; the first reason stays). */
+  stop(reason: string): void {
+    if (this.state === "stopped") return;
+    this.state = "stopped";
+    this.reason = reason;
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending !== undefined) {
+      clearTimeout(pending.timer);
+      pending.resolve(undefined);
+    }
+    void this.thread?.terminate();
+  }
+}
