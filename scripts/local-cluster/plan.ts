@@ -35,6 +35,8 @@ export const localClusterSchema = z
     /** SIGTERM drain of connectors and game servers (Ctrl-C stops at once instead). */
     drainTimeoutMs: z.number().int().min(0).max(600_000).default(20_000),
     drainSpreadMs: z.number().int().min(0).max(600_000).default(3_000),
+    /** Bytes a connector buffers for a client that stopped reading before dropping it; absent: the connector's default (1 MiB). */
+    connectorMaxBackpressureBytes: z.number().int().min(16_384).optional(),
     /** Shared by the gate and the connectors (connect and resume tokens); generated per run when absent. */
     tokenSecret: z.string().min(32, "must be at least 32 characters"),
     redisPassword: z.string().min(16, "must be at least 16 characters"),
@@ -129,6 +131,7 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
       ALLOWED_ORIGINS: origins,
       DRAIN_TIMEOUT_MS: String(options.drainTimeoutMs),
       DRAIN_SPREAD_MS: String(options.drainSpreadMs),
+      ...(options.connectorMaxBackpressureBytes === undefined ? {} : { MAX_BACKPRESSURE_BYTES: String(options.connectorMaxBackpressureBytes) }),
     },
   }));
   const games: PlannedProcess[] = Array.from({ length: options.games }, (_, i) => ({

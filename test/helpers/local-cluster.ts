@@ -1,52 +1,9 @@
-/** The local cluster of `npm start`, started by a test on free ports with its own secrets and work directory. */
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { PomonaClient, type PomonaClientOptions } from "../../services/src/client";
-import { startLocalCluster, type LocalCluster } from "../../scripts/local-cluster/cluster";
-import { nodeWebSocket } from "../../scripts/local-cluster/node-websocket";
-import { planLocalCluster, type LocalClusterInput } from "../../scripts/local-cluster/plan";
-import { freePortRange } from "./ports";
+/** The local cluster of `npm start`, started by a test on free ports with its own secrets and work directory (POMONA_TEST_LOGS=1 shows the servers' logs). */
+import { startEphemeralCluster, type EphemeralCluster } from "../../scripts/local-cluster/ephemeral";
+import type { LocalClusterInput } from "../../scripts/local-cluster/plan";
 
-export interface TestCluster extends LocalCluster {
-  /** A client SDK instance for this cluster's gate (Node WebSocket with *.localhost lookup). */
-  client(uid: string, options?: Partial<PomonaClientOptions>): PomonaClient;
-  dispose(): Promise<void>;
-}
+export type TestCluster = EphemeralCluster;
 
-export async function startTestCluster(input: Partial<LocalClusterInput> = {}): Promise<TestCluster> {
-  const connectors = input.connectors ?? 2;
-  const games = input.games ?? 2;
-  const workDir = mkdtempSync(path.join(os.tmpdir(), "pomona-test-cluster-"));
-  const plan = planLocalCluster({
-    mode: "direct",
-    tokenSecret: randomBytes(48).toString("base64url"),
-    redisPassword: randomBytes(24).toString("base64url"),
-    workDir,
-    gatePort: await freePortRange(1),
-    connectorPort: await freePortRange(connectors),
-    gamePort: await freePortRange(games),
-    gameHttpPort: await freePortRange(games),
-    proxyPort: await freePortRange(1),
-    redisPort: await freePortRange(1),
-    ...input,
-    connectors,
-    games,
-  });
-  let cluster: LocalCluster;
-  try {
-    cluster = await startLocalCluster(plan, { log: process.env.POMONA_TEST_LOGS ? undefined : null });
-  } catch (error) {
-    rmSync(workDir, { recursive: true, force: true });
-    throw error;
-  }
-  return {
-    ...cluster,
-    client: (uid, options = {}) => new PomonaClient({ gateUrl: `http://127.0.0.1:${plan.options.gatePort}`, uid, createWebSocket: nodeWebSocket, ...options }),
-    async dispose() {
-      await cluster.stop(3_000);
-      rmSync(workDir, { recursive: true, force: true });
-    },
-  };
+export function startTestCluster(input: Partial<LocalClusterInput> = {}): Promise<TestCluster> {
+  return startEphemeralCluster(input, process.env.POMONA_TEST_LOGS ? {} : { log: null });
 }

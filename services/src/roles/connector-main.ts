@@ -15,7 +15,8 @@
  * (20000) and DRAIN_SPREAD_MS (3000): on SIGTERM every client is asked to resume elsewhere, spread
  * over the spread, and the process exits 0 once they are gone or the timeout passed — keep the pod's
  * terminationGracePeriodSeconds above it. SIGINT stops at once. ROUTE_RATE_LIMITS: per-route limits
- * per connection, `route=perSec/burst` comma-separated (`chat.room.say=2/5,arena.room.move=30/60`). Prints JSON lines on stdout: `ready`,
+ * per connection, `route=perSec/burst` comma-separated (`chat.room.say=2/5,arena.room.move=30/60`).
+ * MAX_BACKPRESSURE_BYTES: bytes buffered for a client that stops reading before it is dropped (1 MiB). Prints JSON lines on stdout: `ready`,
  * `stats`, `draining`, `drained`, `stopped`.
  */
 import { parseArgs } from "node:util";
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     ordinal: { type: "string", default: process.env.CONNECTOR_ORDINAL },
     "public-url": { type: "string", default: process.env.PUBLIC_URL },
     "route-rate-limits": { type: "string", default: process.env.ROUTE_RATE_LIMITS },
+    "max-backpressure-bytes": { type: "string", default: process.env.MAX_BACKPRESSURE_BYTES },
     "drain-timeout-ms": { type: "string", default: process.env.DRAIN_TIMEOUT_MS ?? "20000" },
     "drain-spread-ms": { type: "string", default: process.env.DRAIN_SPREAD_MS ?? "3000" },
   },
@@ -81,6 +83,7 @@ async function start(): Promise<RunningServer> {
   };
   const ordinal = ordinalOf(values.id!, values.ordinal);
   const routeLimits = routeRateLimits(values["route-rate-limits"]);
+  const maxBackpressureBytes = numberOrUndefined(values["max-backpressure-bytes"]);
   const publicUrl = values["public-url"] ? values["public-url"].replaceAll("{ordinal}", String(ordinal ?? "")) : undefined;
   const role = await startConnectorRole({
     connector: {
@@ -91,6 +94,7 @@ async function start(): Promise<RunningServer> {
       ...(routes?.length ? { routeDictionary: RouteDictionary.fromRoutes(routes) } : {}),
       ...(Object.keys(auth).length ? { auth } : {}),
       ...(routeLimits === undefined ? {} : { routeRateLimits: routeLimits }),
+      ...(maxBackpressureBytes === undefined ? {} : { maxBackpressureBytes }),
     },
     discovery: { redis: { url: values.redis! }, ...(values.namespace ? { namespace: values.namespace } : {}) },
     advertiseHost: values["advertise-host"]!,
