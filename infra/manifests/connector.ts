@@ -26,6 +26,14 @@ export function publicPort(frontDoor: FrontDoorConfig): number {
   return frontDoor.publicPort ?? (tls ? 443 : 80);
 }
 
+/** What players dial, published by each connector; the connector puts its ordinal in for `{ordinal}`. */
+export function connectorPublicUrl(frontDoor: FrontDoorConfig): string {
+  const tls = frontDoor.mode === "subdomain" ? frontDoor.tls !== undefined : frontDoor.tls;
+  const port = publicPort(frontDoor);
+  const host = frontDoor.mode === "subdomain" ? `connector-{ordinal}.${frontDoor.domain}` : frontDoor.publicHost;
+  return `${tls ? "wss" : "ws"}://${host}${port === (tls ? 443 : 80) ? "" : `:${port}`}/`;
+}
+
 /** SIGTERM comes after the preStop pause; the drain must finish before the kubelet's SIGKILL. */
 export function connectorGracePeriodSec(connector: StackConfig["connector"]): number {
   return connector.preStopSec + connector.drainTimeoutSec + 10;
@@ -49,7 +57,7 @@ export function buildConnectorStatefulSet(args: ConnectorManifestArgs): k8s.apps
         DRAIN_TIMEOUT_MS: connector.drainTimeoutSec * 1000,
         // Scenario 1: the load balancer picks the connector, so a token must be valid on any of them.
         TOKEN_AUDIENCE: frontDoor.mode === "loadbalancer" ? "any" : "connector",
-        PUBLIC_HOST: frontDoor.mode === "subdomain" ? `$(SERVER_ID).${frontDoor.domain}` : frontDoor.publicHost,
+        PUBLIC_URL: connectorPublicUrl(frontDoor),
         ALLOWED_ORIGINS: args.allowedOrigins?.join(","),
       }),
       secretEnv("TOKEN_SECRETS", NAMES.connectTokenSecret, "secrets"),

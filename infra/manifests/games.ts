@@ -19,6 +19,8 @@ export interface GamesManifestArgs extends TierContext {
 }
 
 const PRE_STOP_SEC = 5;
+/** SIGTERM: no new players; the rest stay until they leave or this passes (DRAIN_TIMEOUT_MS). */
+const DRAIN_SEC = 20;
 /** Gateway API caps an HTTPRoute at 16 rules: more games spread over several routes. */
 export const HTTPROUTE_MAX_RULES = 16;
 
@@ -36,7 +38,7 @@ export function buildGameDeployment(args: GamesManifestArgs, game: GameConfig): 
       fieldEnv("SERVER_ID", "metadata.name"),
       // The game server listens on, and publishes, its pod IP: connectors dial it directly.
       fieldEnv("HOST", "status.podIP"),
-      ...plainEnv({ PORT: PORTS.gameRpc, HTTP_PORT: PORTS.gameHttp, GAME_ID: game.id, TICK_HZ: game.tickHz }),
+      ...plainEnv({ PORT: PORTS.gameRpc, HTTP_PORT: PORTS.gameHttp, GAME_ID: game.id, TICK_HZ: game.tickHz, DRAIN_TIMEOUT_MS: DRAIN_SEC * 1000 }),
       ...args.serverEnv,
     ],
     resources: game.resources,
@@ -49,7 +51,7 @@ export function buildGameDeployment(args: GamesManifestArgs, game: GameConfig): 
     selector,
     replicas: game.replicas,
     podAnnotations: metricsAnnotations(PORTS.gameHttp),
-    pod: serverPodSpec(args, container, { terminationGracePeriodSeconds: PRE_STOP_SEC + 30, spreadSelector: selector }),
+    pod: serverPodSpec(args, container, { terminationGracePeriodSeconds: PRE_STOP_SEC + DRAIN_SEC + 10, spreadSelector: selector }),
   });
 }
 

@@ -113,9 +113,25 @@ describe("Pulumi stacks under mocks", function () {
       assert.equal(env.get("PORT")?.value, "3010");
       const frontDoor = stackFile(stack).frontDoor;
       assert.equal(env.get("TOKEN_AUDIENCE")?.value, frontDoor.mode === "loadbalancer" ? "any" : "connector", stack);
+      const url = frontDoor.mode === "subdomain" ? `${frontDoor.tls ? "wss" : "ws"}://connector-{ordinal}.${frontDoor.domain}/` : `${frontDoor.tls ? "wss" : "ws"}://${frontDoor.publicHost}/`;
+      assert.equal(env.get("PUBLIC_URL")?.value, url, stack);
       const drainSec = Number(env.get("DRAIN_TIMEOUT_MS")?.value) / 1000;
       const preStopSec = Number(connector.lifecycle.preStop.exec.command[1]);
       assert.ok(spec(statefulSet).template.spec.terminationGracePeriodSeconds > drainSec + preStopSec, `${stack}: grace period must exceed preStop + drain`);
+    }
+  });
+
+  it("game servers publish their pod IP, serve HTTP on 8080 and drain within their grace period", () => {
+    for (const { stack, manifests } of evaluations) {
+      for (const game of stackFile(stack).games ?? []) {
+        const deployment = find(manifests, "Deployment", `game-${game.id}`);
+        const env = new Map(envOf(containers(deployment)[0]).map((e) => [e.name, e]));
+        assert.equal(env.get("HOST")?.valueFrom.fieldRef.fieldPath, "status.podIP");
+        assert.equal(env.get("SERVER_ID")?.valueFrom.fieldRef.fieldPath, "metadata.name");
+        assert.deepEqual([env.get("PORT")?.value, env.get("HTTP_PORT")?.value, env.get("GAME_ID")?.value], ["4100", "8080", game.id]);
+        const preStopSec = Number(containers(deployment)[0].lifecycle.preStop.exec.command[1]);
+        assert.ok(spec(deployment).template.spec.terminationGracePeriodSeconds > Number(env.get("DRAIN_TIMEOUT_MS")?.value) / 1000 + preStopSec, stack);
+      }
     }
   });
 
