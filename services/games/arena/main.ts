@@ -6,7 +6,7 @@
  * Every flag has an environment variable: REDIS_URL, SERVER_ID, HOST, PORT, TICK_HZ,
  * POMONA_NAMESPACE, POMONA_ROUTES (comma-separated route dictionary, the same on every server),
  * STATS_INTERVAL_MS, HTTP_PORT (probes `/healthz` `/readyz`, `/metrics`; absent: no HTTP server),
- * HTTP_HOST (default: HOST), DRAIN_TIMEOUT_MS (20000: on SIGTERM the server takes no new players
+ * HTTP_HOST (default: HOST), GAME_ID (with HTTP_PORT: the viewer WebSocket `/game-<GAME_ID>`), DRAIN_TIMEOUT_MS (20000: on SIGTERM the server takes no new players
  * and keeps its own until they leave or this passes, then deregisters so connectors move the rest). Prints one JSON line per event on stdout: `ready` (id, host, port,
  * tickHz), `stats` (every STATS_INTERVAL_MS, and on SIGUSR2) and `stopped`; SIGTERM or SIGINT
  * stops gracefully (deregisters at once).
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     "http-port": { type: "string", default: process.env.HTTP_PORT },
     "http-host": { type: "string", default: process.env.HTTP_HOST },
     "drain-timeout-ms": { type: "string", default: process.env.DRAIN_TIMEOUT_MS ?? "20000" },
+    "game-id": { type: "string", default: process.env.GAME_ID },
   },
 });
 
@@ -41,6 +42,7 @@ async function start(): Promise<RunningServer> {
     ...(values.routes ? { routes: values.routes.split(",").filter(Boolean) } : {}),
     ...(values["http-port"] ? { httpPort: Number(values["http-port"]) } : {}),
     ...(values["http-host"] ? { httpHost: values["http-host"] } : {}),
+    ...(values["game-id"] ? { gameId: values["game-id"] } : {}),
     ...(values.redis ? { discovery: { redis: { url: values.redis }, ...(values.namespace ? { namespace: values.namespace } : {}) } } : {}),
   });
   const address = await server.start();

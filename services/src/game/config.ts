@@ -32,6 +32,10 @@ export const gameServerConfigSchema = z
     httpPort: z.number().int().min(0).max(65535).optional(),
     /** Interface the HTTP server listens on; defaults to listenHost, then host. */
     httpHost: z.string().min(1).max(255).optional(),
+    /** The game this server belongs to (`GAME_ID`): with `httpPort`, viewers watch its broadcasts on `/game-<gameId>`. */
+    gameId: z.string().max(30).regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, "a lowercase DNS-1123 label of at most 30 characters").optional(),
+    /** Viewer WebSockets one server accepts at once. */
+    maxViewers: z.number().int().min(1).max(100_000).default(1000),
     /** Pod IP published next to `host`, if different. */
     podIp: z.string().max(64).optional(),
   })

@@ -22,6 +22,7 @@ import { parseGameServerConfig, type GameServerConfig, type GameServerConfigInpu
 import { createMetricsRegistry } from "../metrics";
 import type { Registry } from "prom-client";
 import { GameHttpServer } from "./http-server";
+import { ViewerStream } from "./viewer-stream";
 import { registerGameMetrics, type GameTickMetrics } from "./metrics";
 import { GameRuntime, type RuntimeCounters } from "./runtime";
 import { TickLoop, type TickLoopStats } from "./tick-loop";
@@ -53,6 +54,8 @@ export class GameServer<S = unknown> {
   readonly http: GameHttpServer | undefined;
   readonly metrics: Registry | undefined;
   private readonly tickMetrics: GameTickMetrics | undefined;
+  /** The read-only viewer WebSocket `/game-<gameId>`; present with `httpPort` and `gameId`. */
+  readonly viewers: ViewerStream | undefined;
   private draining = false;
   private state: "idle" | "starting" | "running" | "stopped" = "idle";
 
@@ -63,12 +66,16 @@ export class GameServer<S = unknown> {
     this.config = parseGameServerConfig(config);
     this.tickHz = this.config.tickHz ?? game.tickHz ?? DEFAULT_TICK_HZ;
     const dictionary = this.config.routes === undefined ? undefined : RouteDictionary.fromRoutes(this.config.routes);
+    const gameId = this.config.httpPort === undefined ? undefined : this.config.gameId;
+    const viewers = gameId === undefined ? undefined : new ViewerStream({ gameId, serverId: this.config.id, maxViewers: this.config.maxViewers, maxBackpressureBytes: 1024 * 1024 });
+    this.viewers = viewers;
     this.runtime = new GameRuntime(game, {
       serverId: this.config.id,
       tickHz: this.tickHz,
       ...(dictionary === undefined ? {} : { dictionary }),
       connectors: { call: (connectorId, method, payload) => this.callConnector(connectorId, method, payload) },
       resumeGraceMs: this.config.resumeGraceMs,
+      ...(viewers === undefined ? {} : { onBroadcast: (channel: string, route: string, body: string) => viewers.collect(channel, route, body) }),
     });
     this.loop = new TickLoop({ hz: this.tickHz, maxLagTicks: this.config.maxLagTicks }, this.onTick);
     if (this.config.httpPort !== undefined) {
@@ -81,6 +88,7 @@ export class GameServer<S = unknown> {
         isReady: () => this.state === "running" && !this.draining,
         metrics: this.metrics,
       });
+      viewers?.mount(this.http.app, () => this.runtime.tick);
     }
   }
 
@@ -176,6 +184,7 @@ export class GameServer<S = unknown> {
       log.error({ err: error }, "onStop threw");
     }
     await this.rpc?.close();
+    this.viewers?.closeAll();
     this.http?.close();
   }
 
@@ -195,6 +204,7 @@ export class GameServer<S = unknown> {
     const batches = this.runtime.runTick(tick, startedMs - this.lastTickStartMs);
     this.lastTickStartMs = startedMs;
     this.send(batches);
+    this.viewers?.flush(tick);
     this.discovery?.setLoad(this.runtime.sessionCount);
     if (this.tickMetrics !== undefined) {
       for (const batch of batches.values()) this.tickMetrics.observeBatch(batch.broadcasts.length + batch.direct.length);

@@ -52,6 +52,8 @@ export interface GameRuntimeOptions {
   readonly connectors: ConnectorCalls;
   /** How long the sessions of a connector that left the cluster wait for their clients to resume elsewhere. */
   readonly resumeGraceMs?: number;
+  /** Told every channel broadcast as it is made, with its JSON body text (the viewer stream). */
+  readonly onBroadcast?: (channel: string, route: string, body: string) => void;
 }
 
 export const DEFAULT_RESUME_GRACE_MS = 30_000;
@@ -233,7 +235,7 @@ export class GameRuntime<S> {
   gameChannel(name: string): GameChannel {
     let channel = this.gameChannels.get(name);
     if (channel === undefined) {
-      channel = new JsonChannel(this.channels.channel(name), this.counters);
+      channel = new JsonChannel(this.channels.channel(name), this.counters, this.options.onBroadcast);
       this.gameChannels.set(name, channel);
     }
     return channel;
@@ -360,6 +362,7 @@ class JsonChannel implements GameChannel {
   constructor(
     private readonly channel: Channel,
     private readonly counters: RuntimeCounters,
+    private readonly onBroadcast?: (channel: string, route: string, body: string) => void,
   ) {}
 
   get name(): string {
@@ -387,8 +390,10 @@ class JsonChannel implements GameChannel {
   }
 
   broadcast(route: string, body: unknown): void {
-    this.channel.broadcast(route, jsonBodyCodec.encode(route, body));
+    const encoded = jsonBodyCodec.encode(route, body);
+    this.channel.broadcast(route, encoded);
     this.counters.broadcasts++;
+    if (this.onBroadcast !== undefined && typeof encoded === "string") this.onBroadcast(this.channel.name, route, encoded);
   }
 }
 

@@ -1,0 +1,96 @@
+/**
+ * The grid world (AI:MMO-style): avatars on a square board, one per player, each moved by its
+ * player's bot; coins to pick up. Pure state and rules, no I/O.
+ */
+export const MOVES = ["up", "down", "left", "right", "stay"] as const;
+export type Move = (typeof MOVES)[number];
+
+export interface Avatar {
+  readonly player: string;
+  x: number;
+  y: number;
+  score: number;
+  /** "playing", or "stopped" with the sandbox's reason. */
+  status: "playing" | "stopped";
+  reason?: string;
+  moves: number;
+}
+
+export interface PlayerView {
+  readonly tick: number;
+  readonly size: number;
+  readonly me: { readonly x: number; readonly y: number; readonly score: number };
+  readonly coins: ReadonlyArray<readonly [number, number]>;
+  readonly others: ReadonlyArray<readonly [number, number]>;
+}
+
+export class GridWorld {
+  readonly avatars = new Map<string, Avatar>();
+  readonly coins: Array<[number, number]> = [];
+
+  constructor(
+    readonly size = 24,
+    coinCount = 12,
+    private readonly random: () => number = Math.random,
+  ) {
+    for (let i = 0; i < coinCount; i++) this.coins.push(this.spot());
+  }
+
+  join(player: string): Avatar {
+    let avatar = this.avatars.get(player);
+    if (avatar === undefined) {
+      const [x, y] = this.spot();
+      avatar = { player, x, y, score: 0, status: "playing", moves: 0 };
+      this.avatars.set(player, avatar);
+    }
+    return avatar;
+  }
+
+  leave(player: string): void {
+    this.avatars.delete(player);
+  }
+
+  stop(player: string, reason: string): void {
+    const avatar = this.avatars.get(player);
+    if (avatar === undefined || avatar.status === "stopped") return;
+    avatar.status = "stopped";
+    avatar.reason = reason;
+  }
+
+  /** Applies a bot's action; anything that is not `{move: <one of MOVES>}` is a no-op. */
+  act(player: string, action: unknown): void {
+    const avatar = this.avatars.get(player);
+    if (avatar === undefined || avatar.status !== "playing") return;
+    const move = (action as { move?: unknown } | null)?.move;
+    if (typeof move !== "string" || !(MOVES as readonly string[]).includes(move)) return;
+    const [dx, dy] = move === "up" ? [0, -1] : move === "down" ? [0, 1] : move === "left" ? [-1, 0] : move === "right" ? [1, 0] : [0, 0];
+    avatar.x = clamp(avatar.x + dx, 0, this.size - 1);
+    avatar.y = clamp(avatar.y + dy, 0, this.size - 1);
+    avatar.moves++;
+    const coin = this.coins.findIndex(([x, y]) => x === avatar.x && y === avatar.y);
+    if (coin >= 0) {
+      avatar.score++;
+      this.coins[coin] = this.spot();
+    }
+  }
+
+  view(player: string, tick: number): PlayerView | undefined {
+    const me = this.avatars.get(player);
+    if (me === undefined) return undefined;
+    const others: Array<[number, number]> = [];
+    for (const avatar of this.avatars.values()) if (avatar !== me) others.push([avatar.x, avatar.y]);
+    return { tick, size: this.size, me: { x: me.x, y: me.y, score: me.score }, coins: this.coins, others };
+  }
+
+  snapshot(tick: number): { tick: number; size: number; coins: Array<[number, number]>; avatars: Avatar[] } {
+    return { tick, size: this.size, coins: this.coins, avatars: [...this.avatars.values()] };
+  }
+
+  private spot(): [number, number] {
+    return [Math.floor(this.random() * this.size), Math.floor(this.random() * this.size)];
+  }
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
