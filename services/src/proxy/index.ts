@@ -10,3 +10,4 @@ export {
   type ClusterTopology,
   type LocalTopology,
 } from "./topology";
+export { renderGameRoutes, type GameRoutesInput } from "./game-routes";

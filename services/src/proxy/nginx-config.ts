@@ -121,6 +121,14 @@ export function renderNginxConfig(input: NginxTopologyInput): string {
     );
   }
 
+  if (topology.gameRoutesInclude !== undefined) {
+    lines.push(
+      "",
+      "        # Viewer routes of the games running now (renderGameRoutes), rewritten and reloaded as games come and go.",
+      `        include ${topology.gameRoutesInclude};`,
+    );
+  }
+
   lines.push(
     "",
     "        location = /healthz {",

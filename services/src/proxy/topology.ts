@@ -100,6 +100,8 @@ const commonFields = {
   /** Per worker; every proxied WebSocket uses two (client side and connector side). */
   workerConnections: z.number().int().min(64).max(1_000_000).default(4096),
   paths: pathsSchema.default({ pid: "nginx.pid", errorLog: "stderr", errorLogLevel: "warn", accessLog: "off", tempDir: "." }),
+  /** A file of `/game-<id>` viewer locations (renderGameRoutes) included in the server block, so adding a game rewrites only it and reloads; absent: no include. */
+  gameRoutesInclude: confPath.optional(),
 };
 
 function timeoutAboveHeartbeat(value: { heartbeatSec: number; proxyTimeoutSec?: number | undefined }, ctx: z.RefinementCtx): void {
