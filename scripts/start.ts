@@ -65,6 +65,8 @@ async function main(): Promise<void> {
     mode: mode as LocalClusterInput["mode"],
     tokenSecret: randomBytes(48).toString("base64url"),
     redisPassword: randomBytes(24).toString("base64url"),
+    gameCreator: true,
+    creatorToken: randomBytes(24).toString("base64url"),
     workDir,
     siteDir: path.join(workDir, "site"),
   };
@@ -125,6 +127,8 @@ async function main(): Promise<void> {
     connectors: plan.processes.filter((p) => p.role === "connector").map((p, i) => ({ id: p.name, url: plan.urls.connectors[i], port: p.port })),
     games: plan.processes.filter((p) => p.role === "game").map((p) => ({ id: p.name, rpcPort: p.port, httpPort: Number(p.env.HTTP_PORT) })),
     nginx: plan.urls.proxy ?? null,
+    gameCreator: plan.urls.gameCreator ?? null,
+    creatorToken: plan.options.creatorToken ?? null,
     redis: `redis://127.0.0.1:${plan.redis.port}`,
     workDir,
     pids: cluster.pids(),
@@ -134,6 +138,10 @@ async function main(): Promise<void> {
   say(`  gate entry (HTTP)          ${ready.entry}`);
   for (const connector of ready.connectors) say(`  ${connector.id.padEnd(26)} ${connector.url}`);
   if (ready.nginx) say(`  nginx subdomain proxy      ${ready.nginx}  (Host connector-N.localhost)`);
+  if (ready.gameCreator) {
+    say(`  game-creator API           ${ready.gameCreator}/games  (Authorization: Bearer ${ready.creatorToken})`);
+    say(`  viewer of a created game   ${ready.demo}?view=<id>  (WebSocket ${plan.urls.proxy ?? "<game HTTP port>"}/game-<id>)`);
+  }
   say(`  redis                      ${ready.redis}  (password-protected; REDIS_URL is in each process's environment)`);
   say(`  bots                       npm run bots -- --gate ${plan.urls.gate} --clients 100 --seconds 30`);
   say("");

@@ -5,7 +5,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { makePrefix, NginxProcess, writeConf } from "./nginx";
-import type { ClusterPlan } from "./plan";
+import { buildWorkerBundle } from "../build-worker";
+import { GAME_ROUTES_FILE, type ClusterPlan } from "./plan";
 import { ManagedProcess } from "./processes";
 import { startRedis } from "./redis";
 
@@ -16,6 +17,8 @@ export interface LocalCluster {
   readonly redis: ManagedProcess;
   readonly servers: ReadonlyMap<string, ManagedProcess>;
   readonly nginx: NginxProcess | undefined;
+  /** The game-creator, when the plan has one (it stops the games it started when it stops). */
+  readonly gameCreator: ManagedProcess | undefined;
   /** Every pid it started (nginx workers included), for checks that nothing stays behind. */
   pids(): number[];
   /** Gate first (no new entries), then connectors and games, then nginx and Redis, each stopped at once (SIGINT, no drain); SIGKILL after `graceMs`. */
@@ -37,8 +40,10 @@ export async function startLocalCluster(plan: ClusterPlan, options: StartOptions
   const servers = new Map<string, ManagedProcess>();
   let redis: ManagedProcess | undefined;
   let nginx: NginxProcess | undefined;
+  let gameCreator: ManagedProcess | undefined;
 
   const stop = async (graceMs = 8_000) => {
+    await gameCreator?.stop(graceMs, "SIGINT");
     const byRole = (role: string) => plan.processes.filter((p) => p.role === role).map((p) => servers.get(p.name)).filter((p): p is ManagedProcess => p !== undefined);
     for (const tier of [byRole("gate"), byRole("connector"), byRole("game")]) await Promise.all(tier.map((server) => server.stop(graceMs, "SIGINT")));
     await nginx?.stop();
@@ -55,11 +60,19 @@ export async function startLocalCluster(plan: ClusterPlan, options: StartOptions
     }
     if (plan.nginxConfig !== undefined) {
       const prefix = makePrefix();
+      if (plan.gameCreator !== undefined) writeConf(prefix, GAME_ROUTES_FILE, "");
       const conf = writeConf(prefix, "nginx.conf", plan.nginxConfig);
       // A copy next to the run's other files, for a developer who wants to read what nginx runs.
       writeFileSync(path.join(plan.options.workDir, "nginx.conf"), plan.nginxConfig);
       nginx = await NginxProcess.start(prefix, conf, plan.options.proxyPort);
       progress(`nginx on 127.0.0.1:${plan.options.proxyPort}`);
+    }
+    if (plan.gameCreator !== undefined) {
+      const workerEntry = await buildWorkerBundle(path.join(plan.options.workDir, "worker"));
+      const nginxEnv: Record<string, string> = nginx === undefined ? {} : { NGINX_ROUTES_FILE: path.join(nginx.prefix, GAME_ROUTES_FILE), NGINX_PID_FILE: path.join(nginx.prefix, "nginx.pid") };
+      const planned = plan.gameCreator;
+      gameCreator = ManagedProcess.node(planned.name, planned.script, { ...planned.env, ...nginxEnv, WORKER_ENTRY: workerEntry }, ROOT, log(planned.name));
+      progress(`game-creator ready on port ${(await gameCreator.waitFor("ready", 30_000)).port}`);
     }
   } catch (error) {
     await stop(2_000);
@@ -71,7 +84,8 @@ export async function startLocalCluster(plan: ClusterPlan, options: StartOptions
     redis,
     servers,
     nginx,
-    pids: () => [redis!.pid, ...[...servers.values()].map((server) => server.pid), ...(nginx ? [nginx.child.pid!, ...nginx.workers()] : [])],
+    gameCreator,
+    pids: () => [redis!.pid, ...(gameCreator ? [gameCreator.pid] : []), ...[...servers.values()].map((server) => server.pid), ...(nginx ? [nginx.child.pid!, ...nginx.workers()] : [])],
     stop,
   };
 }

@@ -4,7 +4,7 @@
  * and the nginx config in it comes from the same generator as the cluster's ConfigMap.
  */
 import { z } from "zod";
-import { parseConfig } from "../../services/src/config/validate";
+import { ConfigError, parseConfig } from "../../services/src/config/validate";
 import { gameRoutes } from "../../services/src/game";
 import { renderNginxConfig } from "../../services/src/proxy";
 import { arena } from "../../services/games/arena/game";
@@ -30,6 +30,11 @@ export const localClusterSchema = z
     gameHttpPort: port.default(8100),
     proxyPort: port.default(8080),
     redisPort: port.default(6390),
+    /** The game-creator (games created at runtime through its API, viewer routes in nginx); `npm start` turns it on. */
+    gameCreator: z.boolean().default(false),
+    creatorPort: port.default(8090),
+    /** The game-creator API's bearer token; generated per run when absent. */
+    creatorToken: z.string().min(16, "must be at least 16 characters").optional(),
     heartbeatSec: z.number().int().min(1).max(300).default(10),
     tickHz: z.number().positive().max(200).default(20),
     /** SIGTERM drain of connectors and game servers (Ctrl-C stops at once instead). */
@@ -53,6 +58,7 @@ export const localClusterSchema = z
       ["gamePort", value.gamePort, value.games],
       ["gameHttpPort", value.gameHttpPort, value.games],
       ["redisPort", value.redisPort, 1],
+      ...(value.gameCreator ? ([["creatorPort", value.creatorPort, 1]] as Array<[string, number, number]>) : []),
       ...(value.mode === "subdomain" ? ([["proxyPort", value.proxyPort, 1]] as Array<[string, number, number]>) : []),
     ];
     for (const [key, start, count] of ranges) {
@@ -71,7 +77,7 @@ export type LocalClusterOptions = z.output<typeof localClusterSchema>;
 /** One server process of the plan: what runs and with which environment. */
 export interface PlannedProcess {
   readonly name: string;
-  readonly role: "gate" | "connector" | "game";
+  readonly role: "gate" | "connector" | "game" | "game-creator";
   /** Entry point, relative to the repository root. */
   readonly script: string;
   readonly env: Readonly<Record<string, string>>;
@@ -84,18 +90,25 @@ export interface ClusterPlan {
   readonly processes: readonly PlannedProcess[];
   /** nginx.conf (subdomain mode), rendered by the shared generator. */
   readonly nginxConfig: string | undefined;
+  /** The game-creator (local backend), started after nginx; its nginx paths and worker bundle are added at start. */
+  readonly gameCreator: PlannedProcess | undefined;
   readonly urls: {
     readonly gate: string;
     readonly demo: string;
     readonly proxy: string | undefined;
     /** What the gate hands out for connector i. */
     readonly connectors: readonly string[];
+    /** The game-creator's API (`/games`), when it runs. */
+    readonly gameCreator: string | undefined;
   };
 }
 
 export const CONNECTOR_MAIN = "services/src/roles/connector-main.ts";
 export const GATE_MAIN = "services/src/gate/gate-main.ts";
 export const ARENA_MAIN = "services/games/arena/main.ts";
+export const GAME_CREATOR_MAIN = "services/src/roles/game-creator-main.ts";
+/** The include of the games' viewer routes, next to nginx.conf in its prefix. */
+export const GAME_ROUTES_FILE = "games.conf";
 
 /** The one route dictionary of the cluster: connectors and game servers must agree on it. */
 export function clusterRoutes(): string[] {
@@ -175,8 +188,28 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
           listenPort: options.proxyPort,
           heartbeatSec: options.heartbeatSec,
           paths: { pid: "nginx.pid", errorLog: "stderr", errorLogLevel: "warn", accessLog: "off", tempDir: "." },
+          ...(options.gameCreator ? { gameRoutesInclude: GAME_ROUTES_FILE } : {}),
         })
       : undefined;
+  if (options.gameCreator && options.creatorToken === undefined) throw new ConfigError("localCluster", ["localCluster.creatorToken: is required with gameCreator (the API's bearer token)"]);
+  const gameCreator: PlannedProcess | undefined = options.gameCreator
+    ? {
+        name: "game-creator",
+        role: "game-creator",
+        script: GAME_CREATOR_MAIN,
+        port: options.creatorPort,
+        env: {
+          REDIS_URL: redisUrl,
+          POMONA_NAMESPACE: NAMESPACE,
+          POMONA_ROUTES: common.POMONA_ROUTES,
+          BACKEND: "local",
+          HOST: "127.0.0.1",
+          PORT: String(options.creatorPort),
+          CREATOR_TOKEN: options.creatorToken!,
+          ...(options.mode === "subdomain" ? { PROXY_URL: `http://127.0.0.1:${options.proxyPort}` } : {}),
+        },
+      }
+    : undefined;
   const connectorUrls = connectorPorts.map((connectorPort, i) =>
     options.mode === "subdomain" ? `ws://connector-${i}.${LOCAL_DOMAIN}:${options.proxyPort}/` : `ws://127.0.0.1:${connectorPort}/`,
   );
@@ -186,6 +219,13 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
     // Games first: connectors route to them, the gate hands out connectors.
     processes: [...games, ...connectors, gate],
     nginxConfig,
-    urls: { gate: gateUrl, demo: `${gateUrl}/`, proxy: options.mode === "subdomain" ? `http://127.0.0.1:${options.proxyPort}` : undefined, connectors: connectorUrls },
+    gameCreator,
+    urls: {
+      gate: gateUrl,
+      demo: `${gateUrl}/`,
+      proxy: options.mode === "subdomain" ? `http://127.0.0.1:${options.proxyPort}` : undefined,
+      connectors: connectorUrls,
+      gameCreator: gameCreator === undefined ? undefined : `http://127.0.0.1:${options.creatorPort}`,
+    },
   };
 }

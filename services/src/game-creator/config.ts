@@ -1,0 +1,72 @@
+/**
+ * The game-creator's configuration, from its environment, validated at start (a wrong value fails
+ * naming the variable and the fix). Durations say their unit.
+ */
+import type { V1EnvVar } from "@kubernetes/client-node";
+import { z } from "zod";
+import { parseConfig } from "../config/validate";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const dns = z.string().regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, "must be a lowercase DNS-1123 label");
+
+const envVarList = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      const value = JSON.parse(text) as unknown;
+      if (Array.isArray(value) && value.every((entry) => typeof entry === "object" && entry !== null && typeof (entry as V1EnvVar).name === "string")) return value as V1EnvVar[];
+    } catch {
+      // reported below
+    }
+    ctx.addIssue({ code: "custom", message: 'must be a JSON array of Kubernetes EnvVar objects, e.g. [{"name":"REDIS_URL","valueFrom":{"secretKeyRef":{"name":"redis-auth","key":"url"}}}]' });
+    return z.NEVER;
+  });
+
+export const creatorConfigSchema = z
+  .object({
+    PORT: port.default(8090),
+    HOST: z.string().min(1).default("0.0.0.0"),
+    CREATOR_TOKEN: z.string({ error: "is required: the API's bearer token" }).min(16, "must be at least 16 characters"),
+    REDIS_URL: z.string({ error: "is required: the desired state lives in Redis" }).regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
+    POMONA_NAMESPACE: z.string().min(1).max(64).default("default"),
+    POMONA_ROUTES: z.string().optional(),
+    BACKEND: z.enum(["kubernetes", "local"], { error: 'must be "kubernetes" (in a cluster) or "local" (npm start)' }),
+    RESYNC_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+    FOLLOW_UP_MS: z.coerce.number().int().min(20).max(60_000).default(250),
+    CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+    MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(256 * 1024),
+    WORKER_TURN_DEADLINE_MS: z.coerce.number().int().min(1).max(10_000).default(50),
+    WORKER_MEMORY_MB: z.coerce.number().int().min(8).max(4096).default(32),
+    // Kubernetes backend
+    POD_NAMESPACE: dns.optional(),
+    INGRESS_NAME: dns.optional(),
+    GAME_IMAGE: z.string().min(1).optional(),
+    /** Extra env of every game server (the stack's Redis Secret references); default: REDIS_URL, POMONA_NAMESPACE, POMONA_ROUTES as plain values. */
+    GAME_ENV: envVarList.optional(),
+    // Local backend
+    LOCAL_ROOT: z.string().min(1).optional(),
+    LOCAL_RUNNER: z.enum(["tsx", "dist"]).optional(),
+    WORKER_ENTRY: z.string().min(1).optional(),
+    NGINX_ROUTES_FILE: z.string().min(1).optional(),
+    NGINX_PID_FILE: z.string().min(1).optional(),
+    PROXY_URL: z.string().url().optional(),
+  })
+  .superRefine((value, ctx) => {
+    if (value.BACKEND === "kubernetes") {
+      for (const key of ["POD_NAMESPACE", "INGRESS_NAME", "GAME_IMAGE"] as const) {
+        if (value[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: "is required with BACKEND=kubernetes" });
+      }
+    } else {
+      const nginx = [value.NGINX_ROUTES_FILE, value.NGINX_PID_FILE, value.PROXY_URL].filter((v) => v !== undefined).length;
+      if (nginx !== 0 && nginx !== 3) ctx.addIssue({ code: "custom", path: ["NGINX_ROUTES_FILE"], message: "NGINX_ROUTES_FILE, NGINX_PID_FILE and PROXY_URL go together (or none: no proxy)" });
+    }
+  });
+
+export type CreatorConfig = z.output<typeof creatorConfigSchema>;
+
+/** `env` with BACKEND defaulting to kubernetes inside a pod (KUBERNETES_SERVICE_HOST), local elsewhere. */
+export function parseCreatorConfig(env: NodeJS.ProcessEnv): CreatorConfig {
+  const input = { ...env, BACKEND: env.BACKEND ?? (env.KUBERNETES_SERVICE_HOST ? "kubernetes" : "local") };
+  for (const key of Object.keys(input)) if ((input as Record<string, unknown>)[key] === "") delete (input as Record<string, unknown>)[key];
+  return parseConfig("env", creatorConfigSchema, input);
+}

@@ -1,0 +1,246 @@
+/**
+ * The local backend (`npm start`): a game is `replicas` game-server processes on this machine, a
+ * worker is one process per player (Node's permission model: it may read its own bundle and
+ * nothing else), and the route table is the nginx include of `/game-<id>` locations, rewritten and
+ * reloaded (SIGHUP to the master) when it changes. A route counts as live once a GET through nginx
+ * reaches the game. Processes die with the game-creator, so a restarted creator re-creates every
+ * game from the desired state instead of adopting processes.
+ */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { renderGameRoutes } from "../../proxy/game-routes";
+import type { GameBackend } from "../backend";
+import { GAME_TYPES } from "../game-types";
+import { gameName, viewerPath, workerName, type GameSpec, type PlayerSpec } from "../game-spec";
+import type { ObservedGame, ObservedWorker, World } from "../world";
+import { ChildServer } from "./child-server";
+
+export interface LocalNginx {
+  /** The include file nginx.conf names (`gameRoutesInclude`). */
+  readonly routesFile: string;
+  /** The master's pid file: SIGHUP reloads. */
+  readonly pidFile: string;
+  /** Where nginx listens, for the route check (`http://127.0.0.1:8080`). */
+  readonly proxyUrl: string;
+}
+
+export interface LocalBackendOptions {
+  /** Working directory of game processes (the repository, or /app in the image). */
+  readonly root: string;
+  /** How game entry points run: TypeScript through tsx, or tsc's output. */
+  readonly runner: "tsx" | "dist";
+  /** Environment every game server gets (Redis, discovery namespace, routes). */
+  readonly gameEnv: Readonly<Record<string, string>>;
+  /** The bundled worker (scripts/build-worker.ts) or services/dist/src/workers/worker-main.js. */
+  readonly workerEntry: string;
+  readonly workerLimits: { readonly turnDeadlineMs: number; readonly sandboxMemoryMb: number };
+  /** Absent: no proxy (direct mode); routes are live as soon as written. */
+  readonly nginx?: LocalNginx;
+}
+
+interface LocalGame {
+  readonly spec: GameSpec;
+  replicas: ChildServer[];
+  readonly workers: Map<string, { readonly revision: string; readonly child: ChildServer }>;
+}
+
+export class LocalBackend implements GameBackend {
+  readonly kind = "local" as const;
+  private readonly games = new Map<string, LocalGame>();
+  /** Routes in the file nginx runs, and those confirmed through it. */
+  private written = new Map<string, number>();
+  private readonly confirmed = new Set<string>();
+  private readonly stats = { processesStarted: 0, processesStopped: 0, routeWrites: 0, reloads: 0 };
+
+  constructor(private readonly options: LocalBackendOptions) {
+    if (options.nginx !== undefined) writeAtomically(options.nginx.routesFile, renderGameRoutes({ routes: [] }));
+  }
+
+  counters(): Record<string, number> {
+    return { ...this.stats, processes: [...this.games.values()].reduce((n, game) => n + game.replicas.length + game.workers.size, 0) };
+  }
+
+  /** Every pid it runs (tests check none outlives its game). */
+  pids(gameId?: string): number[] {
+    const games = gameId === undefined ? [...this.games.values()] : [this.games.get(gameId)].filter((g): g is LocalGame => g !== undefined);
+    return games.flatMap((game) => [...game.replicas, ...[...game.workers.values()].map((w) => w.child)].filter((c) => c.exit === undefined).map((c) => c.pid!));
+  }
+
+  async observe(): Promise<World> {
+    await this.confirmRoutes();
+    const games = new Map<string, ObservedGame>();
+    for (const [id, game] of this.games) {
+      const workers = new Map<string, ObservedWorker>();
+      for (const [player, { revision, child }] of game.workers) {
+        const port = child.ready?.port;
+        const failure = child.failure;
+        workers.set(player, {
+          player,
+          revision,
+          ready: failure === undefined && typeof port === "number",
+          ...(failure !== undefined ? { failure } : typeof port === "number" ? { url: `http://127.0.0.1:${port}` } : {}),
+        });
+      }
+      const failures = game.replicas.map((c) => c.failure).filter((f): f is string => f !== undefined);
+      games.set(id, {
+        id,
+        type: game.spec.type,
+        replicas: game.replicas.length,
+        readyReplicas: game.replicas.filter((c) => c.ready !== undefined && c.exit === undefined).length,
+        ...(failures.length > 0 ? { failure: failures[0] } : {}),
+        workers,
+      });
+    }
+    return { games, routes: new Set(this.confirmed), routesDirty: false };
+  }
+
+  async createGame(spec: GameSpec): Promise<void> {
+    if (this.games.has(spec.id)) return;
+    const game: LocalGame = { spec, replicas: [], workers: new Map() };
+    this.games.set(spec.id, game);
+    for (let n = 1; n <= spec.replicas; n++) game.replicas.push(this.startReplica(spec, n));
+  }
+
+  async scaleGame(id: string, replicas: number): Promise<void> {
+    const game = this.games.get(id);
+    if (game === undefined) return;
+    while (game.replicas.length < replicas) game.replicas.push(this.startReplica(game.spec, game.replicas.length + 1));
+    const extra = game.replicas.splice(replicas);
+    await Promise.all(extra.map((child) => this.stopChild(child)));
+  }
+
+  async deleteGame(id: string): Promise<void> {
+    const game = this.games.get(id);
+    if (game === undefined) return;
+    this.games.delete(id);
+    await Promise.all([...game.replicas, ...[...game.workers.values()].map((w) => w.child)].map((child) => this.stopChild(child)));
+  }
+
+  async setRoutes(ids: readonly string[]): Promise<void> {
+    const next = new Map<string, number>();
+    for (const id of ids) {
+      const port = this.games.get(id)?.replicas.find((c) => c.exit === undefined && typeof c.ready?.httpPort === "number")?.ready?.httpPort;
+      if (typeof port === "number") next.set(id, port);
+    }
+    const unchanged = next.size === this.written.size && [...next].every(([id, port]) => this.written.get(id) === port);
+    if (unchanged) return;
+    this.written = next;
+    for (const id of [...this.confirmed]) if (!next.has(id)) this.confirmed.delete(id);
+    const nginx = this.options.nginx;
+    if (nginx === undefined) {
+      for (const id of next.keys()) this.confirmed.add(id);
+      return;
+    }
+    writeAtomically(nginx.routesFile, renderGameRoutes({ routes: [...next].map(([id, port]) => ({ id, host: "127.0.0.1", port })) }));
+    this.stats.routeWrites++;
+    const pid = Number(fs.readFileSync(nginx.pidFile, "utf8").trim());
+    process.kill(pid, "SIGHUP");
+    this.stats.reloads++;
+  }
+
+  async createWorker(gameId: string, player: PlayerSpec): Promise<void> {
+    const game = this.games.get(gameId);
+    if (game === undefined) throw new Error(`game ${gameId} is not running here`);
+    if (game.workers.has(player.player)) return;
+    const limits = this.options.workerLimits;
+    const entry = this.options.workerEntry;
+    const child = new ChildServer({
+      name: workerName(gameId, player.player),
+      command: process.execPath,
+      args: [
+        "--no-warnings",
+        `--max-old-space-size=${limits.sandboxMemoryMb * 2}`,
+        "--experimental-permission",
+        `--allow-fs-read=${path.dirname(entry)}${path.sep}`,
+        "--allow-worker",
+        entry,
+      ],
+      // Only what the worker needs: no Redis URL, no tokens, no PATH.
+      env: { GAME_ID: gameId, PLAYER: player.player, PLAYER_CODE: player.code, PORT: "0", HOST: "127.0.0.1", TURN_DEADLINE_MS: String(limits.turnDeadlineMs), SANDBOX_MEMORY_MB: String(limits.sandboxMemoryMb) },
+      cwd: path.dirname(entry),
+    });
+    this.stats.processesStarted++;
+    game.workers.set(player.player, { revision: player.revision, child });
+  }
+
+  async deleteWorker(gameId: string, player: string): Promise<void> {
+    const game = this.games.get(gameId);
+    const worker = game?.workers.get(player);
+    if (worker === undefined) return;
+    game!.workers.delete(player);
+    await this.stopChild(worker.child);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.games.keys()].map((id) => this.deleteGame(id)));
+  }
+
+  private startReplica(spec: GameSpec, n: number): ChildServer {
+    const type = GAME_TYPES[spec.type];
+    const script = this.options.runner === "tsx" ? [`--import`, `tsx`, `services/games/${type.entry}/main.ts`] : [`services/dist/games/${type.entry}/main.js`];
+    this.stats.processesStarted++;
+    return new ChildServer({
+      name: `${gameName(spec.id)}-${n}`,
+      command: process.execPath,
+      args: script,
+      env: {
+        ...this.options.gameEnv,
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        SERVER_ID: `${gameName(spec.id)}-${n}-${randomBytes(3).toString("hex")}`,
+        HOST: "127.0.0.1",
+        PORT: "0",
+        HTTP_PORT: "0",
+        GAME_ID: spec.id,
+        TICK_HZ: String(spec.tickHz ?? type.defaultTickHz),
+        GAME_SETTINGS: JSON.stringify(spec.settings),
+      },
+      cwd: this.options.root,
+    });
+  }
+
+  private async stopChild(child: ChildServer): Promise<void> {
+    await child.stop("SIGINT");
+    this.stats.processesStopped++;
+  }
+
+  /** A route is live once nginx's new workers answer it with the right game. */
+  private async confirmRoutes(): Promise<void> {
+    const proxy = this.options.nginx?.proxyUrl;
+    if (proxy === undefined) return;
+    await Promise.all(
+      [...this.written.keys()]
+        .filter((id) => !this.confirmed.has(id))
+        .map(async (id) => {
+          const body = await get(`${proxy}${viewerPath(id)}`).catch(() => undefined);
+          if ((body as { game?: string } | undefined)?.game === id) this.confirmed.add(id);
+        }),
+    );
+  }
+}
+
+function writeAtomically(file: string, text: string): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, text, { mode: 0o644 });
+  fs.renameSync(temp, file);
+}
+
+function get(url: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { agent: false, timeout: 1_000 }, (response) => {
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (text += chunk));
+      response.on("end", () => {
+        try {
+          resolve(response.statusCode === 200 ? JSON.parse(text) : undefined);
+        } catch {
+          resolve(undefined);
+        }
+      });
+    });
+    request.on("timeout", () => request.destroy(new Error("timeout")));
+    request.on("error", reject);
+  });
+}

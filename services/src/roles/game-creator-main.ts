@@ -1,0 +1,102 @@
+/**
+ * The game-creator process: its HTTP API and probes on PORT (8090), the desired state in Redis, the
+ * reconcile loop, and one backend — Kubernetes inside a pod (in-cluster service-account credentials),
+ * local processes and nginx elsewhere. Env: docs/game-creator.md (`services/src/game-creator/config.ts`).
+ * Prints `ready` / `stats` / `stopped` JSON lines; SIGTERM or SIGINT stops it (games keep running in
+ * Kubernetes; locally they stop with it).
+ */
+import path from "node:path";
+import { KubeConfig, type V1EnvVar } from "@kubernetes/client-node";
+import { GameCreatorApi } from "../game-creator/api";
+import type { GameBackend } from "../game-creator/backend";
+import { parseCreatorConfig, type CreatorConfig } from "../game-creator/config";
+import { DesiredStore } from "../game-creator/desired-store";
+import { CreatorHttpServer } from "../game-creator/http-api";
+import { KubernetesBackend } from "../game-creator/kubernetes/kubernetes-backend";
+import { LocalBackend } from "../game-creator/local/local-backend";
+import { Reconciler } from "../game-creator/reconciler";
+import { log } from "../logging";
+import { counter, counterBy, createMetricsRegistry, exportCounters } from "../metrics";
+import { createRedisClient } from "../redis";
+import { numberOrUndefined, runServerProcess, type RunningServer } from "./server-process";
+
+const SERVICES_ROOT = path.resolve(__dirname, path.extname(__filename) === ".ts" ? "../../.." : "../../../..");
+
+function backendFor(config: CreatorConfig): GameBackend {
+  const plainGameEnv: Record<string, string> = {
+    REDIS_URL: config.REDIS_URL,
+    POMONA_NAMESPACE: config.POMONA_NAMESPACE,
+    ...(config.POMONA_ROUTES ? { POMONA_ROUTES: config.POMONA_ROUTES } : {}),
+  };
+  if (config.BACKEND === "kubernetes") {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromCluster();
+    const gameEnv: V1EnvVar[] = config.GAME_ENV ?? Object.entries(plainGameEnv).map(([name, value]) => ({ name, value }));
+    return new KubernetesBackend({
+      kubeConfig,
+      namespace: config.POD_NAMESPACE!,
+      ingressName: config.INGRESS_NAME!,
+      image: config.GAME_IMAGE!,
+      gameEnv,
+      workerLimits: { turnDeadlineMs: config.WORKER_TURN_DEADLINE_MS, sandboxMemoryMb: config.WORKER_MEMORY_MB, podMemoryMi: Math.max(128, config.WORKER_MEMORY_MB * 4), podCpuMilli: 250 },
+    });
+  }
+  const runner = config.LOCAL_RUNNER ?? (path.extname(__filename) === ".ts" ? "tsx" : "dist");
+  return new LocalBackend({
+    root: config.LOCAL_ROOT ?? SERVICES_ROOT,
+    runner,
+    gameEnv: plainGameEnv,
+    workerEntry: config.WORKER_ENTRY ?? path.join(SERVICES_ROOT, "services/dist/src/workers/worker-main.js"),
+    workerLimits: { turnDeadlineMs: config.WORKER_TURN_DEADLINE_MS, sandboxMemoryMb: config.WORKER_MEMORY_MB },
+    ...(config.NGINX_ROUTES_FILE ? { nginx: { routesFile: config.NGINX_ROUTES_FILE, pidFile: config.NGINX_PID_FILE!, proxyUrl: config.PROXY_URL! } } : {}),
+  });
+}
+
+async function start(): Promise<RunningServer> {
+  const config = parseCreatorConfig(process.env);
+  const redis = createRedisClient({ url: config.REDIS_URL, connectionName: "game-creator" }, (error) => log.warn({ err: error }, "redis"));
+  await redis.connect();
+  const store = new DesiredStore(redis, config.POMONA_NAMESPACE);
+  const backend = backendFor(config);
+  const reconciler = new Reconciler(store, backend, {
+    resyncMs: config.RESYNC_MS,
+    followUpMs: config.FOLLOW_UP_MS,
+    concurrency: config.CONCURRENCY,
+    log: (line) => log.warn({}, line),
+  });
+  let synced = false;
+  void reconciler.synced.then(() => (synced = true));
+  const metrics = createMetricsRegistry("game-creator", "game-creator");
+  const api = new GameCreatorApi(store, reconciler);
+  const http = new CreatorHttpServer(api, { host: config.HOST, port: config.PORT, token: config.CREATOR_TOKEN, maxBodyBytes: config.MAX_BODY_BYTES, isReady: () => synced && redis.status === "ready", metrics });
+  exportCounters(metrics, "pomona_creator_", () => ({ ...reconciler.counters, ...http.counters, backend: backend.counters() }), {
+    passes: counter("reconcile passes completed"),
+    passErrors: counter("reconcile passes that failed (Redis or the backend unreachable)"),
+    actions: counter("backend actions taken"),
+    actionErrors: counter("backend actions that failed"),
+    gamesCreated: counter("games created"),
+    gamesDeleted: counter("games deleted (asked for or orphans)"),
+    workersCreated: counter("workers started"),
+    workersDeleted: counter("workers removed"),
+    routeWrites: counter("route table writes (Ingress patches, nginx reloads)"),
+    requests: counter("API requests"),
+    unauthorized: counter("API requests refused for a missing or wrong token"),
+    badRequests: counter("API requests refused as invalid"),
+    tooLarge: counter("API requests refused as too large"),
+    backend: counterBy("counter", "backend counters (Kubernetes API calls, 409 conflicts retried, processes started …)"),
+  });
+  const port = await http.listen();
+  reconciler.start();
+  return {
+    ready: { id: "game-creator", backend: backend.kind, port, namespace: config.POMONA_NAMESPACE },
+    stats: () => ({ ...reconciler.counters, http: { ...http.counters }, backend: backend.counters(), lastPassError: reconciler.lastPassError }),
+    stop: async () => {
+      http.close();
+      await reconciler.stop();
+      await backend.close();
+      redis.disconnect();
+    },
+  };
+}
+
+runServerProcess("game-creator", "game-creator", start, numberOrUndefined(process.env.STATS_INTERVAL_MS));
