@@ -44,8 +44,10 @@ export class MembershipWatcher extends EventEmitter<MembershipWatcherEvents> {
     private readonly subscriber: Redis,
     private readonly keys: DiscoveryKeys,
     private readonly resyncIntervalMs: number,
+    /** The lease TTL: how long removals are held back while members re-create or refresh their records. */
+    private readonly healingWindowMs: number,
     /** This server's id, a canary: if a snapshot lacks it while our lease is live, Redis lost its data. */
-    private readonly ownLease?: { readonly id: string; readonly healingWindowMs: number; isLive(): boolean },
+    private readonly ownLease?: { readonly id: string; isLive(): boolean },
   ) {
     super();
     this.onMessage = this.onMessage.bind(this);
@@ -111,12 +113,17 @@ export class MembershipWatcher extends EventEmitter<MembershipWatcherEvents> {
     }
     this.stats.resyncs++;
     const now = Date.now();
+    // Blind for longer than a refresh interval (Redis paused or unreachable, for everyone alike):
+    // members could not refresh either, so the records that expired meanwhile are not evidence of
+    // death. They refresh within one interval of Redis answering again; removals wait for that.
+    const blindAfterMs = Math.max(this.healingWindowMs / 3, 2 * this.resyncIntervalMs);
+    if (this.stats.lastResyncAt > 0 && now - this.stats.lastResyncAt > blindAfterMs) this.holdRemovals(this.healingWindowMs);
     this.stats.lastResyncAt = now;
     if (this.ownLease?.isLive() && !snapshot.some((server) => server.id === this.ownLease?.id)) {
       // Every live member re-creates its record within one refresh interval; until then a
       // missing member is not evidence of death, and dropping it would rebind its players.
       this.stats.wipesDetected++;
-      this.holdRemovals(this.ownLease.healingWindowMs);
+      this.holdRemovals(this.healingWindowMs);
       this.emit("wipe-detected");
     }
     for (const change of this.view.replace(snapshot, now < this.healingUntil)) {

@@ -62,7 +62,8 @@ export class ServiceDiscovery extends EventEmitter<DiscoveryEvents> {
       this.subscriber,
       keys,
       this.options.resyncIntervalMs,
-      lease && identity ? { id: identity.id, healingWindowMs: this.options.ttlMs, isLive: () => lease.isLive() } : undefined,
+      this.options.ttlMs,
+      lease && identity ? { id: identity.id, isLive: () => lease.isLive() } : undefined,
     );
     this.watcher.on("added", (server) => this.emit("added", server));
     this.watcher.on("removed", (server) => this.emit("removed", server));
