@@ -95,3 +95,17 @@ export function pidsOfGame(id: string): number[] {
   }
   return pids.sort((a, b) => a - b);
 }
+
+/** Resident memory of these processes, MB (total and mean). */
+export function rssMb(pids: readonly number[]): { total: number; each: number } {
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+    } catch {
+      // exited
+    }
+  }
+  const total = Math.round(kb / 1024);
+  return { total, each: pids.length === 0 ? 0 : Math.round(total / pids.length) };
+}

@@ -45,7 +45,7 @@ export class GameCreatorApi {
     if (spec !== undefined) return { status: 200, body: this.describe(spec) };
     // Deleted, still being removed: its status says so until nothing is left.
     const status = this.reconciler.status(id);
-    if (status?.phase === "deleting") return { status: 200, body: { id, status } };
+    if (status !== undefined) return { status: 200, body: { id, status: { ...status, phase: "deleting", reason: "deleted: removing its servers, workers and route" } } };
     return problem(404, "NOT_FOUND", `no game "${id}"`);
   }
 

@@ -54,7 +54,7 @@ function backendFor(config: CreatorConfig): GameBackend {
 
 async function start(): Promise<RunningServer> {
   const config = parseCreatorConfig(process.env);
-  const redis = createRedisClient({ url: config.REDIS_URL, connectionName: "game-creator" }, (error) => log.warn({ err: error }, "redis"));
+  const redis = createRedisClient({ url: config.REDIS_URL, connectionName: "game-creator", commandTimeoutMs: 5_000 }, (error) => log.warn({ err: error }, "redis"));
   await redis.connect();
   const store = new DesiredStore(redis, config.POMONA_NAMESPACE);
   const backend = backendFor(config);

@@ -26,6 +26,9 @@ export class ChildServer {
   private readonly recent: string[] = [];
   private readonly exited: Promise<void>;
   private readonly child: ChildProcess;
+  private settle!: () => void;
+  /** Resolves once it printed `ready` or exited: its start-up is over either way. */
+  readonly settled = new Promise<void>((resolve) => (this.settle = resolve));
 
   constructor(readonly spec: ChildSpec) {
     this.child = spawn(spec.command, [...spec.args], { cwd: spec.cwd, env: { ...spec.env }, stdio: ["ignore", "pipe", "pipe"] });
@@ -38,6 +41,7 @@ export class ChildServer {
       if (this.ready === undefined && line.startsWith('{"event":"ready"')) {
         try {
           this.ready = JSON.parse(line) as Record<string, unknown>;
+          this.settle();
           return;
         } catch {
           // not an event after all
@@ -50,6 +54,7 @@ export class ChildServer {
       this.child.once("exit", (code, signal) => {
         children.delete(this.child);
         this.exit = { code, signal };
+        this.settle();
         resolve();
       }),
     );

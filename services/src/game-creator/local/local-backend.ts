@@ -9,6 +9,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
+import net from "node:net";
 import path from "node:path";
 import { renderGameRoutes } from "../../proxy/game-routes";
 import type { GameBackend } from "../backend";
@@ -40,9 +41,17 @@ export interface LocalBackendOptions {
   readonly nginx?: LocalNginx;
 }
 
+/** Like a pod's restartPolicy: a crashed replica is started again this many times before the game is failed. */
+const MAX_RESTARTS = 3;
+/** Game servers starting at once: 50 Node processes compiling at once on 2 cores starve each other (and the creator). */
+const MAX_STARTING = 4;
+
 interface LocalGame {
   readonly spec: GameSpec;
+  /** Replicas asked for; the started ones are in `replicas`, the rest wait for a start slot. */
+  wanted: number;
   replicas: ChildServer[];
+  restarts: number;
   readonly workers: Map<string, { readonly revision: string; readonly child: ChildServer }>;
 }
 
@@ -52,7 +61,12 @@ export class LocalBackend implements GameBackend {
   /** Routes in the file nginx runs, and those confirmed through it. */
   private written = new Map<string, number>();
   private readonly confirmed = new Set<string>();
-  private readonly stats = { processesStarted: 0, processesStopped: 0, routeWrites: 0, reloads: 0 };
+  private readonly stats = { processesStarted: 0, processesStopped: 0, restarts: 0, routeWrites: 0, reloads: 0 };
+  /** Ports handed to our children and not yet known free again: two children never get the same one. */
+  private readonly portsInUse = new Set<number>();
+  private readonly starting = new Set<ChildServer>();
+  private readonly waiting: LocalGame[] = [];
+  private pumping = false;
 
   constructor(private readonly options: LocalBackendOptions) {
     if (options.nginx !== undefined) writeAtomically(options.nginx.routesFile, renderGameRoutes({ routes: [] }));
@@ -69,6 +83,7 @@ export class LocalBackend implements GameBackend {
   }
 
   async observe(): Promise<World> {
+    await this.restartCrashed();
     await this.confirmRoutes();
     const games = new Map<string, ObservedGame>();
     for (const [id, game] of this.games) {
@@ -87,7 +102,7 @@ export class LocalBackend implements GameBackend {
       games.set(id, {
         id,
         type: game.spec.type,
-        replicas: game.replicas.length,
+        replicas: game.wanted,
         readyReplicas: game.replicas.filter((c) => c.ready !== undefined && c.exit === undefined).length,
         ...(failures.length > 0 ? { failure: failures[0] } : {}),
         workers,
@@ -98,15 +113,18 @@ export class LocalBackend implements GameBackend {
 
   async createGame(spec: GameSpec): Promise<void> {
     if (this.games.has(spec.id)) return;
-    const game: LocalGame = { spec, replicas: [], workers: new Map() };
+    const game: LocalGame = { spec, wanted: spec.replicas, replicas: [], restarts: 0, workers: new Map() };
     this.games.set(spec.id, game);
-    for (let n = 1; n <= spec.replicas; n++) game.replicas.push(this.startReplica(spec, n));
+    this.waiting.push(game);
+    void this.pump();
   }
 
   async scaleGame(id: string, replicas: number): Promise<void> {
     const game = this.games.get(id);
     if (game === undefined) return;
-    while (game.replicas.length < replicas) game.replicas.push(this.startReplica(game.spec, game.replicas.length + 1));
+    game.wanted = replicas;
+    if (game.replicas.length < replicas && !this.waiting.includes(game)) this.waiting.push(game);
+    void this.pump();
     const extra = game.replicas.splice(replicas);
     await Promise.all(extra.map((child) => this.stopChild(child)));
   }
@@ -115,6 +133,7 @@ export class LocalBackend implements GameBackend {
     const game = this.games.get(id);
     if (game === undefined) return;
     this.games.delete(id);
+    game.wanted = 0;
     await Promise.all([...game.replicas, ...[...game.workers.values()].map((w) => w.child)].map((child) => this.stopChild(child)));
   }
 
@@ -158,7 +177,7 @@ export class LocalBackend implements GameBackend {
         entry,
       ],
       // Only what the worker needs: no Redis URL, no tokens, no PATH.
-      env: { GAME_ID: gameId, PLAYER: player.player, PLAYER_CODE: player.code, PORT: "0", HOST: "127.0.0.1", TURN_DEADLINE_MS: String(limits.turnDeadlineMs), SANDBOX_MEMORY_MB: String(limits.sandboxMemoryMb) },
+      env: { GAME_ID: gameId, PLAYER: player.player, PLAYER_CODE: player.code, PORT: String(await this.port()), HOST: "127.0.0.1", TURN_DEADLINE_MS: String(limits.turnDeadlineMs), SANDBOX_MEMORY_MB: String(limits.sandboxMemoryMb) },
       cwd: path.dirname(entry),
     });
     this.stats.processesStarted++;
@@ -177,7 +196,31 @@ export class LocalBackend implements GameBackend {
     await Promise.all([...this.games.keys()].map((id) => this.deleteGame(id)));
   }
 
-  private startReplica(spec: GameSpec, n: number): ChildServer {
+  /** Starts waiting replicas while fewer than MAX_STARTING are starting. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.starting.size < MAX_STARTING && this.waiting.length > 0) {
+        const game = this.waiting[0];
+        if (this.games.get(game.spec.id) !== game || game.replicas.length >= game.wanted) {
+          this.waiting.shift();
+          continue;
+        }
+        const child = await this.startReplica(game.spec, game.replicas.length + 1);
+        game.replicas.push(child);
+        this.starting.add(child);
+        void child.settled.then(() => {
+          this.starting.delete(child);
+          void this.pump();
+        });
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async startReplica(spec: GameSpec, n: number): Promise<ChildServer> {
     const type = GAME_TYPES[spec.type];
     const script = this.options.runner === "tsx" ? [`--import`, `tsx`, `services/games/${type.entry}/main.ts`] : [`services/dist/games/${type.entry}/main.js`];
     this.stats.processesStarted++;
@@ -190,8 +233,8 @@ export class LocalBackend implements GameBackend {
         PATH: process.env.PATH ?? "/usr/bin:/bin",
         SERVER_ID: `${gameName(spec.id)}-${n}-${randomBytes(3).toString("hex")}`,
         HOST: "127.0.0.1",
-        PORT: "0",
-        HTTP_PORT: "0",
+        PORT: String(await this.port()),
+        HTTP_PORT: String(await this.port()),
         GAME_ID: spec.id,
         TICK_HZ: String(spec.tickHz ?? type.defaultTickHz),
         GAME_SETTINGS: JSON.stringify(spec.settings),
@@ -203,6 +246,35 @@ export class LocalBackend implements GameBackend {
   private async stopChild(child: ChildServer): Promise<void> {
     await child.stop("SIGINT");
     this.stats.processesStopped++;
+    this.release(child);
+  }
+
+  private release(child: ChildServer): void {
+    for (const key of ["PORT", "HTTP_PORT"]) this.portsInUse.delete(Number(child.spec.env[key]));
+  }
+
+  /** A free loopback port no other child of ours holds (children reserving their own race each other). */
+  private async port(): Promise<number> {
+    for (;;) {
+      const candidate = await freePort();
+      if (!this.portsInUse.has(candidate)) {
+        this.portsInUse.add(candidate);
+        return candidate;
+      }
+    }
+  }
+
+  /** Crashed replicas start again (new ports), up to MAX_RESTARTS per game; after that the game stays failed. */
+  private async restartCrashed(): Promise<void> {
+    for (const game of this.games.values()) {
+      for (const [index, child] of game.replicas.entries()) {
+        if (child.exit === undefined || game.restarts >= MAX_RESTARTS) continue;
+        game.restarts++;
+        this.stats.restarts++;
+        this.release(child);
+        game.replicas[index] = await this.startReplica(game.spec, index + 1);
+      }
+    }
   }
 
   /** A route is live once nginx's new workers answer it with the right game. */
@@ -242,5 +314,16 @@ function get(url: string): Promise<unknown> {
     });
     request.on("timeout", () => request.destroy(new Error("timeout")));
     request.on("error", reject);
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
   });
 }
