@@ -125,7 +125,10 @@ export async function runCase(chaosCase: ChaosCase, options: { players?: number 
       if (!server.exited || exitedBefore.has(name)) continue;
       const exit = await server.exit;
       const wanted = expected.get(name);
-      if (!expected.has(name)) unexpectedExits.push(`${name} (code ${exit.code}, signal ${exit.signal})`);
+      if (!expected.has(name)) {
+        unexpectedExits.push(`${name} (code ${exit.code}, signal ${exit.signal})`);
+        notes.push(`${name} exited unexpectedly; its last lines:\n${server.recentOutput}`);
+      }
       else if (wanted !== undefined && exit.code !== wanted) unexpectedExits.push(`${name} exited ${exit.code}, expected ${wanted}`);
     }
 
