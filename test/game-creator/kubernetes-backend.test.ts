@@ -1,0 +1,190 @@
+/**
+ * The Kubernetes backend against an in-test server speaking the Kubernetes API (fake-kube-api.ts):
+ * @kubernetes/client-node 1.x requests, schema-valid bodies, JSON patches of the Ingress retried on
+ * 409, adoption after a restart, cleanup by name, label and ownerReferences, the Role's verbs only.
+ * No live cluster is involved anywhere in this repository's tests.
+ */
+import assert from "node:assert/strict";
+import { KubeConfig } from "@kubernetes/client-node";
+import Redis from "ioredis";
+import { GameCreatorApi } from "../../services/src/game-creator/api";
+import { DesiredStore } from "../../services/src/game-creator/desired-store";
+import { KubernetesBackend } from "../../services/src/game-creator/kubernetes/kubernetes-backend";
+import { Reconciler } from "../../services/src/game-creator/reconciler";
+import { workerKeys } from "../../services/src/workers/keys";
+import { RedisServer } from "../helpers/redis-server";
+import { waitUntil } from "../helpers/wait";
+import { FakeKubeApi } from "./fake-kube-api";
+
+const NS = "games";
+const INGRESS = "games-runtime";
+
+describe("game-creator Kubernetes backend (in-test Kubernetes API server)", function () {
+  this.timeout(30_000);
+  let redisServer: RedisServer;
+  let redis: Redis;
+  let fake: FakeKubeApi;
+  let store: DesiredStore;
+  let backend: KubernetesBackend;
+  let reconciler: Reconciler;
+  let api: GameCreatorApi;
+
+  const kubeConfig = () => {
+    const config = new KubeConfig();
+    config.loadFromOptions({
+      clusters: [{ name: "test", server: fake.url, skipTLSVerify: true }],
+      users: [{ name: "game-creator", token: "test-service-account-token" }],
+      contexts: [{ name: "test", cluster: "test", user: "game-creator", namespace: NS }],
+      currentContext: "test",
+    });
+    return config;
+  };
+  const startCreator = () => {
+    backend = new KubernetesBackend({
+      kubeConfig: kubeConfig(),
+      namespace: NS,
+      ingressName: INGRESS,
+      image: "registry.example.com/pomona/services@sha256:" + "a".repeat(64),
+      gameEnv: [{ name: "REDIS_URL", valueFrom: { secretKeyRef: { name: "redis-auth", key: "url" } } }, { name: "POMONA_NAMESPACE", value: "prod" }],
+      workerLimits: { turnDeadlineMs: 50, sandboxMemoryMb: 32, podMemoryMi: 128, podCpuMilli: 250 },
+    });
+    reconciler = new Reconciler(store, backend, { resyncMs: 100, followUpMs: 30, concurrency: 8 });
+    api = new GameCreatorApi(store, reconciler);
+    reconciler.start();
+  };
+  const phase = (id: string) => reconciler.status(id)?.phase;
+  const paths = () => (fake.get("ingresses", NS, INGRESS)!.spec.rules[0].http?.paths ?? []).map((p: { path: string }) => p.path).sort();
+  const settle = async (what: string, condition: () => boolean) => {
+    await waitUntil(() => (fake.markReady(), condition()), 10_000, what, 20);
+  };
+
+  before(async function () {
+    redisServer = await RedisServer.start();
+    redis = new Redis(redisServer.url);
+    fake = new FakeKubeApi();
+    await fake.start();
+    // As the stack (Pulumi) creates them: the runtime Ingress with its host and no path, and a static game.
+    fake.seed("ingresses", { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: INGRESS, namespace: NS }, spec: { ingressClassName: "nginx", rules: [{ host: "watch.example.com" }] } });
+    fake.seed("deployments", {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "game-static", namespace: NS, labels: { "app.kubernetes.io/managed-by": "pulumi", "pomona.dev/game": "static" } },
+      spec: { selector: { matchLabels: { app: "static" } }, template: { metadata: { labels: { app: "static" } }, spec: { containers: [{ name: "game", image: "x" }] } } },
+    });
+    store = new DesiredStore(redis, "prod");
+    startCreator();
+  });
+
+  after(async function () {
+    await reconciler?.stop();
+    await fake?.stop();
+    redis?.disconnect();
+    await redisServer?.stop();
+  });
+
+  it("creates a Deployment and a Service game-<id> per game and one Ingress path each; every body and every patched Ingress is schema-valid", async function () {
+    for (const id of ["a1", "a2", "a3"]) assert.equal((await api.createGame({ id, type: "arena", replicas: 2 })).status, 201);
+    await settle("3 games ready", () => ["a1", "a2", "a3"].every((id) => phase(id) === "ready"));
+    assert.deepEqual(paths(), ["/game-a1", "/game-a2", "/game-a3"]);
+    assert.deepEqual(fake.invalidBodies, []);
+    assert.ok(fake.ingressHistory.length >= 1);
+    const deployment = fake.get("deployments", NS, "game-a1")!;
+    const container = deployment.spec.template.spec.containers[0];
+    assert.deepEqual(container.command, ["node", "services/dist/games/arena/main.js"]);
+    const env = Object.fromEntries(container.env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+    assert.equal(env.GAME_ID, "a1");
+    assert.equal(env.HTTP_PORT, "8080");
+    assert.ok(container.env.some((e: { name: string; valueFrom?: unknown }) => e.name === "REDIS_URL" && e.valueFrom !== undefined), "Redis from the stack's Secret, not a literal");
+    assert.deepEqual(deployment.spec.selector.matchLabels, { "app.kubernetes.io/part-of": "pomona", "app.kubernetes.io/component": "game", "pomona.dev/game": "a1" });
+    assert.equal(deployment.spec.template.spec.automountServiceAccountToken, false);
+    const service = fake.get("services", NS, "game-a1")!;
+    assert.deepEqual(service.spec.ports, [{ name: "http", port: 8080, targetPort: "http" }]);
+    assert.equal(service.metadata.ownerReferences[0].uid, deployment.metadata.uid, "the Service is owned by the Deployment");
+    const ingressPath = fake.get("ingresses", NS, INGRESS)!.spec.rules[0].http.paths[0];
+    assert.deepEqual(ingressPath, { path: "/game-a1", pathType: "Prefix", backend: { service: { name: "game-a1", port: { name: "http" } } } });
+  });
+
+  it("retries JSON patches of the Ingress that hit 409 Conflict, counts them, and never duplicates a path", async function () {
+    const before = backend.counters().ingressConflicts;
+    fake.conflictsToInject = 3;
+    await api.createGame({ id: "a4", type: "arena" });
+    await settle("a4 ready", () => phase("a4") === "ready");
+    assert.equal(fake.conflictsAnswered >= 3, true);
+    assert.equal(backend.counters().ingressConflicts - before, 3);
+    assert.deepEqual(paths(), ["/game-a1", "/game-a2", "/game-a3", "/game-a4"]);
+    assert.deepEqual(fake.invalidBodies, []);
+  });
+
+  it("runs workers as Pods game-<id>-worker-<player> owned by the game's Deployment and publishes them to the game by readiness", async function () {
+    await api.createGame({ id: "g1", type: "grid" });
+    await settle("g1 ready", () => phase("g1") === "ready");
+    for (const player of ["ann", "bob"]) assert.equal((await api.putPlayer("g1", player, { code: "function turn(v) { return { move: 'up' }; }" })).status, 202);
+    await waitUntil(() => fake.list("pods").length === 2, 5_000, "two worker pods");
+    const pod = fake.get("pods", NS, "game-g1-worker-ann")!;
+    const deployment = fake.get("deployments", NS, "game-g1")!;
+    assert.deepEqual(pod.metadata.ownerReferences, [{ apiVersion: "apps/v1", kind: "Deployment", name: "game-g1", uid: deployment.metadata.uid, controller: false, blockOwnerDeletion: false }]);
+    assert.equal(pod.metadata.labels["app.kubernetes.io/component"], "worker");
+    assert.equal(pod.spec.restartPolicy, "Never");
+    assert.equal(pod.spec.automountServiceAccountToken, false);
+    assert.ok(pod.spec.containers[0].command.includes("--experimental-permission"));
+    assert.equal(pod.spec.containers[0].ports[0].containerPort, 8000);
+    // Not ready yet: the game sees no worker.
+    assert.deepEqual(await redis.hgetall(workerKeys("prod", "g1").endpoints), {});
+    fake.markReady();
+    await waitUntil(async () => Object.keys(await redis.hgetall(workerKeys("prod", "g1").endpoints)).length === 2, 5_000, "both workers published");
+    const table = await redis.hgetall(workerKeys("prod", "g1").endpoints);
+    assert.match(JSON.parse(table.ann).url, /^http:\/\/10\.0\.0\.\d+:8000$/);
+    assert.deepEqual(fake.invalidBodies, []);
+  });
+
+  it("after a restart, adopts every existing game without re-creating it, re-adds a lost path and removes orphans", async function () {
+    await reconciler.stop();
+    // While it was down: someone removed a1's path, and a game nobody wants was left behind.
+    const ingress = fake.get("ingresses", NS, INGRESS)!;
+    ingress.spec.rules[0].http.paths = ingress.spec.rules[0].http.paths.filter((p: { path: string }) => p.path !== "/game-a1");
+    fake.seed("deployments", {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "game-orphan", namespace: NS, labels: { "app.kubernetes.io/managed-by": "pomona-game-creator", "pomona.dev/game": "orphan", "pomona.dev/game-type": "arena" } },
+      spec: { replicas: 1, selector: { matchLabels: { "pomona.dev/game": "orphan" } }, template: { metadata: { labels: { "pomona.dev/game": "orphan" } }, spec: { containers: [{ name: "game", image: "x" }] } } },
+    });
+    const before = fake.requests.length;
+    startCreator();
+    await settle("adopted", () => ["a1", "a2", "a3", "a4", "g1"].every((id) => phase(id) === "ready") && fake.get("deployments", NS, "game-orphan") === undefined);
+    const writes = fake.requests.slice(before).filter((r) => r.method !== "GET");
+    assert.deepEqual(writes.filter((r) => r.method === "POST"), [], "nothing re-created");
+    assert.ok(writes.some((r) => r.method === "DELETE" && r.name === "game-orphan"), "the orphan was deleted");
+    assert.deepEqual(paths(), ["/game-a1", "/game-a2", "/game-a3", "/game-a4", "/game-g1"]);
+    assert.ok(fake.get("deployments", NS, "game-static") !== undefined, "the stack's static game is never touched");
+  });
+
+  it("deletes a game's Deployment, Service, worker Pods and path, leaving the others; a static game's id is refused with a reason", async function () {
+    assert.equal((await api.deleteGame("g1")).status, 202);
+    await waitUntil(() => fake.get("deployments", NS, "game-g1") === undefined && fake.list("pods").length === 0 && !paths().includes("/game-g1"), 5_000, "g1 gone");
+    assert.equal(fake.get("services", NS, "game-g1"), undefined);
+    await waitUntil(async () => (await redis.exists(workerKeys("prod", "g1").endpoints)) === 0, 5_000, "g1's worker table gone");
+    assert.deepEqual(paths(), ["/game-a1", "/game-a2", "/game-a3", "/game-a4"]);
+
+    await api.createGame({ id: "static", type: "arena" });
+    await waitUntil(() => phase("static") === "failed", 5_000, "static failed");
+    assert.match(reconciler.status("static")!.reason!, /did not create .*pick another id/);
+    assert.equal(fake.get("deployments", NS, "game-static")!.metadata.labels["app.kubernetes.io/managed-by"], "pulumi");
+    assert.ok(!paths().includes("/game-static"));
+    await api.deleteGame("static");
+  });
+
+  it("uses only the verbs of its Role (no 403), and every request body validated", function () {
+    assert.deepEqual(fake.requests.filter((r) => r.status === 403), []);
+    assert.deepEqual(fake.invalidBodies, []);
+    const verbs = new Set(fake.requests.map((r) => `${r.method} ${r.resource}`));
+    assert.ok(!verbs.has("PUT ingresses") && !verbs.has("PATCH services"));
+  });
+  it("the in-test API refuses what a real one would: a schema-invalid body (422) and a verb outside the Role (403)", async function () {
+    const headers = { Authorization: "Bearer test-service-account-token", "Content-Type": "application/json" };
+    const invalid = await fetch(`${fake.url}/apis/apps/v1/namespaces/${NS}/deployments`, { method: "POST", headers, body: JSON.stringify({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "bad" }, spec: { replicas: "two" } }) });
+    assert.equal(invalid.status, 422);
+    const forbidden = await fetch(`${fake.url}/apis/networking.k8s.io/v1/namespaces/${NS}/ingresses/other`, { headers });
+    assert.equal(forbidden.status, 403);
+  });
+
+});
