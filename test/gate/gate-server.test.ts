@@ -12,6 +12,7 @@ import { encodePackage, PackageType } from "../../services/src/protocol";
 import { TestClient } from "../helpers/pomelo-client";
 import { RedisServer } from "../helpers/redis-server";
 import { waitUntil } from "../helpers/wait";
+import { freePort } from "../helpers/ports";
 
 const SECRET = randomBytes(48).toString("base64");
 const ORIGIN = "https://play.example.com";
@@ -392,6 +393,24 @@ describe("gate: HTTP and Pomelo entry over real discovery", function () {
     assert.equal(closed.code, 4002);
     assert.equal(gate.counters.closes.handshakeTimeout, 1);
     assert.equal(gate.counters.closes.heartbeatTimeout, 1);
+  });
+
+  it("with metricsPort, serves /metrics only there and not on the public port", async () => {
+    const metricsPort = await freePort();
+    const role = await startGate({
+      gate: { gateId: "gate-8", port: 0, host: "127.0.0.1", tokenSecrets: [SECRET], frontDoor: { mode: "direct" } },
+      discovery: discoveryOptions(),
+      advertiseHost: "127.0.0.1",
+      metricsPort,
+    });
+    try {
+      assert.equal((await get(role.port, "/metrics")).status, 404, "not on the public port");
+      const scraped = await get(metricsPort, "/metrics");
+      assert.equal(scraped.status, 200);
+      assert.match(scraped.body, /pomona_gate_clients\{role="gate",server="gate-8"\} 0/);
+    } finally {
+      await role.stop();
+    }
   });
 
   it("startGate registers the gate in discovery as type gate and deregisters on stop", async () => {

@@ -207,6 +207,12 @@ describe("nginx config generator", () => {
     });
   });
 
+  it("answers /metrics itself with 404: connectors' metrics are for the cluster's scraper only", () => {
+    const conf = renderNginxConfig(cluster({ connectors: 2 }));
+    assert.match(conf, /location = \/metrics \{\n\s+return 404;\n\s+\}/);
+    assert.ok(conf.indexOf("location = /metrics") < conf.indexOf("location / {"));
+  });
+
   it("is deterministic: the same topology renders the same bytes", () => {
     const input = cluster({ connectors: 50, tls: { certificatePath: "tls.crt", keyPath: "tls.key" } });
     const first = renderNginxConfig(input);

@@ -9,7 +9,7 @@
  * each, the first signs), TOKEN_TTL_MS, FRONT_DOOR (subdomain | loadbalancer | direct), DOMAIN
  * (subdomain), PUBLIC_HOST (loadbalancer), PUBLIC_PORT, PUBLIC_TLS (true/false), ALLOWED_ORIGINS
  * (comma-separated exact origins), HEARTBEAT_SEC, STATS_INTERVAL_MS, SITE_DIR (the browser demo's
- * built files, served under `/`). Prints JSON lines on stdout:
+ * built files, served under `/`), METRICS_PORT (serve `/metrics` there instead of on the public PORT). Prints JSON lines on stdout:
  * `ready`, `stats`, `draining`, `drained`, `stopped`. SIGTERM drains (DRAIN_MS, 2000: /readyz answers
  * 503 at once while queries are still answered, so load balancers move away), SIGINT stops at once.
  */
@@ -37,6 +37,7 @@ const { values } = parseArgs({
     "stats-interval-ms": { type: "string", default: process.env.STATS_INTERVAL_MS },
     "site-dir": { type: "string", default: process.env.SITE_DIR },
     "drain-ms": { type: "string", default: process.env.DRAIN_MS ?? "2000" },
+    "metrics-port": { type: "string", default: process.env.METRICS_PORT },
   },
 });
 
@@ -69,6 +70,7 @@ async function start(): Promise<RunningServer> {
     discovery: { redis: { url: values.redis! }, ...(values.namespace ? { namespace: values.namespace } : {}) },
     advertiseHost: values["advertise-host"]!,
     ...(values["site-dir"] ? { siteDir: values["site-dir"] } : {}),
+    ...(values["metrics-port"] ? { metricsPort: Number(values["metrics-port"]) } : {}),
   });
   return {
     ready: { id: role.gate.config.gateId, port: role.port, frontDoor: role.gate.config.frontDoor.mode },

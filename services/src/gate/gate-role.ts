@@ -6,7 +6,7 @@ import { ServiceDiscovery, type DiscoveryOptionsInput } from "../discovery";
 import type { ServerInfo } from "../discovery/member";
 import { GateServer } from "./gate-server";
 import { loadStaticSite } from "./static-site";
-import { createMetricsRegistry } from "../metrics";
+import { createMetricsRegistry, MetricsServer } from "../metrics";
 import { registerGateMetrics } from "./metrics";
 import type { GateConfigInput } from "./config";
 
@@ -17,6 +17,8 @@ export interface GateRoleOptions {
   readonly advertiseHost: string;
   /** Directory of the browser demo served under `/` (built by `npm run build:demo`); none: no site. */
   readonly siteDir?: string;
+  /** Serve `/metrics` on this port instead of the public one. */
+  readonly metricsPort?: number;
 }
 
 export interface GateRole {
@@ -31,8 +33,9 @@ export interface GateRole {
 export async function startGate(options: GateRoleOptions): Promise<GateRole> {
   let discovery: ServiceDiscovery | undefined;
   const metrics = createMetricsRegistry("gate", options.gate.gateId ?? "gate-0");
+  const metricsServer = options.metricsPort === undefined ? undefined : new MetricsServer(metrics, options.gate.host ?? "0.0.0.0", options.metricsPort);
   const gate: GateServer = new GateServer({
-    metrics,
+    ...(metricsServer === undefined ? { metrics } : {}),
     config: options.gate,
     membership: { members: (type: string): readonly ServerInfo[] => discovery?.members(type) ?? [] },
     ...(options.siteDir === undefined ? {} : { site: loadStaticSite(options.siteDir) }),
@@ -41,6 +44,10 @@ export async function startGate(options: GateRoleOptions): Promise<GateRole> {
   registerGateMetrics(metrics, () => gate.counters);
   // Listen first so a port of 0 (tests) is known before it is published.
   const port = await gate.listen();
+  await metricsServer?.listen().catch(async (error: unknown) => {
+    await gate.stop();
+    throw error;
+  });
   try {
     const registered = new ServiceDiscovery(options.discovery, {
       id: gate.config.gateId,
@@ -67,6 +74,7 @@ export async function startGate(options: GateRoleOptions): Promise<GateRole> {
       return { answeredWhileDraining: gate.counters.queries.ok - before };
     },
     async stop() {
+      metricsServer?.close();
       await gate.stop();
       await running.stop();
     },

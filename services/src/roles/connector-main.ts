@@ -16,7 +16,8 @@
  * over the spread, and the process exits 0 once they are gone or the timeout passed — keep the pod's
  * terminationGracePeriodSeconds above it. SIGINT stops at once. ROUTE_RATE_LIMITS: per-route limits
  * per connection, `route=perSec/burst` comma-separated (`chat.room.say=2/5,arena.room.move=30/60`).
- * MAX_BACKPRESSURE_BYTES: bytes buffered for a client that stops reading before it is dropped (1 MiB). Prints JSON lines on stdout: `ready`,
+ * MAX_BACKPRESSURE_BYTES: bytes buffered for a client that stops reading before it is dropped (1 MiB).
+ * METRICS_PORT: serve `/metrics` there instead of on PORT (in a cluster, where PORT is public). Prints JSON lines on stdout: `ready`,
  * `stats`, `draining`, `drained`, `stopped`.
  */
 import { parseArgs } from "node:util";
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     "public-url": { type: "string", default: process.env.PUBLIC_URL },
     "route-rate-limits": { type: "string", default: process.env.ROUTE_RATE_LIMITS },
     "max-backpressure-bytes": { type: "string", default: process.env.MAX_BACKPRESSURE_BYTES },
+    "metrics-port": { type: "string", default: process.env.METRICS_PORT },
     "drain-timeout-ms": { type: "string", default: process.env.DRAIN_TIMEOUT_MS ?? "20000" },
     "drain-spread-ms": { type: "string", default: process.env.DRAIN_SPREAD_MS ?? "3000" },
   },
@@ -99,6 +101,7 @@ async function start(): Promise<RunningServer> {
     discovery: { redis: { url: values.redis! }, ...(values.namespace ? { namespace: values.namespace } : {}) },
     advertiseHost: values["advertise-host"]!,
     frontDoor: { ...(ordinal === undefined ? {} : { ordinal }), ...(publicUrl === undefined ? {} : { publicUrl }) },
+    ...(values["metrics-port"] ? { metricsPort: Number(values["metrics-port"]) } : {}),
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
   });
   // SIGUSR1 is Node's inspector signal; a benchmark resets the fan-out histogram with SIGWINCH.

@@ -10,7 +10,7 @@ import { StickyRouter, type ServerTypeRouting } from "../routing/sticky-router";
 import { RpcClient, type RpcClientOptionsInput } from "../rpc";
 import { BindingStore } from "../session/binding-store";
 import { UidDirectory } from "../session/uid-directory";
-import { createMetricsRegistry } from "../metrics";
+import { createMetricsRegistry, MetricsServer } from "../metrics";
 import type { Registry } from "prom-client";
 import { registerConnectorMetrics } from "./connector-metrics";
 
@@ -29,6 +29,8 @@ export interface ConnectorRoleOptions {
    * pod `connector-N`, reached as `connector-N.<domain>`) and optionally its public URL.
    */
   readonly frontDoor?: ConnectorFrontDoor;
+  /** Serve `/metrics` on this port instead of the client port (a cluster: the client port is public). */
+  readonly metricsPort?: number;
 }
 
 export interface ConnectorFrontDoor {
@@ -73,9 +75,10 @@ export async function startConnectorRole(options: ConnectorRoleOptions): Promise
     discovery: () => discovery.stats(),
     knownRoute: (route) => dictionary?.codeOf(route) !== undefined,
   });
+  const metricsServer = options.metricsPort === undefined ? undefined : new MetricsServer(metrics, options.connector.host ?? "0.0.0.0", options.metricsPort);
   const connector: Connector = new Connector({
     config: options.connector,
-    metrics,
+    ...(metricsServer === undefined ? { metrics } : {}),
     observer: series.observer,
     // Ready once registered, until draining; a Redis outage leaves it ready (clients keep being served).
     isReady: () => started && discovery.self()?.draining !== true,
@@ -88,7 +91,9 @@ export async function startConnectorRole(options: ConnectorRoleOptions): Promise
     await discovery.start();
     await uids.start();
     await connector.listen();
+    await metricsServer?.listen();
   } catch (error) {
+    metricsServer?.close();
     await connector.stop("start-up failed");
     await discovery.stop();
     redis.disconnect();
@@ -134,6 +139,7 @@ export async function startConnectorRole(options: ConnectorRoleOptions): Promise
       await uids.stop();
       await discovery.stop();
       rpc.close();
+      metricsServer?.close();
       redis.disconnect();
       subscriber.disconnect();
     },
