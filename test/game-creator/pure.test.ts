@@ -1,0 +1,200 @@
+/** The game-creator's pure decisions: request validation, the reconcile plan, Ingress JSON patches, manifests, the token check. */
+import assert from "node:assert/strict";
+import { applyPatch, deepClone } from "fast-json-patch";
+import { Deployment } from "kubernetes-models/apps/v1";
+import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
+import { Pod, Service } from "kubernetes-models/v1";
+import type { V1Ingress } from "@kubernetes/client-node";
+import { bearerChecker } from "../../services/src/game-creator/auth";
+import { createGameSchema, playerSpec, type GameSpec } from "../../services/src/game-creator/game-spec";
+import { planIngressPatch, routedGames } from "../../services/src/game-creator/kubernetes/ingress-patch";
+import { gameDeployment, gameService, workerPod, type ManifestContext } from "../../services/src/game-creator/kubernetes/manifests";
+import { planReconcile, type DesiredGame } from "../../services/src/game-creator/reconcile-plan";
+import type { ObservedGame, World } from "../../services/src/game-creator/world";
+
+const spec = (id: string, type: GameSpec["type"] = "arena", replicas = 1): GameSpec => ({ id, type, replicas, settings: {}, createdAtMs: 0 });
+const desired = (...games: Array<GameSpec | [GameSpec, string[]]>): Map<string, DesiredGame> =>
+  new Map(
+    games.map((g) => {
+      const [s, players] = Array.isArray(g) ? g : [g, []];
+      return [s.id, { spec: s, players: new Map(players.map((p) => [p, playerSpec(p, `function turn(){return '${p}'}`, 0)])) }];
+    }),
+  );
+const observed = (id: string, options: Partial<ObservedGame> = {}): ObservedGame => ({ id, type: "arena", replicas: 1, readyReplicas: 1, workers: new Map(), ...options });
+const world = (games: ObservedGame[], routes: string[] = games.map((g) => g.id), routesDirty = false): World => ({ games: new Map(games.map((g) => [g.id, g])), routes: new Set(routes), routesDirty });
+
+describe("game-creator: request validation", function () {
+  it("accepts a well-formed game and fills the defaults", function () {
+    assert.deepEqual(createGameSchema.parse({ id: "a-1", type: "arena" }), { id: "a-1", type: "arena", replicas: 1, settings: {} });
+  });
+  for (const [what, input, message] of [
+    ["uppercase id", { id: "Alpha", type: "arena" }, /DNS-1123 label/],
+    ["id with a dot", { id: "a.b", type: "arena" }, /DNS-1123 label/],
+    ["id ending with a dash", { id: "a-", type: "arena" }, /DNS-1123 label/],
+    ["31-character id", { id: "a".repeat(31), type: "arena" }, /at most 30/],
+    ["unknown type", { id: "a", type: "go" }, /unknown game type "go"/],
+    ["replicas 0", { id: "a", type: "arena", replicas: 0 }, /replicas/],
+    ["a setting that is an object", { id: "a", type: "arena", settings: { x: { y: 1 } } }, /settings/],
+  ] as const) {
+    it(`refuses ${what}`, function () {
+      const result = createGameSchema.safeParse(input);
+      assert.equal(result.success, false);
+      assert.match(result.error!.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "), message);
+    });
+  }
+});
+
+describe("game-creator: reconcile plan", function () {
+  it("creates what is wanted and missing, deletes what is unwanted, and sets the route table once", function () {
+    const plan = planReconcile(desired(spec("a"), spec("b")), world([observed("b"), observed("orphan")]));
+    assert.deepEqual(plan.createGames.map((g) => g.id), ["a"]);
+    assert.deepEqual(plan.deleteGames, ["orphan"]);
+    assert.deepEqual(plan.routes, ["b"]);
+    assert.equal(plan.statuses.get("a")!.phase, "pending");
+    assert.equal(plan.statuses.get("b")!.phase, "ready");
+    assert.equal(plan.statuses.get("orphan")!.phase, "deleting");
+  });
+
+  it("does nothing when the world matches (idempotent)", function () {
+    const plan = planReconcile(desired(spec("a"), spec("b")), world([observed("a"), observed("b")]));
+    assert.deepEqual([plan.createGames, plan.deleteGames, plan.scaleGames, plan.createWorkers, plan.deleteWorkers], [[], [], [], [], []]);
+    assert.equal(plan.routes, undefined);
+  });
+
+  it("is pending until every replica is ready and the route is live; failed with the backend's or the last action's reason", function () {
+    assert.match(planReconcile(desired(spec("a", "arena", 2)), world([observed("a", { replicas: 2, readyReplicas: 1 })])).statuses.get("a")!.reason!, /1\/2 replicas ready/);
+    assert.match(planReconcile(desired(spec("a")), world([observed("a")], [])).statuses.get("a")!.reason!, /waiting for the \/game-a route/);
+    assert.equal(planReconcile(desired(spec("a")), world([observed("a", { failure: "CrashLoopBackOff" })])).statuses.get("a")!.phase, "failed");
+    const failed = planReconcile(desired(spec("a")), world([]), new Map([["a", "creating the game failed: 403"]])).statuses.get("a")!;
+    assert.deepEqual([failed.phase, failed.reason], ["failed", "creating the game failed: 403"]);
+  });
+
+  it("rewrites a dirty route table (duplicates) even when the ids match", function () {
+    assert.deepEqual(planReconcile(desired(spec("a")), world([observed("a")], ["a"], true)).routes, ["a"]);
+  });
+
+  it("scales, replaces a game of another type, and starts, replaces and removes workers by code revision", function () {
+    const ann = playerSpec("ann", "function turn(){return 'ann'}", 0);
+    const plan = planReconcile(
+      desired(spec("a", "arena", 3), [spec("g", "grid"), ["ann", "bob"]], spec("t", "grid")),
+      world([
+        observed("a"),
+        observed("g", { type: "grid", workers: new Map([["ann", { player: "ann", revision: ann.revision, ready: true, url: "http://x:8000" }], ["cat", { player: "cat", revision: "r", ready: true, url: "http://y:8000" }], ["bob", { player: "bob", revision: "old", ready: true, url: "http://z:8000" }]]) }),
+        observed("t", { type: "arena" }),
+      ]),
+    );
+    assert.deepEqual(plan.scaleGames, [{ id: "a", replicas: 3 }]);
+    assert.deepEqual(plan.deleteGames, ["t"]);
+    assert.deepEqual(plan.createGames, []);
+    assert.deepEqual(plan.deleteWorkers.map((w) => w.player).sort(), ["bob", "cat"]);
+    assert.deepEqual(plan.createWorkers, []);
+    assert.deepEqual([...plan.readyWorkers.get("g")!], [["ann", "http://x:8000"]]);
+    assert.deepEqual(plan.statuses.get("g")!.workers.map((w) => `${w.player}:${w.phase}`), ["ann:ready", "bob:pending"]);
+  });
+});
+
+const ingress = (paths?: Array<{ path: string; service?: string }>): V1Ingress => ({
+  apiVersion: "networking.k8s.io/v1",
+  kind: "Ingress",
+  metadata: { name: "games-runtime", namespace: "games", resourceVersion: "42" },
+  spec: {
+    ingressClassName: "nginx",
+    rules: [
+      {
+        host: "watch.example.com",
+        ...(paths === undefined ? {} : { http: { paths: paths.map((p) => ({ path: p.path, pathType: "Prefix", backend: { service: { name: p.service ?? p.path.slice(1), port: { name: "http" } } } })) } }),
+      },
+    ],
+  },
+});
+const apply = (doc: V1Ingress, ops: ReturnType<typeof planIngressPatch>) => applyPatch(deepClone(doc), deepClone(ops), true, false).newDocument as V1Ingress;
+const pathsOf = (doc: V1Ingress) => (doc.spec!.rules![0].http?.paths ?? []).map((p) => p.path);
+
+describe("game-creator: Ingress JSON patches", function () {
+  it("adds the http block to a host-only rule, then appends; the result is a valid Ingress", function () {
+    const first = apply(ingress(), planIngressPatch(ingress(), ["b", "a"]));
+    assert.deepEqual(pathsOf(first), ["/game-a", "/game-b"]);
+    new Ingress(first as never).validate();
+    const second = apply(first, planIngressPatch(first, ["a", "b", "c"]));
+    assert.deepEqual(pathsOf(second), ["/game-a", "/game-b", "/game-c"]);
+    new Ingress(second as never).validate();
+  });
+
+  it("pins the resourceVersion first (409 when stale) and removes by index, highest first, with a test of each path", function () {
+    const doc = ingress([{ path: "/game-a" }, { path: "/game-b" }, { path: "/game-c" }, { path: "/game-b" }]);
+    const ops = planIngressPatch(doc, ["a", "c"]);
+    assert.deepEqual(ops[0], { op: "replace", path: "/metadata/resourceVersion", value: "42" });
+    assert.deepEqual(ops.filter((op) => op.op === "remove").map((op) => op.path), ["/spec/rules/0/http/paths/3", "/spec/rules/0/http/paths/1"]);
+    assert.deepEqual(pathsOf(apply(doc, ops)), ["/game-a", "/game-c"]);
+    assert.equal(routedGames(doc).dirty, true);
+  });
+
+  it("drops the http block when the last game goes (an http block needs paths), and leaves other paths alone", function () {
+    const alone = apply(ingress([{ path: "/game-a" }]), planIngressPatch(ingress([{ path: "/game-a" }]), []));
+    assert.equal(alone.spec!.rules![0].http, undefined);
+    new Ingress(alone as never).validate();
+    const mixed = ingress([{ path: "/docs", service: "docs" }, { path: "/game-a" }]);
+    assert.deepEqual(pathsOf(apply(mixed, planIngressPatch(mixed, []))), ["/docs"]);
+  });
+
+  it("replaces an entry of ours that points elsewhere, and is empty when nothing changes", function () {
+    const wrong = ingress([{ path: "/game-a", service: "evil" }]);
+    assert.deepEqual(pathsOf(apply(wrong, planIngressPatch(wrong, ["a"]))), ["/game-a"]);
+    assert.equal(apply(wrong, planIngressPatch(wrong, ["a"])).spec!.rules![0].http!.paths[0].backend.service!.name, "game-a");
+    assert.deepEqual(planIngressPatch(ingress([{ path: "/game-a" }]), ["a"]), []);
+  });
+
+  it("property: from any table, the patch yields exactly one entry per wanted id, valid", function () {
+    const ids = ["a", "b", "c", "d", "e"];
+    for (let round = 0; round < 200; round++) {
+      const current = Array.from({ length: Math.floor(Math.random() * 8) }, () => ({ path: `/game-${ids[Math.floor(Math.random() * ids.length)]}` }));
+      const wanted = ids.filter(() => Math.random() < 0.5);
+      const doc = ingress(current.length === 0 ? undefined : current);
+      const result = apply(doc, planIngressPatch(doc, wanted));
+      assert.deepEqual(pathsOf(result).sort(), wanted.map((id) => `/game-${id}`).sort(), JSON.stringify({ current, wanted }));
+      new Ingress(result as never).validate();
+    }
+  });
+});
+
+describe("game-creator: manifests", function () {
+  const context: ManifestContext = {
+    namespace: "games",
+    image: "registry.example.com/pomona/services@sha256:" + "b".repeat(64),
+    gameEnv: [{ name: "POMONA_NAMESPACE", value: "prod" }],
+    workerLimits: { turnDeadlineMs: 50, sandboxMemoryMb: 32, podMemoryMi: 128, podCpuMilli: 250 },
+  };
+  const longest = "a".repeat(30);
+  it("Deployment, Service and worker Pod validate against the Kubernetes schemas at the longest ids", function () {
+    const game = { ...spec(longest, "grid"), settings: { speed: 2 } };
+    new Deployment(gameDeployment(context, game) as never).validate();
+    new Service(gameService(context, game, "uid-1") as never).validate();
+    const pod = workerPod(context, longest, "uid-1", playerSpec("b".repeat(20), "function turn(){}", 0));
+    new Pod(pod as never).validate();
+    assert.equal(pod.metadata!.name!.length, 63);
+    assert.match(pod.metadata!.name!, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+  });
+
+  it("a worker can reach nothing on its own: no token, no service links, read-only root, no capabilities, restartPolicy Never", function () {
+    const pod = workerPod(context, "g", "uid", playerSpec("ann", "x", 0));
+    assert.equal(pod.spec!.automountServiceAccountToken, false);
+    assert.equal(pod.spec!.enableServiceLinks, false);
+    assert.equal(pod.spec!.restartPolicy, "Never");
+    const container = pod.spec!.containers[0];
+    assert.equal(container.securityContext!.readOnlyRootFilesystem, true);
+    assert.deepEqual(container.securityContext!.capabilities, { drop: ["ALL"] });
+    assert.deepEqual(container.resources!.limits, { cpu: "250m", memory: "128Mi" });
+    assert.ok(!container.env!.some((e) => e.name === "REDIS_URL"), "workers get no Redis");
+  });
+});
+
+describe("game-creator: bearer token", function () {
+  const check = bearerChecker("s3cret-token-of-the-stack");
+  it("accepts the token and refuses a missing, malformed or wrong one", function () {
+    assert.equal(check("Bearer s3cret-token-of-the-stack"), "ok");
+    assert.equal(check(""), "missing");
+    assert.equal(check("Basic abc"), "invalid");
+    assert.equal(check("Bearer s3cret-token-of-the-stacK"), "invalid");
+    assert.equal(check("Bearer s3cret"), "invalid");
+  });
+});
