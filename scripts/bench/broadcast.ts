@@ -86,9 +86,9 @@ async function startPomona(): Promise<Target> {
     fanoutP99Ms: async () => {
       const lines = await Promise.all(
         connectors.map((c) => {
-          const before = c.lines.length;
+          const before = c.eventCount;
           c.signal("SIGUSR2");
-          return c.waitFor("stats", 5000, () => c.lines.length > before);
+          return c.waitFor("stats", 5000, () => c.eventCount > before);
         }),
       );
       return Math.max(...lines.map((line) => (line.fanout as { p99Ms: number }).p99Ms));

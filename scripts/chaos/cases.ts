@@ -14,6 +14,28 @@ import { NAMESPACE } from "../local-cluster/plan";
 import { nodeWebSocket } from "../local-cluster/node-websocket";
 import { sleep, type ChaosCase } from "./harness";
 
+/** SIGKILL: no goodbye, no drain. */
+function sigkill(name: string): ChaosCase["run"] {
+  return async (ctx) => {
+    ctx.expectExit(name);
+    ctx.injected();
+    await ctx.cluster.servers.get(name)!.kill();
+    await sleep(3_000);
+  };
+}
+
+/** SIGTERM: the server drains and must exit 0. */
+function sigterm(name: string): ChaosCase["run"] {
+  return async (ctx) => {
+    const victim = ctx.cluster.servers.get(name)!;
+    ctx.expectExit(name, 0);
+    ctx.injected();
+    victim.signal("SIGTERM");
+    await victim.exit;
+    await sleep(2_000);
+  };
+}
+
 /** Every server of the plan is in the registry again (after Redis came back empty). */
 async function waitRegistered(cluster: EphemeralCluster, timeoutMs: number): Promise<number | undefined> {
   const watcher = new ServiceDiscovery({ redis: { url: cluster.plan.redis.url }, namespace: NAMESPACE, resyncIntervalMs: 100 });
@@ -96,12 +118,7 @@ export const CASES: readonly ChaosCase[] = [
   {
     name: "game-sigkill",
     fault: "SIGKILL a game server",
-    async run(ctx) {
-      ctx.expectExit("arena-1");
-      ctx.injected();
-      await ctx.cluster.servers.get("arena-1")!.kill();
-      await sleep(3_000);
-    },
+    run: sigkill("arena-1"),
   },
   {
     name: "game-sigstop-30s",
@@ -124,14 +141,7 @@ export const CASES: readonly ChaosCase[] = [
     name: "game-sigterm",
     fault: "SIGTERM a game server (drain 3 s, then hand over)",
     cluster: { drainTimeoutMs: 3_000 },
-    async run(ctx) {
-      const victim = ctx.cluster.servers.get("arena-1")!;
-      ctx.expectExit("arena-1", 0);
-      ctx.injected();
-      victim.signal("SIGTERM");
-      await victim.exit;
-      await sleep(2_000);
-    },
+    run: sigterm("arena-1"),
   },
   { name: "redis-kill-5s", fault: "SIGKILL Redis for 5 s, restart it empty", run: killRedisFor(5) },
   { name: "redis-kill-30s", fault: "SIGKILL Redis for 30 s, restart it empty", settleMs: 5_000, run: killRedisFor(30) },
@@ -153,25 +163,13 @@ export const CASES: readonly ChaosCase[] = [
   {
     name: "connector-sigkill",
     fault: "SIGKILL a connector",
-    async run(ctx) {
-      ctx.expectExit("connector-1");
-      ctx.injected();
-      await ctx.cluster.servers.get("connector-1")!.kill();
-      await sleep(3_000);
-    },
+    run: sigkill("connector-1"),
   },
   {
     name: "connector-sigterm",
     fault: "SIGTERM a connector (drain, 1 s spread)",
     cluster: { drainSpreadMs: 1_000, drainTimeoutMs: 10_000 },
-    async run(ctx) {
-      const victim = ctx.cluster.servers.get("connector-1")!;
-      ctx.expectExit("connector-1", 0);
-      ctx.injected();
-      victim.signal("SIGTERM");
-      await victim.exit;
-      await sleep(2_000);
-    },
+    run: sigterm("connector-1"),
   },
   {
     name: "nginx-reload",

@@ -30,7 +30,10 @@ export interface ChildOptions {
 }
 
 export class ManagedProcess {
+  /** The latest event lines (the oldest are dropped past 1,000). */
   readonly events: EventLine[] = [];
+  /** Event lines printed so far, including dropped ones: "a new stats line since" checks compare it. */
+  eventCount = 0;
   private readonly output: string[] = [];
   private waiters: Array<{ match: (line: EventLine) => boolean; resolve: (line: EventLine) => void }> = [];
   private exitValue: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -55,6 +58,7 @@ export class ManagedProcess {
         return;
       }
       this.events.push(line);
+      this.eventCount++;
       if (this.events.length > 1000) this.events.splice(0, 500);
       this.waiters = this.waiters.filter((waiter) => (waiter.match(line) ? (waiter.resolve(line), false) : true));
     });

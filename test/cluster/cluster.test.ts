@@ -85,9 +85,9 @@ describe("a cluster of 2 connectors and 3 game servers on one machine", function
 
   async function gameStats(id: string): Promise<FixtureLine> {
     const game = games.get(id)!;
-    const before = game.lines.length;
+    const before = game.eventCount;
     game.signal("SIGUSR2");
-    return game.waitFor("stats", 3000, () => game.lines.length > before);
+    return game.waitFor("stats", 3000, () => game.eventCount > before);
   }
 
   before(async () => {

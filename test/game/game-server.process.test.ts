@@ -169,9 +169,9 @@ describe("arena game server as a real process, driven by connectors over real RP
 
   it("counts the batches it sent per connector, matching what each connector received", async () => {
     game.signal("SIGUSR2");
-    const before = game.lines.filter((line) => line.event === "stats").length;
-    await waitUntil(() => game.lines.filter((line) => line.event === "stats").length > before, 5000, "stats line");
-    const stats = game.lines.filter((line) => line.event === "stats").at(-1)! as unknown as { batchesSent: Record<string, number>; ticks: number; overruns: number };
+    const before = game.eventCount;
+    await waitUntil(() => game.events.at(-1)?.event === "stats" && game.eventCount > before, 5000, "stats line");
+    const stats = game.events.filter((line) => line.event === "stats").at(-1)! as unknown as { batchesSent: Record<string, number>; ticks: number; overruns: number };
     await sleep(150);
     for (const connector of [c0, c1]) {
       const sent = stats.batchesSent[connector.id]!;

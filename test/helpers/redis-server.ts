@@ -4,11 +4,12 @@
  * The same class runs a TLS-only server, a replica, or a Sentinel (`redis-server <conf> --sentinel`).
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
+import { findBinary } from "../../scripts/local-cluster/redis";
 import { freePort } from "./ports";
 
 export interface RedisServerOptions {
@@ -58,19 +59,8 @@ export class RedisServerMissingError extends Error {
   }
 }
 
-/** Finds an executable on PATH, the way the shell would. */
-export function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    const candidate = path.join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
+/** Finds an executable on PATH (or the usual system directories), as the local cluster does. */
+export const findOnPath = findBinary;
 
 export class OpensslMissingError extends Error {
   constructor() {
