@@ -26,8 +26,10 @@ export interface GridState {
 }
 
 const KEEP_SAMPLES = 20_000;
+export const TIMING_WINDOW = 100;
 
 export function createGridGame(workers: WorkerSource, turns: TurnClient) {
+  let timing = {};
   return defineGame({
     serverType: "grid",
     tickHz: 10,
@@ -48,7 +50,13 @@ export function createGridGame(workers: WorkerSource, turns: TurnClient) {
       for (const player of ready.keys()) world.join(player);
       for (const player of [...world.avatars.keys()]) if (!ready.has(player)) world.leave(player);
 
-      ctx.channel("world").broadcast("onWorld", world.snapshot(ctx.tick));
+      // Once a second the broadcast carries the last TIMING_WINDOW ticks' timing, so a viewer sees whether the rate holds.
+      if (ctx.tick % 10 === 0) {
+        const recentWork = times.workMs.slice(-TIMING_WINDOW);
+        const recentIntervals = times.intervalMs.slice(-TIMING_WINDOW);
+        timing = { tickWorkP99Ms: percentile(recentWork, 99), tickIntervalP50Ms: percentile(recentIntervals, 50), tickIntervalP99Ms: percentile(recentIntervals, 99), samples: recentIntervals.length };
+      }
+      ctx.channel("world").broadcast("onWorld", { ...world.snapshot(ctx.tick), timing });
       const requests: Array<[string, string, string]> = [];
       for (const [player, url] of ready) {
         const avatar = world.avatars.get(player);

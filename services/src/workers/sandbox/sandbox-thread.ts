@@ -5,6 +5,7 @@
  * microtasks included (`microtaskMode: "afterEvaluate"`).
  */
 import { parentPort, workerData } from "node:worker_threads";
+import v8 from "node:v8";
 import vm from "node:vm";
 import { PRELUDE } from "./prelude";
 
@@ -16,8 +17,12 @@ export interface ThreadData {
 
 export type ThreadRequest = { readonly id: number; readonly view: string };
 export type ThreadReply =
+  | { readonly kind: "booted" }
   | { readonly kind: "loaded"; readonly violation: string | null; readonly error?: string; readonly timedOut?: boolean }
-  | { readonly kind: "turn"; readonly id: number; readonly output?: string; readonly timedOut?: boolean; readonly error?: string };
+  | { readonly kind: "turn"; readonly id: number; readonly output?: string; readonly timedOut?: boolean; readonly error?: string; readonly heapMb: number };
+
+/** Heap in use after the turn: a bot hoarding memory spends its turns in the GC near the limit, so its turns time out before V8 gives up. */
+const heapMb = () => v8.getHeapStatistics().used_heap_size / (1024 * 1024);
 
 const port = parentPort!;
 const { code, turnDeadlineMs, loadDeadlineMs } = workerData as ThreadData;
@@ -53,14 +58,16 @@ function load(): ThreadReply {
     return { kind: "loaded", violation: violationSoFar(), error: describe(error), timedOut: isTimeout(error) };
   }
 }
+// The host times the bot's load from here, not the thread's own start-up (slow when many workers start at once).
+port.postMessage({ kind: "booted" } satisfies ThreadReply);
 port.postMessage(load());
 
 port.on("message", (request: ThreadRequest) => {
   sandbox.__pomonaInput = request.view;
   try {
     const output = turnScript.runInContext(context, { timeout: turnDeadlineMs });
-    port.postMessage((typeof output === "string" ? { kind: "turn", id: request.id, output } : { kind: "turn", id: request.id, error: "the harness returned no text" }) satisfies ThreadReply);
+    port.postMessage((typeof output === "string" ? { kind: "turn", id: request.id, output, heapMb: heapMb() } : { kind: "turn", id: request.id, error: "the harness returned no text", heapMb: heapMb() }) satisfies ThreadReply);
   } catch (error) {
-    port.postMessage({ kind: "turn", id: request.id, timedOut: isTimeout(error), error: describe(error) } satisfies ThreadReply);
+    port.postMessage({ kind: "turn", id: request.id, timedOut: isTimeout(error), error: describe(error), heapMb: heapMb() } satisfies ThreadReply);
   }
 });

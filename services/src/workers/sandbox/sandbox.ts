@@ -3,7 +3,8 @@
  * context (sandbox-thread.ts). One turn at a time; a turn never takes longer than the deadline plus
  * a grace period, whatever the bot does. The bot is **stopped**, with a reason that says why, when it
  *   - misses the CPU deadline on `maxConsecutiveDeadlineMisses` turns in a row (an endless loop),
- *   - exceeds its memory limit (the thread is terminated by V8's heap limit),
+ *   - exceeds its memory limit (V8 terminates the thread at the heap limit; a bot still holding over
+ *     85 % of it after a turn is stopped first, since its turns then time out in the GC),
  *   - touches what player code may not (`require`, `process`, `fetch`, `import()` …),
  *   - or does not yield to the deadline at all (the watchdog terminates the thread).
  * A stopped bot's turns answer at once with its reason; a deadline miss or a bot error is a no-op turn.
@@ -18,6 +19,11 @@ export type TurnResult =
   | { readonly status: "error" | "deadline" | "busy" | "stopped"; readonly reason: string; readonly ms: number };
 
 export type SandboxState = "starting" | "running" | "stopped";
+
+/** Share of the heap limit in use after a turn at which the bot is stopped for memory. */
+const MEMORY_STOP_FRACTION = 0.85;
+/** Start-up of the thread itself (Node, the context, frozen intrinsics), before the bot's own load budget starts. */
+const BOOT_TIMEOUT_MS = 30_000;
 
 const THREAD_FILE = path.join(__dirname, `sandbox-thread${path.extname(__filename)}`);
 
@@ -50,9 +56,14 @@ export class Sandbox {
     });
     this.thread = thread;
     return new Promise((resolve) => {
-      const loadTimer = setTimeout(() => (this.stop(`its code did not finish loading within ${this.limits.loadDeadlineMs + this.limits.watchdogGraceMs} ms`), resolve()), this.limits.loadDeadlineMs + this.limits.watchdogGraceMs);
+      const expire = (reason: string) => () => (this.stop(reason), resolve());
+      let loadTimer = setTimeout(expire(`its sandbox did not start within ${BOOT_TIMEOUT_MS} ms`), BOOT_TIMEOUT_MS);
       thread.on("message", (reply: ThreadReply) => {
-        if (reply.kind === "loaded") {
+        if (reply.kind === "booted") {
+          clearTimeout(loadTimer);
+          const budget = this.limits.loadDeadlineMs + this.limits.watchdogGraceMs;
+          loadTimer = setTimeout(expire(`its code did not finish loading within ${budget} ms`), budget);
+        } else if (reply.kind === "loaded") {
           clearTimeout(loadTimer);
           if (reply.violation !== null) this.stop(`sandbox violation: ${reply.violation} (no filesystem, network, modules or host objects for player code)`);
           else if (reply.timedOut) this.stop(`its code did not finish loading within ${this.limits.loadDeadlineMs} ms (an endless loop at the top level?)`);
@@ -108,6 +119,10 @@ export class Sandbox {
     if ((this.state as SandboxState) === "stopped") return { status: "stopped", reason: this.reason ?? "stopped", ms: elapsed() };
     if (reply === undefined || reply.kind !== "turn") {
       this.stop(`the bot did not yield to its ${this.limits.turnDeadlineMs} ms deadline; its sandbox was terminated`);
+      return { status: "stopped", reason: this.reason!, ms: elapsed() };
+    }
+    if (reply.heapMb >= MEMORY_STOP_FRACTION * this.limits.memoryMb) {
+      this.stop(`memory limit exceeded: the bot holds ${Math.round(reply.heapMb)} MB of its ${this.limits.memoryMb} MB heap`);
       return { status: "stopped", reason: this.reason!, ms: elapsed() };
     }
     if (reply.timedOut) {
