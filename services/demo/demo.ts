@@ -3,9 +3,10 @@
  * client SDK, and shows every player moving, the tick rate and the latency. Served by the gate at `/`.
  *
  * `?uid=<name>` picks the player (default: a random one). `window.pomonaDemo` exposes the state for
- * the browser test.
+ * the browser test. `?view=<gameId>` is viewer mode instead (viewer.ts): it watches a game, plays nothing.
  */
 import { PomonaClient } from "../src/client";
+import { startViewer, viewerUrl } from "./viewer";
 
 interface PlayerState {
   readonly id: string;
@@ -136,6 +137,11 @@ function draw(): void {
   requestAnimationFrame(draw);
 }
 
-text("me", uid);
-requestAnimationFrame(draw);
-client.connect().catch((error: Error) => setStatus(`cannot connect: ${error.message}`));
+const viewing = params.get("view");
+if (viewing !== null) {
+  (window as unknown as { pomonaViewer: unknown }).pomonaViewer = startViewer(viewing, viewerUrl(viewing, params, location), canvas, text);
+} else {
+  text("me", uid);
+  requestAnimationFrame(draw);
+  client.connect().catch((error: Error) => setStatus(`cannot connect: ${error.message}`));
+}

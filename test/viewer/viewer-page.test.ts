@@ -1,0 +1,82 @@
+/**
+ * Viewer mode of the demo page in headless Chromium: `/?view=<id>` from the gate opens the game's
+ * viewer WebSocket through nginx at /game-<id> and draws each tick, including a bot the sandbox
+ * stopped (with its reason).
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium, type Browser } from "playwright-core";
+import { buildDemoSite } from "../../scripts/build-demo";
+import { BAD_BOTS, GOOD_BOT } from "../../scripts/bench/workers-scenario";
+import { creatorApi } from "../../scripts/local-cluster/creator-client";
+import { startTestCluster, type TestCluster } from "../helpers/local-cluster";
+import { freePortRange } from "../helpers/ports";
+import { waitUntil } from "../helpers/wait";
+
+const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
+
+interface ViewerState {
+  status: string;
+  frames: number;
+  tickRateHz: number;
+  server: string;
+  bots: Array<{ player: string; status: string; reason?: string }>;
+}
+
+describe("demo page in viewer mode (headless Chromium, through nginx)", function () {
+  this.timeout(120_000);
+  let cluster: TestCluster;
+  let browser: Browser;
+  let siteDir: string;
+  let token: string;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) throw new Error(`chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_BIN)`);
+    siteDir = mkdtempSync(path.join(os.tmpdir(), "pomona-site-"));
+    await buildDemoSite(siteDir);
+    token = randomBytes(24).toString("base64url");
+    cluster = await startTestCluster({ mode: "subdomain", connectors: 1, games: 1, siteDir, gameCreator: true, creatorToken: token, creatorPort: await freePortRange(1) });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await cluster?.dispose();
+    if (siteDir) rmSync(siteDir, { recursive: true, force: true });
+  });
+
+  it("/?view=<id> watches a grid game created through the API: ticks at the game's rate, its bots, a stopped bot's reason", async function () {
+    const api = creatorApi(cluster.plan.urls.gameCreator!, token);
+    assert.equal((await api.create({ id: "watched", type: "grid" })).status, 201);
+    await api.waitReady("watched", 60_000);
+    for (const player of ["ann", "bob"]) await api.submit("watched", player, GOOD_BOT);
+    await api.submit("watched", "mallory", BAD_BOTS["bad-fs"].code);
+
+    const page = await browser.newPage();
+    const sockets: string[] = [];
+    const errors: string[] = [];
+    page.on("websocket", (socket) => sockets.push(socket.url()));
+    page.on("pageerror", (error) => errors.push(error.message));
+    const proxyPort = cluster.plan.options.proxyPort;
+    await page.goto(`http://localhost:${cluster.plan.options.gatePort}/?view=watched&viewer=ws://localhost:${proxyPort}`);
+    const state = () => page.evaluate(() => (globalThis as unknown as { pomonaViewer: ViewerState }).pomonaViewer);
+    await waitUntil(async () => {
+      const s = await state();
+      return s.tickRateHz >= 8 && s.bots.length === 3 && s.bots.some((b) => b.status === "stopped");
+    }, 60_000, "viewer shows 3 bots at the tick rate, one stopped", 200);
+    const seen = await state();
+    assert.equal(seen.status, "watching");
+    assert.deepEqual(sockets, [`ws://localhost:${proxyPort}/game-watched`]);
+    assert.match(seen.bots.find((b) => b.player === "mallory")!.reason!, /sandbox violation: require\("fs"\)/);
+    assert.match(await page.textContent("#player-list") ?? "", /mallory: 0 — stopped: sandbox violation/);
+    assert.deepEqual(errors, []);
+    await page.screenshot({ path: path.join(os.tmpdir(), "pomona-viewer.png") });
+    await page.close();
+  });
+});
