@@ -4,14 +4,10 @@
  * a move made in one page shows up in another.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { buildDemoSite } from "../../scripts/build-demo";
+import { rmSync } from "node:fs";
+import type { Browser, Page } from "playwright-core";
+import { buildTestSite, launchChromium } from "../helpers/chromium";
 import { startTestCluster, type TestCluster } from "../helpers/local-cluster";
-
-const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
 
 interface DemoState {
   uid: string;
@@ -33,16 +29,9 @@ describe("browser demo through the gate and the nginx subdomain proxy (headless 
   let siteDir: string;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_BIN)`);
-    siteDir = mkdtempSync(path.join(os.tmpdir(), "pomona-site-"));
-    await buildDemoSite(siteDir);
+    siteDir = await buildTestSite();
     cluster = await startTestCluster({ mode: "subdomain", connectors: 2, games: 1, siteDir });
-    // The flags this machine needs: no sandbox as root, and nothing that reaches for the internet.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -5,18 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { chromium, type Browser } from "playwright-core";
-import { buildDemoSite } from "../../scripts/build-demo";
+import type { Browser } from "playwright-core";
 import { BAD_BOTS, GOOD_BOT } from "../../scripts/bench/workers-scenario";
 import { creatorApi } from "../../scripts/local-cluster/creator-client";
+import { buildTestSite, launchChromium } from "../helpers/chromium";
 import { startTestCluster, type TestCluster } from "../helpers/local-cluster";
 import { freePortRange } from "../helpers/ports";
 import { waitUntil } from "../helpers/wait";
-
-const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
 
 interface ViewerState {
   status: string;
@@ -34,16 +32,10 @@ describe("demo page in viewer mode (headless Chromium, through nginx)", function
   let token: string;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_BIN)`);
-    siteDir = mkdtempSync(path.join(os.tmpdir(), "pomona-site-"));
-    await buildDemoSite(siteDir);
+    siteDir = await buildTestSite();
     token = randomBytes(24).toString("base64url");
     cluster = await startTestCluster({ mode: "subdomain", connectors: 1, games: 1, siteDir, gameCreator: true, creatorToken: token, creatorPort: await freePortRange(1) });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
