@@ -6,6 +6,7 @@ import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
 import { Pod, Service } from "kubernetes-models/v1";
 import type { V1Ingress } from "@kubernetes/client-node";
 import { bearerChecker } from "../../services/src/game-creator/auth";
+import { parseCreatorConfig } from "../../services/src/game-creator/config";
 import { createGameSchema, playerSpec, type GameSpec } from "../../services/src/game-creator/game-spec";
 import { planIngressPatch, routedGames } from "../../services/src/game-creator/kubernetes/ingress-patch";
 import { gameDeployment, gameService, workerPod, type ManifestContext } from "../../services/src/game-creator/kubernetes/manifests";
@@ -196,5 +197,21 @@ describe("game-creator: bearer token", function () {
     assert.equal(check("Basic abc"), "invalid");
     assert.equal(check("Bearer s3cret-token-of-the-stacK"), "invalid");
     assert.equal(check("Bearer s3cret"), "invalid");
+  });
+});
+
+describe("game-creator: configuration from the environment", function () {
+  const base = { CREATOR_TOKEN: "t".repeat(20), REDIS_URL: "redis://127.0.0.1:6379" };
+  it("defaults to the local backend outside a pod and to Kubernetes inside one", function () {
+    assert.equal(parseCreatorConfig(base).BACKEND, "local");
+    assert.throws(() => parseCreatorConfig({ ...base, KUBERNETES_SERVICE_HOST: "10.96.0.1" }), /env\.POD_NAMESPACE: is required with BACKEND=kubernetes/);
+    const config = parseCreatorConfig({ ...base, KUBERNETES_SERVICE_HOST: "10.96.0.1", POD_NAMESPACE: "games", INGRESS_NAME: "games-runtime", GAME_IMAGE: "img@sha256:x", GAME_ENV: '[{"name":"REDIS_URL","valueFrom":{"secretKeyRef":{"name":"redis-auth","key":"url"}}}]' });
+    assert.deepEqual([config.BACKEND, config.PORT, config.GAME_ENV![0].name], ["kubernetes", 8090, "REDIS_URL"]);
+  });
+  it("names the variable and the fix when a value is wrong", function () {
+    assert.throws(() => parseCreatorConfig({ ...base, CREATOR_TOKEN: "short" }), /env\.CREATOR_TOKEN: must be at least 16 characters/);
+    assert.throws(() => parseCreatorConfig({ CREATOR_TOKEN: "t".repeat(20) }), /env\.REDIS_URL: is required/);
+    assert.throws(() => parseCreatorConfig({ ...base, GAME_ENV: "{" }), /env\.GAME_ENV: must be a JSON array of Kubernetes EnvVar objects/);
+    assert.throws(() => parseCreatorConfig({ ...base, NGINX_ROUTES_FILE: "/x/games.conf" }), /go together/);
   });
 });
