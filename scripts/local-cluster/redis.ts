@@ -7,7 +7,8 @@ import net from "node:net";
 import path from "node:path";
 import { ManagedProcess } from "./processes";
 
-const SEARCH_PATH = [...(process.env.PATH ?? "").split(path.delimiter), "/usr/bin", "/usr/sbin", "/usr/local/bin"];
+/** The sbin directories a non-root PATH often lacks (nginx lives in /usr/sbin). */
+const SBIN = ["/usr/sbin", "/sbin", "/usr/local/sbin"];
 
 export class MissingBinaryError extends Error {
   constructor(binary: string, debianPackage: string) {
@@ -16,9 +17,9 @@ export class MissingBinaryError extends Error {
   }
 }
 
-/** The binary's path on PATH (or the usual system directories), or undefined. */
+/** The binary's path on PATH (read now, not at load) or in the sbin directories, or undefined. */
 export function findBinary(name: string): string | undefined {
-  for (const dir of SEARCH_PATH) {
+  for (const dir of [...(process.env.PATH ?? "").split(path.delimiter), ...SBIN]) {
     const candidate = path.join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);

@@ -110,4 +110,29 @@ describe("npm start: the local cluster in one command", function () {
     for (const pid of ready.pids) assert.equal(alive(pid), false, `pid ${pid} is gone`);
     assert.deepEqual(processGroup(pgid), [], "no process of the group is left");
   });
+
+  it("without nginx says so in one line and falls back to direct ports", async () => {
+    const gatePort = await freePortRange(1);
+    const args = ["--import", "tsx", "scripts/start.ts", "--quiet", "--gate-port", String(gatePort), "--connector-port", String(await freePortRange(2))];
+    args.push("--game-port", String(await freePortRange(1)), "--game-http-port", String(await freePortRange(1)), "--redis-port", String(await freePortRange(1)));
+    const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NGINX_BIN: "/nonexistent/nginx" } });
+    const lines: string[] = [];
+    createInterface({ input: child.stdout! }).on("line", (line) => lines.push(line));
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    try {
+      for (const deadline = Date.now() + 60_000; !lines.some((line) => line.startsWith("READY ")); await sleep(100)) {
+        if (Date.now() > deadline || child.exitCode !== null) assert.fail(`no READY line:\n${lines.join("\n")}`);
+      }
+      assert.ok(lines.some((line) => /^nginx is not installed \(looked for \/nonexistent\/nginx\): falling back to --mode direct\. Install it with `sudo apt-get install -y nginx`/.test(line)));
+      const ready = JSON.parse(lines.find((line) => line.startsWith("READY "))!.slice(6)) as Ready & { mode: string };
+      assert.equal(ready.mode, "direct");
+      assert.equal(ready.nginx, null);
+      const entry = (await (await fetch(`${ready.gate}/entry?uid=direct`)).json()) as { url: string };
+      assert.match(entry.url, /^ws:\/\/127\.0\.0\.1:\d+\/\?token=/, "the gate hands out the connectors' own ports");
+    } finally {
+      process.kill(-child.pid!, "SIGINT");
+      await exited;
+    }
+  });
 });
+
