@@ -1,7 +1,7 @@
 /**
  * The connector tier: StatefulSet `connector` + headless Service `connectors` (explicit literal
- * names: the nginx map and the gate's `connector-N.<domain>` depend on them), and in load-balancer
- * mode the public LoadBalancer Service.
+ * names: the nginx map and the gate's `connector-N.<domain>` depend on them), the private metrics
+ * Service, and in load-balancer mode the public LoadBalancer Service.
  */
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
@@ -10,6 +10,7 @@ import { PomonaComponent } from "./component";
 import {
   buildConnectorHeadlessService,
   buildConnectorLoadBalancer,
+  buildConnectorMetricsService,
   buildConnectorNetworkPolicy,
   buildConnectorPodDisruptionBudget,
   buildConnectorStatefulSet,
@@ -32,9 +33,11 @@ export class ConnectorTier extends PomonaComponent {
     const headless = new k8s.core.v1.Service(`${name}-headless`, buildConnectorHeadlessService(args), this.child);
     // Stable pod names `connector-<N>`: the ordinal is the connector's identity and public host label.
     const statefulSet = new k8s.apps.v1.StatefulSet(`${name}-statefulset`, buildConnectorStatefulSet(args), { ...this.child, dependsOn: [headless] });
+    // The scraper's way to each connector's metrics port, apart from the players' port.
+    new k8s.core.v1.Service(`${name}-metrics`, buildConnectorMetricsService(args), this.child);
     // Rolling updates and node drains take one connector at a time; its players resume elsewhere.
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, buildConnectorPodDisruptionBudget(args), this.child);
-    // Subdomain mode: only nginx reaches the connectors; load-balancer mode: anyone.
+    // Subdomain mode: only nginx reaches the client port; load-balancer mode: anyone. Metrics: the scrapers.
     new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, buildConnectorNetworkPolicy(args), this.child);
     const loadBalancer = buildConnectorLoadBalancer(args);
     if (loadBalancer) {

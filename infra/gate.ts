@@ -1,8 +1,15 @@
-/** The gate: Deployment + public LoadBalancer Service; players ask it where to connect. */
+/** The gate: Deployment + public LoadBalancer Service; players ask it where to connect. Plus its private metrics Service. */
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { PomonaComponent } from "./component";
-import { buildGateDeployment, buildGateNetworkPolicy, buildGatePodDisruptionBudget, buildGateService, type GateManifestArgs } from "./manifests/gate";
+import {
+  buildGateDeployment,
+  buildGateMetricsService,
+  buildGateNetworkPolicy,
+  buildGatePodDisruptionBudget,
+  buildGateService,
+  type GateManifestArgs,
+} from "./manifests/gate";
 
 export type GateArgs = GateManifestArgs;
 
@@ -16,9 +23,11 @@ export class Gate extends PomonaComponent {
     new k8s.apps.v1.Deployment(`${name}-deployment`, buildGateDeployment(args), this.child);
     // The public entry point players query first.
     const service = new k8s.core.v1.Service(`${name}-service`, buildGateService(args), this.child);
+    // The scraper's way to the metrics port, which the public Service must not carry.
+    new k8s.core.v1.Service(`${name}-metrics`, buildGateMetricsService(args), this.child);
     // Keep gates answering while nodes drain.
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, buildGatePodDisruptionBudget(args), this.child);
-    // Public port only.
+    // Public port for anyone, metrics port for the scrapers.
     new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, buildGateNetworkPolicy(args), this.child);
     this.publicAddress = service.status.loadBalancer.ingress.apply((ingress) => ingress?.[0]?.hostname ?? ingress?.[0]?.ip);
     this.registerOutputs({ publicAddress: this.publicAddress });

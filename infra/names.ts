@@ -11,7 +11,11 @@ export const NAMES = {
   connectorHeadlessService: "connectors",
   /** Scenario 1 only: one public address in front of every connector. */
   connectorLoadBalancer: "connector-public",
+  /** Private Service of the connectors' metrics port, for the ServiceMonitor (never public). */
+  connectorMetricsService: "connector-metrics",
   gate: "gate",
+  /** Private Service of the gates' metrics port: the gate's own Service is a public LoadBalancer. */
+  gateMetricsService: "gate-metrics",
   redis: "redis",
   redisAuthSecret: "redis-auth",
   redisConfig: "redis-config",
@@ -29,9 +33,12 @@ export const NAMES = {
 export const gameName = (id: string): string => `game-${id}`;
 
 export const PORTS = {
-  /** WebSocket, /healthz, /readyz and /metrics on one port. */
+  /** WebSocket, /healthz and /readyz: public in load-balancer mode. */
   connector: 3010,
+  /** /entry, Pomelo queryEntry, /healthz, /readyz and the demo page: public. */
   gate: 3000,
+  /** Gate and connector `/metrics` (METRICS_PORT), off their public ports: only scrapers reach it. */
+  metrics: 9100,
   /** Internal RPC; connectors dial the game pod's IP directly. */
   gameRpc: 4100,
   /** /healthz, /readyz, /metrics and the viewer WebSocket `/game-<id>`. */
@@ -60,7 +67,10 @@ export const LABELS = {
   component: "app.kubernetes.io/component",
   managedBy: "app.kubernetes.io/managed-by",
   game: "pomona.dev/game",
-  /** On Services whose `http` port serves /metrics: the ServiceMonitor selects them. */
+  /**
+   * On the Services the ServiceMonitor scrapes: each exposes exactly one of the ports it scrapes,
+   * `metrics` (gate, connectors) or `http` (games, game-creator: /metrics beside their HTTP API).
+   */
   metrics: "pomona.dev/metrics",
 } as const;
 

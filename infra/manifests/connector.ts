@@ -1,15 +1,16 @@
 /**
  * The connector tier: a StatefulSet whose pod names (`connector-<N>`) are the connectors' ids and
- * public host labels, its headless Service (one DNS name per pod, for nginx), and in load-balancer
- * mode one public LoadBalancer Service in front of every connector.
+ * public host labels, its headless Service (one DNS name per pod, for nginx), in load-balancer
+ * mode one public LoadBalancer Service in front of every connector, and the private Service of
+ * their metrics port.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type { FrontDoorConfig, StackConfig } from "../config-schema";
 import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget, secretEnv } from "../hardening";
-import { LABELS, NAMES, objectLabels, PORTS, selectorLabels } from "../names";
+import { NAMES, objectLabels, PORTS, selectorLabels } from "../names";
 import type { TierContext } from "./context";
 import { networkPolicy, type Source } from "./network-policy";
-import { publicLoadBalancer, serverContainer, serverPodSpec } from "./workload";
+import { privateMetricsService, publicLoadBalancer, serverContainer, serverPodSpec } from "./workload";
 
 export interface ConnectorManifestArgs extends TierContext {
   connector: StackConfig["connector"];
@@ -45,7 +46,7 @@ export function buildConnectorStatefulSet(args: ConnectorManifestArgs): k8s.apps
     name: "connector",
     image: args.image,
     entryPoint: "services/dist/src/roles/connector-main.js",
-    ports: { http: PORTS.connector },
+    ports: { http: PORTS.connector, metrics: PORTS.metrics },
     env: [
       // `connector-<N>`: the trailing ordinal is the connector's number, the name its discovery id.
       fieldEnv("SERVER_ID", "metadata.name"),
@@ -53,6 +54,8 @@ export function buildConnectorStatefulSet(args: ConnectorManifestArgs): k8s.apps
       ...plainEnv({
         HOST: "0.0.0.0",
         PORT: PORTS.connector,
+        // /metrics there only: players (nginx, or a public LoadBalancer) reach PORT.
+        METRICS_PORT: PORTS.metrics,
         HEARTBEAT_SEC: args.heartbeatSec,
         DRAIN_TIMEOUT_MS: connector.drainTimeoutSec * 1000,
         // Scenario 1: the load balancer picks the connector, so a token must be valid on any of them.
@@ -77,7 +80,7 @@ export function buildConnectorStatefulSet(args: ConnectorManifestArgs): k8s.apps
       updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
       selector: { matchLabels: selector },
       template: {
-        metadata: { labels, annotations: metricsAnnotations(PORTS.connector) },
+        metadata: { labels, annotations: metricsAnnotations(PORTS.metrics) },
         spec: serverPodSpec(args, container, { terminationGracePeriodSeconds: connectorGracePeriodSec(connector), spreadSelector: selector }),
       },
     },
@@ -90,7 +93,7 @@ export function buildConnectorStatefulSet(args: ConnectorManifestArgs): k8s.apps
  */
 export function buildConnectorHeadlessService(args: ConnectorManifestArgs): k8s.core.v1.ServiceArgs {
   return {
-    metadata: { name: NAMES.connectorHeadlessService, namespace: args.namespace, labels: { ...labels, [LABELS.metrics]: "true" } },
+    metadata: { name: NAMES.connectorHeadlessService, namespace: args.namespace, labels },
     spec: {
       clusterIP: "None",
       publishNotReadyAddresses: true,
@@ -113,12 +116,25 @@ export function buildConnectorLoadBalancer(args: ConnectorManifestArgs): k8s.cor
   });
 }
 
+export function buildConnectorMetricsService(args: ConnectorManifestArgs): k8s.core.v1.ServiceArgs {
+  return privateMetricsService({ name: NAMES.connectorMetricsService, namespace: args.namespace, labels, selector });
+}
+
 export function buildConnectorPodDisruptionBudget(args: ConnectorManifestArgs): k8s.policy.v1.PodDisruptionBudgetArgs {
   return podDisruptionBudget(NAMES.connectorStatefulSet, args.namespace, labels, selector);
 }
 
-/** Subdomain mode: only nginx (and the scrapers) reach the connectors; load-balancer mode: anyone. */
+/** The client port: only nginx in subdomain mode, anyone in load-balancer mode; the metrics port: only the scrapers. */
 export function buildConnectorNetworkPolicy(args: ConnectorManifestArgs): k8s.networking.v1.NetworkPolicyArgs {
-  const from: Source[] = args.frontDoor.mode === "loadbalancer" ? ["anywhere"] : [{ tiers: ["proxy"] }, { namespaces: args.scrapeNamespaces }];
-  return networkPolicy({ name: NAMES.connectorStatefulSet, namespace: args.namespace, component: "connector", podSelector: selector, ingress: [{ ports: [PORTS.connector], from }] });
+  const players: Source[] = args.frontDoor.mode === "loadbalancer" ? ["anywhere"] : [{ tiers: ["proxy"] }];
+  return networkPolicy({
+    name: NAMES.connectorStatefulSet,
+    namespace: args.namespace,
+    component: "connector",
+    podSelector: selector,
+    ingress: [
+      { ports: [PORTS.connector], from: players },
+      { ports: [PORTS.metrics], from: [{ namespaces: args.scrapeNamespaces }] },
+    ],
+  });
 }

@@ -1,15 +1,16 @@
 /**
  * The gate: a Deployment that hands each player the least-loaded live connector's public address
  * and a signed connect token, behind a public LoadBalancer Service. It also serves the demo page.
+ * Its metrics are on a private port with a Service of their own, for the scraper only.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type { FrontDoorConfig, StackConfig } from "../config-schema";
 import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget, secretEnv } from "../hardening";
-import { LABELS, NAMES, objectLabels, PORTS, selectorLabels } from "../names";
+import { NAMES, objectLabels, PORTS, selectorLabels } from "../names";
 import { publicPort } from "./connector";
 import type { TierContext } from "./context";
 import { networkPolicy } from "./network-policy";
-import { publicLoadBalancer, serverContainer, serverPodSpec, surgeFirstDeployment } from "./workload";
+import { privateMetricsService, publicLoadBalancer, serverContainer, serverPodSpec, surgeFirstDeployment } from "./workload";
 
 export interface GateManifestArgs extends TierContext {
   gate: StackConfig["gate"];
@@ -35,13 +36,15 @@ export function buildGateDeployment(args: GateManifestArgs): k8s.apps.v1.Deploym
     name: "gate",
     image: args.image,
     entryPoint: "services/dist/src/gate/gate-main.js",
-    ports: { http: PORTS.gate },
+    ports: { http: PORTS.gate, metrics: PORTS.metrics },
     env: [
       fieldEnv("GATE_ID", "metadata.name"),
       fieldEnv("ADVERTISE_HOST", "status.podIP"),
       ...plainEnv({
         HOST: "0.0.0.0",
         PORT: PORTS.gate,
+        // /metrics there only: the public LoadBalancer reaches PORT.
+        METRICS_PORT: PORTS.metrics,
         HEARTBEAT_SEC: args.heartbeatSec,
         ALLOWED_ORIGINS: args.allowedOrigins?.join(","),
         // The browser demo, bundled into the image by services/Dockerfile.
@@ -60,7 +63,7 @@ export function buildGateDeployment(args: GateManifestArgs): k8s.apps.v1.Deploym
     labels,
     selector,
     replicas: args.gate.replicas,
-    podAnnotations: metricsAnnotations(PORTS.gate),
+    podAnnotations: metricsAnnotations(PORTS.metrics),
     pod: serverPodSpec(args, container, { terminationGracePeriodSeconds: PRE_STOP_SEC + 20, spreadSelector: selector }),
   });
 }
@@ -70,18 +73,31 @@ export function buildGateService(args: GateManifestArgs): k8s.core.v1.ServiceArg
   return publicLoadBalancer({
     name: NAMES.gate,
     namespace: args.namespace,
-    labels: { ...labels, [LABELS.metrics]: "true" },
+    labels,
     annotations: args.gate.serviceAnnotations,
     selector,
     port: { name: "http", port: args.gate.servicePort, targetPort: "http" },
   });
 }
 
+export function buildGateMetricsService(args: GateManifestArgs): k8s.core.v1.ServiceArgs {
+  return privateMetricsService({ name: NAMES.gateMetricsService, namespace: args.namespace, labels, selector });
+}
+
 export function buildGatePodDisruptionBudget(args: GateManifestArgs): k8s.policy.v1.PodDisruptionBudgetArgs {
   return podDisruptionBudget(NAMES.gate, args.namespace, labels, selector);
 }
 
-/** The gate is public: anyone may reach its port. */
+/** The gate is public: anyone may reach its port; only the scrapers its metrics port. */
 export function buildGateNetworkPolicy(args: GateManifestArgs): k8s.networking.v1.NetworkPolicyArgs {
-  return networkPolicy({ name: NAMES.gate, namespace: args.namespace, component: "gate", podSelector: selector, ingress: [{ ports: [PORTS.gate], from: ["anywhere"] }] });
+  return networkPolicy({
+    name: NAMES.gate,
+    namespace: args.namespace,
+    component: "gate",
+    podSelector: selector,
+    ingress: [
+      { ports: [PORTS.gate], from: ["anywhere"] },
+      { ports: [PORTS.metrics], from: [{ namespaces: args.scrapeNamespaces }] },
+    ],
+  });
 }

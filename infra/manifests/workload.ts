@@ -1,13 +1,14 @@
 /**
  * The shapes every Pomona server tier shares: a Node server container from the services image
  * (restricted, probed on its `http` port, preStop pause, writable /tmp only), its pod, a
- * surge-first Deployment, and a public LoadBalancer Service that keeps the client's address.
+ * surge-first Deployment, a public LoadBalancer Service that keeps the client's address, and the
+ * private Service through which the scraper reaches a tier whose own port is public.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Resources } from "../config-schema";
 import { containerSecurityContext, httpProbes, podSpec, preStopSleep, resources, type EnvVar, type PodOptions } from "../hardening";
-import { UIDS } from "../names";
+import { LABELS, PORTS, UIDS } from "../names";
 import type { TierContext } from "./context";
 
 export interface ServerContainerOptions {
@@ -15,7 +16,7 @@ export interface ServerContainerOptions {
   image: pulumi.Input<string>;
   /** Under /app: `services/dist/...js`. */
   entryPoint: string;
-  /** Named ports; `http` serves /healthz, /readyz and /metrics. */
+  /** Named ports; `http` serves /healthz and /readyz, and /metrics unless a `metrics` port does. */
   ports: Record<string, number>;
   env: EnvVar[];
   resources: Resources;
@@ -89,5 +90,23 @@ export function publicLoadBalancer(options: LoadBalancerOptions): k8s.core.v1.Se
   return {
     metadata: { name: options.name, namespace: options.namespace, labels: options.labels, annotations: options.annotations },
     spec: { type: "LoadBalancer", externalTrafficPolicy: "Local", selector: options.selector, ports: [options.port] },
+  };
+}
+
+export interface MetricsServiceOptions {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  selector: Record<string, string>;
+}
+
+/**
+ * The ServiceMonitor's way to the pods' `metrics` port (METRICS_PORT), apart from their public
+ * Service. Headless: Prometheus scrapes every pod; nothing needs a virtual IP.
+ */
+export function privateMetricsService(options: MetricsServiceOptions): k8s.core.v1.ServiceArgs {
+  return {
+    metadata: { name: options.name, namespace: options.namespace, labels: { ...options.labels, [LABELS.metrics]: "true" } },
+    spec: { clusterIP: "None", selector: options.selector, ports: [{ name: "metrics", port: PORTS.metrics, targetPort: "metrics" }] },
   };
 }

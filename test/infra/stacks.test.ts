@@ -6,16 +6,11 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { listStacks, readStackConfig, REPO_ROOT, type Evaluation, type Manifest } from "../../infra/offline/evaluate";
+import { listStacks, REPO_ROOT, type Evaluation, type Manifest } from "../../infra/offline/evaluate";
 import { NAMES, WORKER_POD_LABELS } from "../../infra/names";
 import { selectorMatches } from "../../infra/policy/selectors";
 import { unknownFields, validateWithModel } from "./k8s-schema";
-import { byKind, containers, envOf, evaluateAllStacks, find, podLabels, spec, WORKLOADS, type Loose } from "./stacks";
-
-/** What the stack file itself says, read without the program (an independent expectation). */
-function stackFile(stack: string): Loose {
-  return Object.fromEntries(Object.entries(readStackConfig(stack)).map(([key, value]) => [key.replace(/^pomona:/, ""), value]));
-}
+import { byKind, containers, envOf, evaluateAllStacks, find, podLabels, spec, stackFile, WORKLOADS, type Loose } from "./stacks";
 
 const podTemplates = (manifests: Manifest[]) => manifests.filter((m) => WORKLOADS.includes(m.kind)).map((m) => ({ workload: m, labels: podLabels(m) }));
 

@@ -1,5 +1,5 @@
 /** Every shipped stack evaluated under mocks once per test run, and lookups over its manifests. */
-import { evaluateStack, listStacks, type Evaluation, type Manifest } from "../../infra/offline/evaluate";
+import { evaluateStack, listStacks, readStackConfig, type Evaluation, type Manifest } from "../../infra/offline/evaluate";
 
 let all: Promise<Evaluation[]> | undefined;
 
@@ -28,3 +28,8 @@ export const WORKLOADS = ["Deployment", "StatefulSet"];
 export const podLabels = (m: Manifest): Record<string, string> => spec(m).template.metadata.labels;
 export const containers = (m: Manifest): Loose[] => spec(m).template.spec.containers;
 export const envOf = (container: Loose): Array<{ name: string; value?: string; valueFrom?: Loose }> => container.env ?? [];
+
+/** What the stack file itself says, read without the program (an independent expectation). */
+export function stackFile(stack: string): Loose {
+  return Object.fromEntries(Object.entries(readStackConfig(stack)).map(([key, value]) => [key.replace(/^pomona:/, ""), value]));
+}
