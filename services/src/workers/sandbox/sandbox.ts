@@ -22,6 +22,8 @@ export type SandboxState = "starting" | "running" | "stopped";
 
 /** Share of the heap limit in use after a turn at which the bot is stopped for memory. */
 const MEMORY_STOP_FRACTION = 0.85;
+/** A bot that misses its deadlines after holding this share of its heap is stopped for memory, not CPU. */
+const GC_BOUND_FRACTION = 0.6;
 /** Start-up of the thread itself (Node, the context, frozen intrinsics), before the bot's own load budget starts. */
 const BOOT_TIMEOUT_MS = 30_000;
 
@@ -33,6 +35,8 @@ export class Sandbox {
   readonly counters = { turns: 0, ok: 0, errors: 0, deadlineMisses: 0, busy: 0 };
   private thread: Worker | undefined;
   private consecutiveMisses = 0;
+  /** Largest heap in use seen after a turn: tells a bot stuck in the GC near its limit from an endless loop. */
+  private peakHeapMb = 0;
   private nextId = 1;
   private pending: { id: number; resolve: (reply: ThreadReply | undefined) => void; timer: NodeJS.Timeout } | undefined;
 
@@ -121,6 +125,7 @@ export class Sandbox {
       this.stop(`the bot did not yield to its ${this.limits.turnDeadlineMs} ms deadline; its sandbox was terminated`);
       return { status: "stopped", reason: this.reason!, ms: elapsed() };
     }
+    this.peakHeapMb = Math.max(this.peakHeapMb, reply.heapMb);
     if (reply.heapMb >= MEMORY_STOP_FRACTION * this.limits.memoryMb) {
       this.stop(`memory limit exceeded: the bot holds ${Math.round(reply.heapMb)} MB of its ${this.limits.memoryMb} MB heap`);
       return { status: "stopped", reason: this.reason!, ms: elapsed() };
@@ -128,6 +133,10 @@ export class Sandbox {
     if (reply.timedOut) {
       this.counters.deadlineMisses++;
       if (++this.consecutiveMisses >= this.limits.maxConsecutiveDeadlineMisses) {
+        if (this.peakHeapMb >= GC_BOUND_FRACTION * this.limits.memoryMb) {
+          this.stop(`memory limit exceeded: the bot held ${Math.round(this.peakHeapMb)} MB of its ${this.limits.memoryMb} MB heap and its turns ran out of time in the garbage collector`);
+          return { status: "stopped", reason: this.reason!, ms: elapsed() };
+        }
         this.stop(`CPU deadline exceeded: the bot ran past its ${this.limits.turnDeadlineMs} ms turn deadline ${this.consecutiveMisses} turns in a row (an endless loop?)`);
         return { status: "stopped", reason: this.reason!, ms: elapsed() };
       }
