@@ -5,7 +5,7 @@
  * leaves its rules alone, so a `pulumi up` never deletes a game created at runtime.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig, ViewerConfig } from "../config-schema";
 import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget, secretEnv } from "../hardening";
 import { LABELS, NAMES, objectLabels, PORTS, selectorLabels } from "../names";
@@ -65,6 +65,8 @@ export function buildGameCreatorDeployment(args: GameCreatorManifestArgs): k8s.a
       { name: "GAME_IMAGE", value: args.image },
       secretEnv("CREATOR_TOKEN", NAMES.gameCreatorSecret, "token"),
       ...args.serverEnv,
+      // The env every game server it creates gets: the same Secret references, never the password itself.
+      { name: "GAME_ENV", value: pulumi.output(args.serverEnv).apply((env) => JSON.stringify(env)) },
     ],
     resources: args.gameCreator.resources,
     preStopSec: 2,

@@ -9,6 +9,7 @@ import path from "node:path";
 import { listStacks, REPO_ROOT, type Evaluation, type Manifest } from "../../infra/offline/evaluate";
 import { NAMES, WORKER_POD_LABELS } from "../../infra/names";
 import { selectorMatches } from "../../infra/policy/selectors";
+import { parseCreatorConfig } from "../../services/src/game-creator/config";
 import { unknownFields, validateWithModel } from "./k8s-schema";
 import { byKind, containers, envOf, evaluateAllStacks, find, podLabels, spec, stackFile, WORKLOADS, type Loose } from "./stacks";
 
@@ -273,6 +274,13 @@ describe("Pulumi stacks under mocks", function () {
       const env = new Map(envOf(containers(creator)[0]).map((e) => [e.name, e]));
       find(manifests, "Ingress", env.get("INGRESS_NAME")!.value!);
       assert.match(env.get("GAME_IMAGE")!.value!, /@sha256:[0-9a-f]{64}$/);
+      // The games it creates get the servers' own env: Secret references, never a password in plain text.
+      const gameEnv = JSON.parse(env.get("GAME_ENV")!.value!) as Array<{ name: string; value?: string; valueFrom?: Loose }>;
+      const serverEnvOfGate = envOf(containers(find(manifests, "Deployment", NAMES.gate))[0]).filter((e) => gameEnv.some((g) => g.name === e.name));
+      assert.deepEqual(gameEnv, serverEnvOfGate, `${stack}: GAME_ENV is the servers' env, in order`);
+      assert.ok(gameEnv.some((e) => e.name === "REDIS_URL"));
+      for (const entry of gameEnv) assert.doesNotMatch(entry.value ?? "", /redis:\/\/:[^$]/, `${stack}: no password in ${entry.name}`);
+      assert.equal(parseCreatorConfig({ BACKEND: "kubernetes", REDIS_URL: "redis://x:6379", CREATOR_TOKEN: "t".repeat(32), POD_NAMESPACE: "pomona", INGRESS_NAME: "games-runtime", GAME_IMAGE: "img", GAME_ENV: env.get("GAME_ENV")!.value! }).GAME_ENV?.length, gameEnv.length, "the creator accepts it");
       for (const other of manifests.filter((m) => WORKLOADS.includes(m.kind) && m !== creator)) {
         assert.equal(spec(other).template.spec.automountServiceAccountToken, false, `${stack}: ${other.metadata.name} must not get API credentials`);
       }
