@@ -16,6 +16,7 @@ import { buildDemoSite } from "./build-demo";
 import { startLocalCluster, type LocalCluster } from "./local-cluster/cluster";
 import { hasNginx, NGINX_BIN } from "./local-cluster/nginx";
 import { planLocalCluster, type LocalClusterInput } from "./local-cluster/plan";
+import { killQuietly } from "./local-cluster/processes";
 import { findBinary, MissingBinaryError } from "./local-cluster/redis";
 
 const USAGE = `usage: npm start -- [--connectors N] [--games N] [--mode subdomain|direct]
@@ -147,14 +148,6 @@ async function main(): Promise<void> {
   say("");
   say("Ctrl-C stops everything.");
   say(`READY ${JSON.stringify(ready)}`);
-}
-
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // gone already
-  }
 }
 
 /** Plan keys as the flags that set them, so an error names what the user typed. */

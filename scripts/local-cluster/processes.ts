@@ -5,6 +5,7 @@
  * process exits first, so nothing outlives `npm start` or a test.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 const running = new Set<ChildProcess>();
@@ -153,6 +154,24 @@ export class ManagedProcess {
     this.child.kill("SIGCONT");
     this.child.kill("SIGKILL");
     await this.exitPromise;
+  }
+}
+
+/** A live (not zombie) process. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+  } catch {
+    return false;
+  }
+}
+
+export function killQuietly(pid: number, signal: NodeJS.Signals = "SIGKILL"): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
   }
 }
 

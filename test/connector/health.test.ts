@@ -12,7 +12,7 @@ describe("connector: health endpoints next to the WebSocket route", () => {
     let ready = false;
     const running = await startConnector({}, undefined, () => ready);
     try {
-      assert.deepEqual(await get(running.port, "/healthz"), { status: 200, body: { ok: true } });
+      assert.deepEqual(await get(running.port, "/healthz"), { status: 200, body: { ok: true, connector: "connector-0" } });
       assert.deepEqual(await get(running.port, "/readyz"), { status: 503, body: { ready: false, connector: "connector-0" } });
       ready = true;
       assert.deepEqual(await get(running.port, "/readyz"), { status: 200, body: { ready: true, connector: "connector-0" } });

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { isAlive } from "../../scripts/local-cluster/processes";
 import { freePortRange } from "../helpers/ports";
 import { sleep } from "../helpers/wait";
 
@@ -38,14 +39,6 @@ function processGroup(pgid: number): number[] {
   return members;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
-  } catch {
-    return false;
-  }
-}
 
 function run(command: string, args: string[], detached: boolean): { child: ChildProcess; lines: string[]; exited: Promise<string> } {
   const child = spawn(command, args, { cwd: ROOT, detached, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } });
@@ -82,7 +75,7 @@ describe("npm start: the local cluster in one command", function () {
     assert.match(ready.nginx ?? "", /^http:\/\/127\.0\.0\.1:\d+$/, "nginx runs as the subdomain proxy");
     assert.deepEqual(ready.connectors.map((c) => c.id), ["connector-0", "connector-1"]);
     assert.ok(ready.pids.length >= 6, "redis, a game server, 2 connectors, the gate and nginx");
-    for (const pid of ready.pids) assert.ok(alive(pid), `pid ${pid} runs`);
+    for (const pid of ready.pids) assert.ok(isAlive(pid), `pid ${pid} runs`);
     const demo = await fetch(ready.demo);
     assert.equal(demo.status, 200);
     assert.match(await demo.text(), /<canvas id="field"/);
@@ -107,7 +100,7 @@ describe("npm start: the local cluster in one command", function () {
     assert.ok(ended === "exit 0" || ended === "SIGINT", `npm start ended with ${ended}:\n${start.lines.slice(-20).join("\n")}`);
     assert.ok(start.lines.includes("stopped; nothing left running."));
     await sleep(200);
-    for (const pid of ready.pids) assert.equal(alive(pid), false, `pid ${pid} is gone`);
+    for (const pid of ready.pids) assert.equal(isAlive(pid), false, `pid ${pid} is gone`);
     assert.deepEqual(processGroup(pgid), [], "no process of the group is left");
   });
 

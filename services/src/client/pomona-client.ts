@@ -204,7 +204,6 @@ export class PomonaClient extends Emitter {
 
   /** Back through the gate to another connector: resume token first, the uid if the gate refuses it. */
   private async reconnect(lostConnectorId: string | undefined, why: string): Promise<void> {
-    let avoid = lostConnectorId;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       // A connector's death disconnects all its clients at once: spread the first attempts a little.
       const delayMs = attempt === 1 ? Math.floor(Math.random() * 50) : backoffDelayMs(attempt - 1, this.backoff);
@@ -213,7 +212,8 @@ export class PomonaClient extends Emitter {
       if (this.stateValue === "closed") return;
       const query: EntryQuery = this.resumeToken !== undefined ? { resume: this.resumeToken } : { uid: this.uidValue! };
       try {
-        await this.attach(avoid === undefined ? query : { ...query, avoid }, this.resumeToken !== undefined);
+        // The lost connector stays listed in discovery until its lease expires: every attempt avoids it.
+        await this.attach(lostConnectorId === undefined ? query : { ...query, avoid: lostConnectorId }, this.resumeToken !== undefined);
         if (this.stateValue === "open") this.reconnects++;
         return;
       } catch (error) {
@@ -226,8 +226,6 @@ export class PomonaClient extends Emitter {
           break;
         }
         why = failure.message;
-        // The connector we just failed to reach is likely the dead one still listed in discovery.
-        if (failure.code === "UNREACHABLE" || failure.code === "TIMEOUT") avoid = lostConnectorId ?? avoid;
       }
     }
     if (this.stateValue === "closed") return;

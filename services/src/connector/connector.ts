@@ -16,7 +16,7 @@ import { issueResumeToken } from "../auth";
 import type { JsonObject } from "../protocol";
 import { SessionRegistry } from "../session/registry";
 import { Session } from "../session/session";
-import { loadUws } from "../transport";
+import { loadUws, serveProbes } from "../transport";
 import * as sessionCalls from "./backend-to-client/session-calls";
 import { FanoutTimer } from "./backend-to-client/fanout-timer";
 import { applyTickBatch, isTickBatch } from "./backend-to-client/tick-batch";
@@ -251,13 +251,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
   private createApp(): TemplatedApp {
     const config = this.config;
     const app = this.uws.App();
-    // Probes: liveness is the event loop answering, never Redis; readiness adds registered and not draining.
-    app.get("/healthz", (res) => void res.writeHeader("Content-Type", "application/json").writeHeader("Cache-Control", "no-store").end('{"ok":true}'));
-    app.get("/readyz", (res) => {
-      const ready = this.listenSocket !== undefined && !this.stopping && this.isReady();
-      res.writeStatus(ready ? "200 OK" : "503 Service Unavailable").writeHeader("Content-Type", "application/json").writeHeader("Cache-Control", "no-store");
-      res.end(JSON.stringify({ ready, connector: config.connectorId }));
-    });
+    serveProbes(app, { connector: config.connectorId }, () => this.listenSocket !== undefined && !this.stopping && this.isReady());
     return app.ws<SocketData>(config.path, {
       maxPayloadLength: config.maxPayloadBytes,
       maxBackpressure: config.maxBackpressureBytes,

@@ -4,9 +4,9 @@
  * other features mount routes on (the browser viewer stream).
  */
 import type { Registry } from "prom-client";
-import type { HttpResponse, TemplatedApp, us_listen_socket } from "uWebSockets.js";
+import type { TemplatedApp, us_listen_socket } from "uWebSockets.js";
 import { serveMetrics } from "../metrics";
-import { loadUws, type Uws } from "../transport";
+import { loadUws, serveProbes, type Uws } from "../transport";
 
 export interface GameHttpOptions {
   readonly host: string;
@@ -24,11 +24,7 @@ export class GameHttpServer {
 
   constructor(private readonly options: GameHttpOptions) {
     const app = this.uws.App();
-    app.get("/healthz", (res) => writeJson(res, "200 OK", { ok: true, server: options.serverId }));
-    app.get("/readyz", (res) => {
-      const ready = this.listenSocket !== undefined && options.isReady();
-      writeJson(res, ready ? "200 OK" : "503 Service Unavailable", { ready, server: options.serverId });
-    });
+    serveProbes(app, { server: options.serverId }, () => this.listenSocket !== undefined && options.isReady());
     if (options.metrics !== undefined) serveMetrics(app, options.metrics);
     this.app = app;
   }
@@ -60,10 +56,4 @@ export class GameHttpServer {
     if (this.listenSocket !== undefined) this.uws.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
   }
-}
-
-function writeJson(res: HttpResponse, status: string, body: object): void {
-  res.cork(() => {
-    res.writeStatus(status).writeHeader("Content-Type", "application/json").writeHeader("Cache-Control", "no-store").end(JSON.stringify(body));
-  });
 }

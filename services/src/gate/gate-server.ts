@@ -25,7 +25,7 @@ import {
   ProtocolError,
   RouteDictionary,
 } from "../protocol";
-import { loadUws, type Uws } from "../transport";
+import { loadUws, serveProbes, writeJson, type Uws } from "../transport";
 import { parseGateConfig, type GateConfig, type GateConfigInput } from "./config";
 import { chooseEntry, readEntryQuery, type EntryQuery, type EntryResult } from "./entry";
 import { createResumeTokenVerifier, type ConnectTokenVerdict } from "../auth";
@@ -251,13 +251,7 @@ export class GateServer {
     app.any("/entry", (res) => {
       res.writeStatus("405 Method Not Allowed").writeHeader("Allow", "GET, OPTIONS").writeHeader("Content-Type", "application/json").end(JSON.stringify({ code: 405, message: "use GET" }));
     });
-    app.get("/healthz", (res) => {
-      res.writeHeader("Content-Type", "application/json").writeHeader("Cache-Control", "no-store").end(JSON.stringify({ ok: true, gate: config.gateId }));
-    });
-    app.get("/readyz", (res) => {
-      const ready = this.listenSocket !== undefined && !this.stopping && !this.draining && this.isReady();
-      writeJson(res, ready ? "200 OK" : "503 Service Unavailable", { ready, gate: config.gateId });
-    });
+    serveProbes(app, { gate: config.gateId }, () => this.listenSocket !== undefined && !this.stopping && !this.draining && this.isReady());
     if (this.metrics !== undefined) serveMetrics(app, this.metrics);
     const site = this.site;
     if (site !== undefined) {
@@ -473,9 +467,3 @@ const HTTP_FAILURE: Readonly<Record<Extract<EntryResult, { ok: false }>["reason"
   BAD_RESUME: ["401 Unauthorized", 401],
   NO_CONNECTOR: ["503 Service Unavailable", 503],
 };
-
-function writeJson(res: HttpResponse, status: string, body: object): void {
-  res.cork(() => {
-    res.writeStatus(status).writeHeader("Content-Type", "application/json").writeHeader("Cache-Control", "no-store").end(JSON.stringify(body));
-  });
-}

@@ -21,6 +21,7 @@
  * `stats`, `draining`, `drained`, `stopped`.
  */
 import { parseArgs } from "node:util";
+import { connectorOrdinal } from "../gate/entry";
 import { RouteDictionary } from "../protocol";
 import { startConnectorRole } from "./connector-role";
 import { numberOrUndefined, runServerProcess, type RunningServer } from "./server-process";
@@ -62,12 +63,12 @@ function routeRateLimits(text: string | undefined): Record<string, { perSec: num
   return limits;
 }
 
-/** N of `connector-N`: the flag, else the id's trailing number (StatefulSet pod names end in their ordinal). */
+/** N of `connector-N`: the flag, else the id's trailing number (StatefulSet pod names end in their ordinal) — the gate's own rule. */
 function ordinalOf(id: string, flag: string | undefined): number | undefined {
-  const text = flag === undefined || flag === "" ? /-(0|[1-9]\d{0,8})$/.exec(id)?.[1] : flag;
-  if (text === undefined) return undefined;
-  if (!/^(0|[1-9]\d{0,8})$/.test(text)) throw new Error(`--ordinal / CONNECTOR_ORDINAL: must be a non-negative integer, got "${text}"`);
-  return Number(text);
+  if (flag === undefined || flag === "") return connectorOrdinal({ id, metadata: {} });
+  const ordinal = connectorOrdinal({ id, metadata: { ordinal: flag } });
+  if (ordinal === undefined) throw new Error(`--ordinal / CONNECTOR_ORDINAL: must be a non-negative integer, got "${flag}"`);
+  return ordinal;
 }
 
 async function start(): Promise<RunningServer> {
