@@ -15,7 +15,7 @@ import { ConfigError } from "../services/src/config/validate";
 import { buildDemoSite } from "./build-demo";
 import { startLocalCluster, type LocalCluster } from "./local-cluster/cluster";
 import { hasNginx, NGINX_BIN } from "./local-cluster/nginx";
-import { planLocalCluster, type LocalClusterInput } from "./local-cluster/plan";
+import { LOCAL_AUTH_MODE, planLocalCluster, type LocalClusterInput } from "./local-cluster/plan";
 import { killQuietly } from "./local-cluster/processes";
 import { findBinary, MissingBinaryError } from "./local-cluster/redis";
 
@@ -125,6 +125,7 @@ async function main(): Promise<void> {
     gate: plan.urls.gate,
     demo: plan.urls.demo,
     entry: `${plan.urls.gate}/entry?uid=<player>`,
+    authMode: LOCAL_AUTH_MODE,
     connectors: plan.processes.filter((p) => p.role === "connector").map((p, i) => ({ id: p.name, url: plan.urls.connectors[i], port: p.port })),
     games: plan.processes.filter((p) => p.role === "game").map((p) => ({ id: p.name, rpcPort: p.port, httpPort: Number(p.env.HTTP_PORT) })),
     nginx: plan.urls.proxy ?? null,
@@ -137,6 +138,7 @@ async function main(): Promise<void> {
   say("");
   say(`  demo (open in a browser)   ${ready.demo}`);
   say(`  gate entry (HTTP)          ${ready.entry}`);
+  say(`  player identity            AUTH_MODE=${LOCAL_AUTH_MODE}: the gate believes any uid a client claims (development only; jwt, webhook or anonymous in a real stack: docs/gate.md#player-identity)`);
   for (const connector of ready.connectors) say(`  ${connector.id.padEnd(26)} ${connector.url}`);
   if (ready.nginx) say(`  nginx subdomain proxy      ${ready.nginx}  (Host connector-N.localhost)`);
   if (ready.gameCreator) {

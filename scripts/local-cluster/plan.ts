@@ -11,6 +11,8 @@ import { arena } from "../../services/games/arena/game";
 
 export const LOCAL_DOMAIN = "localhost";
 export const NAMESPACE = "local";
+/** The local cluster's gate trusts client-claimed uids: development only, and `npm start` says so. */
+export const LOCAL_AUTH_MODE = "trust-uid";
 
 const port = z.number().int().min(1).max(65535);
 
@@ -173,6 +175,11 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
       GATE_ID: "gate-0",
       PORT: String(options.gatePort),
       TOKEN_SECRETS: options.tokenSecret,
+      // A development cluster: players name themselves (`?uid=`), as the demo and the bots do.
+      AUTH_MODE: LOCAL_AUTH_MODE,
+      // Every local player, bot and browser comes from 127.0.0.1: one address's limit must fit `npm run bots -- --clients 500` and the chaos suite's login storms.
+      RATE_LIMIT_PER_SEC: "2000",
+      RATE_LIMIT_BURST: "10000",
       ALLOWED_ORIGINS: origins,
       ...frontDoor,
       ...(options.siteDir === undefined ? {} : { SITE_DIR: options.siteDir }),

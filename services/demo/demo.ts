@@ -2,8 +2,11 @@
  * The browser demo: plays the example arena through the gate and the nginx subdomain proxy with the
  * client SDK, and shows every player moving, the tick rate and the latency. Served by the gate at `/`.
  *
- * `?uid=<name>` picks the player (default: a random one). `window.pomonaDemo` exposes the state for
- * the browser test. `?view=<gameId>` is viewer mode instead (viewer.ts): it watches a game, plays nothing.
+ * Who plays depends on the gate's AUTH_MODE (docs/gate.md#player-identity): `#token=<studio credential>`
+ * (jwt, webhook; in the fragment, so it never reaches a server log), `?anonymous` (the gate picks the
+ * uid), else `?uid=<name>` or a random name (trust-uid, the local cluster). `window.pomonaDemo`
+ * exposes the state for the browser test. `?view=<gameId>` is viewer mode instead (viewer.ts): it
+ * watches a game, plays nothing.
  */
 import { PomonaClient } from "../src/client";
 import { startViewer, viewerUrl } from "./viewer";
@@ -27,7 +30,10 @@ const FIELD = 100;
 const KEYS: Readonly<Record<string, Direction>> = { ArrowUp: "up", ArrowDown: "down", ArrowLeft: "left", ArrowRight: "right", w: "up", s: "down", a: "left", d: "right" };
 
 const params = new URLSearchParams(location.search);
-const uid = params.get("uid") ?? `player-${Math.random().toString(36).slice(2, 7)}`;
+const token = new URLSearchParams(location.hash.slice(1)).get("token") ?? undefined;
+const claimedUid = token !== undefined || params.has("anonymous") ? undefined : (params.get("uid") ?? `player-${Math.random().toString(36).slice(2, 7)}`);
+/** The player's name: the claimed uid, or the one the gate vouched for once connected. */
+let uid = claimedUid ?? "";
 const canvas = document.getElementById("field") as HTMLCanvasElement;
 const context = canvas.getContext("2d")!;
 const text = (id: string, value: string) => (document.getElementById(id)!.textContent = value);
@@ -48,7 +54,12 @@ const demo = {
 };
 (window as unknown as { pomonaDemo: typeof demo }).pomonaDemo = demo;
 
-const client = new PomonaClient({ gateUrl: location.origin, uid, clientType: "pomona-demo" });
+const client = new PomonaClient({
+  gateUrl: location.origin,
+  ...(claimedUid === undefined ? {} : { uid: claimedUid }),
+  ...(token === undefined ? {} : { credentials: token }),
+  clientType: "pomona-demo",
+});
 let seq = 0;
 
 function move(to: { dir: Direction } | { x: number; y: number }): void {
@@ -66,7 +77,10 @@ async function join(): Promise<void> {
   text("server", answer.server);
 }
 
-client.on("connected", ({ connectorId, resumed }: { connectorId: string; resumed: boolean }) => {
+client.on("connected", ({ connectorId, uid: vouched, resumed }: { connectorId: string; uid: string | undefined; resumed: boolean }) => {
+  uid = vouched ?? uid;
+  demo.uid = uid;
+  text("me", uid);
   demo.connectorId = connectorId;
   text("connector", connectorId);
   text("reconnects", String(client.reconnects));
@@ -141,7 +155,7 @@ const viewing = params.get("view");
 if (viewing !== null) {
   (window as unknown as { pomonaViewer: unknown }).pomonaViewer = startViewer(viewing, viewerUrl(viewing, params, location), canvas, text);
 } else {
-  text("me", uid);
+  text("me", uid || "(the gate picks)");
   requestAnimationFrame(draw);
   client.connect().catch((error: Error) => setStatus(`cannot connect: ${error.message}`));
 }

@@ -94,7 +94,7 @@ describe("gate: entry choice (pure)", () => {
   });
 
   it("validates config, naming the key", () => {
-    const base = { port: 0, frontDoor: { mode: "subdomain", domain: "play.example.com" }, tokenSecrets: [SECRET] };
+    const base = { port: 0, frontDoor: { mode: "subdomain", domain: "play.example.com" }, tokenSecrets: [SECRET], auth: { mode: "anonymous" } };
     const config = parseGateConfig(base);
     assert.equal(config.tokenTtlMs, 60_000);
     assert.equal(config.allowMissingOrigin, true);
@@ -108,5 +108,13 @@ describe("gate: entry choice (pure)", () => {
     fails({ ...base, allowedOrigins: ["https://play.example.com/"] }, /gate\.allowedOrigins\.0: must be an exact origin/);
     fails({ ...base, tokenTtlMs: 10 }, /gate\.tokenTtlMs/);
     fails({ ...base, heartbeatSec: 40 }, /gate\.idleTimeoutSec: must exceed 2 × heartbeatSec/);
+    fails({ ...base, auth: undefined }, /gate\.auth: must be an object whose mode \(AUTH_MODE\) is "jwt", "webhook", "anonymous" or "trust-uid"/);
+    fails({ ...base, auth: { mode: "jwt", issuer: "https://id.example.com", audience: "game" } }, /gate\.auth\.jwksUrl: give exactly one of jwksUrl \(AUTH_JWKS_URL\) or hs256Secrets \(AUTH_JWT_SECRETS\)/);
+    fails({ ...base, auth: { mode: "jwt", jwksUrl: "http://id.example.com/jwks", issuer: "i", audience: "a" } }, /gate\.auth\.jwksUrl: must be an https:\/\/ URL .*AUTH_JWKS_URL/);
+    fails({ ...base, auth: { mode: "jwt", jwksUrl: "https://id.example.com/jwks", audience: "a" } }, /gate\.auth\.issuer: is required.*AUTH_ISSUER/);
+    fails({ ...base, auth: { mode: "jwt", jwksUrl: "https://id.example.com/jwks", issuer: "i", audience: "a", algorithms: ["HS256"] } }, /gate\.auth\.algorithms\.0: must be asymmetric/);
+    fails({ ...base, auth: { mode: "jwt", jwksUrl: "https://id.example.com/jwks", issuer: "i", audience: "a", clockSkewSec: 3600 } }, /gate\.auth\.clockSkewSec: must be at most 300/);
+    fails({ ...base, auth: { mode: "webhook", url: "https://auth.example.com/check", secret: "short" } }, /gate\.auth\.secret: must be at least 32 bytes; set AUTH_WEBHOOK_SECRET/);
+    fails({ ...base, rateLimit: { perSec: 0 } }, /gate\.rateLimit\.perSec/);
   });
 });

@@ -48,6 +48,7 @@ describe("gate: gate-main process, end to end with a connector", function () {
       HOST: "127.0.0.1",
       TOKEN_SECRETS: SECRET,
       FRONT_DOOR: "direct",
+      AUTH_MODE: "trust-uid",
     });
     const ready = await gate.waitFor("ready", 15_000);
     assert.equal(ready.port, gatePort);

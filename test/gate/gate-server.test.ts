@@ -15,6 +15,10 @@ import { waitUntil } from "../helpers/wait";
 import { freePort } from "../helpers/ports";
 
 const SECRET = randomBytes(48).toString("base64");
+/** These specs are about the choice of connector, not identity (test/gate/identity.test.ts): uids as the client names them. */
+const TRUST_UID = { mode: "trust-uid" } as const;
+/** Far above what one spec asks from 127.0.0.1 (the limit's own specs are in identity.test.ts). */
+const NO_RATE_LIMIT = { perSec: 10_000, burst: 10_000 };
 const ORIGIN = "https://play.example.com";
 
 interface HttpAnswer {
@@ -77,7 +81,7 @@ describe("gate: HTTP and Pomelo entry over real discovery", function () {
   };
   const startGateServer = async (over: Partial<GateConfigInput> = {}) => {
     const gate = new GateServer({
-      config: { port: 0, host: "127.0.0.1", tokenSecrets: [SECRET], frontDoor: { mode: "subdomain", domain: "play.example.com", tls: true }, ...over },
+      config: { port: 0, host: "127.0.0.1", tokenSecrets: [SECRET], auth: TRUST_UID, rateLimit: NO_RATE_LIMIT, frontDoor: { mode: "subdomain", domain: "play.example.com", tls: true }, ...over },
       membership: watcher,
     });
     gates.push(gate);
@@ -134,7 +138,7 @@ describe("gate: HTTP and Pomelo entry over real discovery", function () {
     assert.equal(answer.json.code, 503);
     assert.match(String(answer.json.message), /draining/);
     assert.equal(answer.headers["retry-after"], "1");
-    assert.deepEqual(gate.counters.queries, { ok: 22, badUid: 0, badQuery: 0, badResume: 0, noConnector: 1, resumed: 0 });
+    assert.deepEqual(gate.counters.queries, { ok: 22, badUid: 0, badQuery: 0, badResume: 0, noConnector: 1, resumed: 0, unauthenticated: 0, authUnavailable: 0, rateLimited: 0 });
   });
 
   it("subdomain mode: connector-N.<domain> from metadata.ordinal or the id, with a token the connector accepts", async () => {
@@ -253,7 +257,7 @@ describe("gate: HTTP and Pomelo entry over real discovery", function () {
     client.heartbeat();
     await waitUntil(() => client.heartbeats > 0, 2_000, "heartbeat answer");
 
-    assert.deepEqual(await client.request(QUERY_ENTRY_ROUTE, { uid: "" }), { code: 400, message: "uid must not be empty" });
+    assert.deepEqual(await client.request(QUERY_ENTRY_ROUTE, { uid: "" }), { code: 400, error: "BAD_UID", message: "uid must not be empty" });
     assert.equal(((await client.request(QUERY_ENTRY_ROUTE, {})) as { code: number }).code, 400);
     assert.equal(((await client.request(QUERY_ENTRY_ROUTE, "not an object")) as { code: number }).code, 400);
     const unknown = (await client.request("connector.entryHandler.entry", { uid: "gina" })) as { code: number };
@@ -313,8 +317,8 @@ describe("gate: HTTP and Pomelo entry over real discovery", function () {
     }
     assert.equal((await get(port, `/entry?resume=${resume}&uid=mallory`)).status, 400);
     assert.equal((await get(port, "/entry?uid=ursula&avoid=bad%20id")).status, 400);
-    assert.deepEqual(await client.request(QUERY_ENTRY_ROUTE, { resume: "garbage" }), { code: 401, message: "resume token refused (MALFORMED): log in again with a uid" });
-    assert.deepEqual(gate.counters.queries, { ok: 4, badUid: 0, badQuery: 2, badResume: 4, noConnector: 0, resumed: 2 });
+    assert.deepEqual(await client.request(QUERY_ENTRY_ROUTE, { resume: "garbage" }), { code: 401, error: "BAD_RESUME", message: "resume token refused (MALFORMED): log in again" });
+    assert.deepEqual(gate.counters.queries, { ok: 4, badUid: 0, badQuery: 2, badResume: 4, noConnector: 0, resumed: 2, unauthenticated: 0, authUnavailable: 0, rateLimited: 0 });
   });
 
   it("serves the demo site from memory with a strict CSP, and /readyz by readiness", async () => {
@@ -324,7 +328,7 @@ describe("gate: HTTP and Pomelo entry over real discovery", function () {
     writeFileSync(path.join(dir, "notes.txt"), "not served");
     let ready = false;
     const gate = new GateServer({
-      config: { port: 0, host: "127.0.0.1", tokenSecrets: [SECRET], frontDoor: { mode: "direct" } },
+      config: { port: 0, host: "127.0.0.1", tokenSecrets: [SECRET], auth: TRUST_UID, frontDoor: { mode: "direct" } },
       membership: watcher,
       site: loadStaticSite(dir),
       isReady: () => ready,
@@ -398,7 +402,7 @@ describe("gate: HTTP and Pomelo entry over real discovery", function () {
   it("with metricsPort, serves /metrics only there and not on the public port", async () => {
     const metricsPort = await freePort();
     const role = await startGate({
-      gate: { gateId: "gate-8", port: 0, host: "127.0.0.1", tokenSecrets: [SECRET], frontDoor: { mode: "direct" } },
+      gate: { gateId: "gate-8", port: 0, host: "127.0.0.1", tokenSecrets: [SECRET], auth: TRUST_UID, frontDoor: { mode: "direct" } },
       discovery: discoveryOptions(),
       advertiseHost: "127.0.0.1",
       metricsPort,
@@ -415,7 +419,7 @@ describe("gate: HTTP and Pomelo entry over real discovery", function () {
 
   it("startGate registers the gate in discovery as type gate and deregisters on stop", async () => {
     let role: GateRole | undefined = await startGate({
-      gate: { gateId: "gate-7", port: 0, host: "127.0.0.1", tokenSecrets: [SECRET], frontDoor: { mode: "direct" } },
+      gate: { gateId: "gate-7", port: 0, host: "127.0.0.1", tokenSecrets: [SECRET], auth: TRUST_UID, frontDoor: { mode: "direct" } },
       discovery: discoveryOptions(),
       advertiseHost: "127.0.0.1",
     });

@@ -3,7 +3,7 @@
  * switch on it (retry, re-login, show a message) without parsing text.
  */
 export type PomonaErrorCode =
-  /** The gate refused the query (bad uid, bad resume token) or had no connector; `status` is its HTTP status. */
+  /** The gate refused the query (credentials refused, bad resume token, rate limited) or had no connector; `status` is its HTTP status, `serverCode` its reason (`UNAUTHENTICATED`, `RATE_LIMITED` …). */
   | "GATE"
   /** The gate or connector could not be reached, or the socket failed before the handshake finished. */
   | "UNREACHABLE"
@@ -30,6 +30,6 @@ export class PomonaError extends Error {
 
   /** Worth trying again after a moment (the cluster is moving the player, or the server is busy). */
   get retryable(): boolean {
-    return this.code === "TIMEOUT" || this.code === "CONNECTION_LOST" || this.code === "UNREACHABLE" || (this.code === "SERVER" && (this.details.status ?? 0) >= 503);
+    return this.code === "TIMEOUT" || this.code === "CONNECTION_LOST" || this.code === "UNREACHABLE" || ((this.code === "SERVER" || this.code === "GATE") && (this.details.status ?? 0) >= 503) || (this.code === "GATE" && this.details.status === 429);
   }
 }

@@ -14,9 +14,10 @@ export interface EntryQuery {
   readonly avoid?: string;
 }
 
-export type FetchLike = (url: string, init?: { signal?: AbortSignal }) => Promise<{ status: number; json(): Promise<unknown> }>;
+export type FetchLike = (url: string, init?: { signal?: AbortSignal; headers?: Record<string, string> }) => Promise<{ status: number; json(): Promise<unknown> }>;
 
-export async function queryGate(gateUrl: string, query: EntryQuery, fetchImpl: FetchLike, timeoutMs: number): Promise<Entry> {
+/** `credentials` (a studio JWT, a session ticket) travels as `Authorization: Bearer`, never in the URL. */
+export async function queryGate(gateUrl: string, query: EntryQuery, credentials: string | undefined, fetchImpl: FetchLike, timeoutMs: number): Promise<Entry> {
   const url = new URL("/entry", gateUrl);
   for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, value);
   const abort = new AbortController();
@@ -24,7 +25,7 @@ export async function queryGate(gateUrl: string, query: EntryQuery, fetchImpl: F
   let status: number;
   let body: Record<string, unknown>;
   try {
-    const response = await fetchImpl(url.toString(), { signal: abort.signal });
+    const response = await fetchImpl(url.toString(), { signal: abort.signal, ...(credentials === undefined ? {} : { headers: { Authorization: `Bearer ${credentials}` } }) });
     status = response.status;
     body = ((await response.json()) ?? {}) as Record<string, unknown>;
   } catch (error) {
@@ -33,7 +34,7 @@ export async function queryGate(gateUrl: string, query: EntryQuery, fetchImpl: F
     clearTimeout(timer);
   }
   if (status !== 200 || typeof body.url !== "string" || typeof body.connectorId !== "string") {
-    throw new PomonaError("GATE", `gate refused the entry query (${status}): ${String(body.message ?? "no message")}`, { status });
+    throw new PomonaError("GATE", `gate refused the entry query (${status}${typeof body.error === "string" ? ` ${body.error}` : ""}): ${String(body.message ?? "no message")}`, { status, ...(typeof body.error === "string" ? { serverCode: body.error } : {}) });
   }
   return { url: body.url, connectorId: body.connectorId, host: String(body.host), port: Number(body.port) };
 }

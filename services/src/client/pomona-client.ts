@@ -3,7 +3,7 @@
  * it, and when that connector dies comes back through the gate on another one with its resume
  * token — same uid, same game servers, no new login (docs/client-sdk.md).
  *
- *   const client = new PomonaClient({ gateUrl: "http://localhost:3000", uid: "alice" });
+ *   const client = new PomonaClient({ gateUrl: "https://gate.play.example.com", credentials: () => studio.idToken() });
  *   client.on("onState", (state) => draw(state));
  *   await client.connect();
  *   await client.request("arena.room.join", {});
@@ -32,7 +32,13 @@ export interface ReconnectOptions {
 export interface PomonaClientOptions {
   /** The gate's HTTP address, `https://gate.play.example.com`. */
   readonly gateUrl: string;
-  /** Who logs in (the gate vouches for it in the connect token). Optional once a resume token is held. */
+  /**
+   * The player's studio credential (a JWT in the gate's jwt mode, whatever the studio's webhook
+   * checks in webhook mode), sent as `Authorization: Bearer`. A function is asked again before
+   * every login, so a refreshed token is used after a long disconnect.
+   */
+  readonly credentials?: string | (() => string | Promise<string>);
+  /** Who logs in, for a gate in trust-uid mode only (local development); other modes refuse it. */
   readonly uid?: string;
   /** Default: the global WebSocket (browsers). In Node: `(url) => new WebSocket(url)` from `ws`. */
   readonly createWebSocket?: WebSocketFactory;
@@ -108,10 +114,9 @@ export class PomonaClient extends Emitter {
   /** Gate → connector → handshake. Rejects with a PomonaError (GATE, UNREACHABLE, HANDSHAKE, TIMEOUT). */
   async connect(): Promise<void> {
     if (this.stateValue !== "idle") throw new PomonaError("CLOSED", `connect() is called once; the client is ${this.stateValue}`);
-    if (this.uidValue === undefined) throw new PomonaError("GATE", "a uid is needed to log in");
     this.setState("connecting");
     try {
-      await this.attach({ uid: this.uidValue }, false);
+      await this.attach(this.loginQuery(), false);
     } catch (error) {
       this.setState("closed");
       throw error;
@@ -148,10 +153,22 @@ export class PomonaClient extends Emitter {
     this.emit("closed", { code: 1000, reason: "client closed" });
   }
 
+  /** A login: the configured uid (trust-uid gates); credentials go with every query that is not a resume. */
+  private loginQuery(): EntryQuery {
+    return this.options.uid === undefined ? {} : { uid: this.options.uid };
+  }
+
+  private async credentials(): Promise<string | undefined> {
+    const given = this.options.credentials;
+    return typeof given === "function" ? await given() : given;
+  }
+
   /** Asks the gate, opens the connector it names, and adopts the socket. */
   private async attach(query: EntryQuery, resumed: boolean): Promise<void> {
     const connectTimeoutMs = this.options.connectTimeoutMs ?? 10_000;
-    const entry: Entry = await queryGate(this.options.gateUrl, query, this.fetchImpl, connectTimeoutMs);
+    // A resume token proves the uid by itself: the credential stays with the client.
+    const credentials = query.resume === undefined ? await this.credentials() : undefined;
+    const entry: Entry = await queryGate(this.options.gateUrl, query, credentials, this.fetchImpl, connectTimeoutMs);
     const socket = await PomeloSocket.open(
       {
         url: entry.url,
@@ -202,7 +219,7 @@ export class PomonaClient extends Emitter {
     void this.reconnect(this.connectorIdValue, this.lastKick ?? reason);
   }
 
-  /** Back through the gate to another connector: resume token first, the uid if the gate refuses it. */
+  /** Back through the gate to another connector: resume token first, a fresh login if the gate refuses it. */
   private async reconnect(lostConnectorId: string | undefined, why: string): Promise<void> {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       // A connector's death disconnects all its clients at once: spread the first attempts a little.
@@ -210,7 +227,7 @@ export class PomonaClient extends Emitter {
       this.emit("reconnecting", { attempt, delayMs, reason: why });
       await sleep(delayMs);
       if (this.stateValue === "closed") return;
-      const query: EntryQuery = this.resumeToken !== undefined ? { resume: this.resumeToken } : { uid: this.uidValue! };
+      const query: EntryQuery = this.resumeToken !== undefined ? { resume: this.resumeToken } : this.loginQuery();
       try {
         // The lost connector stays listed in discovery until its lease expires: every attempt avoids it.
         await this.attach(lostConnectorId === undefined ? query : { ...query, avoid: lostConnectorId }, this.resumeToken !== undefined);
@@ -218,11 +235,10 @@ export class PomonaClient extends Emitter {
         return;
       } catch (error) {
         const failure = error as PomonaError;
-        // A refused resume token (expired, rotated secret): log in again with the uid, if there is one.
+        // A refused resume token (expired, rotated secret): log in again. Refused credentials or a bad query: give up.
         if (failure.code === "GATE" && failure.details.status === 401 && this.resumeToken !== undefined) {
           this.resumeToken = undefined;
-          if (this.uidValue === undefined) break;
-        } else if (failure.code === "GATE" && failure.details.status === 400) {
+        } else if (failure.code === "GATE" && (failure.details.status === 400 || failure.details.status === 401)) {
           break;
         }
         why = failure.message;

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { MAX_CONNECT_TOKEN_TTL_MS, MIN_TOKEN_SECRET_BYTES } from "../auth";
 import { allowedOriginsSchema, checkOriginPolicy } from "../auth/origin-policy";
+import { playerAuthSchema } from "../auth/identity";
 import { parseConfig } from "../config/validate";
 import { checkIdleTimeout } from "../config/websocket-timeouts";
 
@@ -67,6 +68,18 @@ export const gateConfigSchema = z
       )
       .min(1, "must list at least one secret (the gate signs every connect token)")
       .max(8, "at most 8 secrets (the current one and those being rotated out)"),
+    /** Who a player is: jwt, webhook, anonymous, or trust-uid (development only). docs/gate.md#player-identity. */
+    auth: playerAuthSchema,
+    /** Entry queries (`/entry` and queryEntry) per client address: `burst` at once, `perSec` after that (429 past it). */
+    rateLimit: z
+      .object({
+        perSec: z.number().positive().max(100_000).default(5),
+        burst: z.number().int().min(1).max(1_000_000).default(20),
+        /** Addresses remembered at once (least recently seen forgotten first): bounds the limiter's memory. */
+        maxAddresses: z.number().int().min(1).max(10_000_000).default(100_000),
+      })
+      .strict()
+      .default({ perSec: 5, burst: 20, maxAddresses: 100_000 }),
     /** Lifetime of a connect token: long enough to connect, short enough that a leaked one is soon useless. */
     tokenTtlMs: z.number().int().min(1_000).max(MAX_CONNECT_TOKEN_TTL_MS).default(60_000),
     /** Exact origins a browser may use the gate from; absent = any origin. */

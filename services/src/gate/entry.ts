@@ -69,10 +69,14 @@ export function publicAddress(frontDoor: FrontDoor, server: ServerInfo): PublicA
   return { host, port, baseUrl: `${scheme}://${hostPart}${port === defaultPort ? "" : `:${port}`}/` };
 }
 
+/** Why the gate answers no: each maps to one HTTP status and one Pomelo `code` (gate-server.ts). */
+export type EntryRefusal =
+  | { readonly ok: false; readonly reason: "BAD_UID" | "BAD_QUERY" | "BAD_RESUME" | "UNAUTHENTICATED" | "NO_CONNECTOR"; readonly message: string }
+  | { readonly ok: false; readonly reason: "AUTH_UNAVAILABLE" | "RATE_LIMITED"; readonly message: string; readonly retryAfterSec: number };
+
 export type EntryResult =
   | { readonly ok: true; readonly connectorId: string; readonly host: string; readonly port: number; readonly url: string; readonly token: string; readonly expiresAtMs: number }
-  | { readonly ok: false; readonly reason: "BAD_UID" | "BAD_QUERY" | "BAD_RESUME"; readonly message: string }
-  | { readonly ok: false; readonly reason: "NO_CONNECTOR"; readonly message: string };
+  | EntryRefusal;
 
 export interface EntryOptions {
   readonly frontDoor: FrontDoor;
@@ -86,20 +90,25 @@ export interface EntryOptions {
   readonly now?: number;
 }
 
-/** What a client asks the gate: a uid (a login), or a resume token from its last connector; plus the connector it just lost. */
+/** What a client asks the gate: its credentials (or, trust-uid only, a uid), or a resume token from its last connector; plus the connector it just lost. */
 export interface EntryQuery {
   readonly uid?: unknown;
+  readonly credentials?: unknown;
   readonly resume?: unknown;
   readonly avoid?: unknown;
 }
 
+/**
+ * A readable query: either resumed (the uid is the one the gate-signed resume token vouches for)
+ * or a login whose identity the authenticator still has to establish.
+ */
 export type EntryRequest =
-  | { readonly ok: true; readonly uid: unknown; readonly resumeFrom?: string; readonly avoid?: string }
+  | { readonly ok: true; readonly resumed: { readonly uid: string; readonly from: string } | undefined; readonly avoid?: string }
   | { readonly ok: false; readonly reason: "BAD_QUERY" | "BAD_RESUME"; readonly message: string };
 
 /**
  * Reads a query: with `resume`, the uid is the one the (verified) resume token vouches for, and a
- * `uid` given next to it must match; `avoid` must be a server id. The uid itself is checked by chooseEntry.
+ * `uid` given next to it must match; `avoid` must be a server id. A login is left to the authenticator.
  */
 export function readEntryQuery(query: EntryQuery, verifyResume: (token: unknown) => ConnectTokenVerdict): EntryRequest {
   const { uid, resume, avoid } = query;
@@ -107,11 +116,11 @@ export function readEntryQuery(query: EntryQuery, verifyResume: (token: unknown)
     return { ok: false, reason: "BAD_QUERY", message: "avoid must be a connector id (letters, digits, '.', '_' or '-')" };
   }
   const avoiding = avoid === undefined ? {} : { avoid };
-  if (resume === undefined) return { ok: true, uid, ...avoiding };
+  if (resume === undefined) return { ok: true, resumed: undefined, ...avoiding };
   const verdict = verifyResume(resume);
-  if (!verdict.ok) return { ok: false, reason: "BAD_RESUME", message: `resume token refused (${verdict.reason}): log in again with a uid` };
+  if (!verdict.ok) return { ok: false, reason: "BAD_RESUME", message: `resume token refused (${verdict.reason}): log in again` };
   if (uid !== undefined && uid !== verdict.claims.uid) return { ok: false, reason: "BAD_QUERY", message: "uid does not match the resume token" };
-  return { ok: true, uid: verdict.claims.uid, resumeFrom: verdict.claims.resume!, ...avoiding };
+  return { ok: true, resumed: { uid: verdict.claims.uid, from: verdict.claims.resume! }, ...avoiding };
 }
 
 /**

@@ -9,12 +9,16 @@
  * each, the first signs), TOKEN_TTL_MS, FRONT_DOOR (subdomain | loadbalancer | direct), DOMAIN
  * (subdomain), PUBLIC_HOST (loadbalancer), PUBLIC_PORT, PUBLIC_TLS (true/false), ALLOWED_ORIGINS
  * (comma-separated exact origins), HEARTBEAT_SEC, STATS_INTERVAL_MS, SITE_DIR (the browser demo's
- * built files, served under `/`), METRICS_PORT (serve `/metrics` there instead of on the public PORT). Prints JSON lines on stdout:
+ * built files, served under `/`), METRICS_PORT (serve `/metrics` there instead of on the public PORT),
+ * RATE_LIMIT_PER_SEC / RATE_LIMIT_BURST (entry queries per client address). Player identity:
+ * AUTH_MODE (required: jwt | webhook | anonymous | trust-uid, the last for development only) and its
+ * AUTH_* keys (docs/gate.md#player-identity; secrets come from a Secret, never a flag). Prints JSON lines on stdout:
  * `ready`, `stats`, `draining`, `drained`, `stopped`. SIGTERM drains (DRAIN_MS, 2000: /readyz answers
  * 503 at once while queries are still answered, so load balancers move away), SIGINT stops at once.
  */
 import { parseArgs } from "node:util";
 import { numberOrUndefined, runServerProcess, type RunningServer } from "../roles/server-process";
+import { commaList, playerAuthFromEnv } from "./auth-env";
 import { startGate } from "./gate-role";
 
 const { values } = parseArgs({
@@ -38,10 +42,11 @@ const { values } = parseArgs({
     "site-dir": { type: "string", default: process.env.SITE_DIR },
     "drain-ms": { type: "string", default: process.env.DRAIN_MS ?? "2000" },
     "metrics-port": { type: "string", default: process.env.METRICS_PORT },
+    "rate-limit-per-sec": { type: "string", default: process.env.RATE_LIMIT_PER_SEC },
+    "rate-limit-burst": { type: "string", default: process.env.RATE_LIMIT_BURST },
   },
 });
 
-const list = (value: string | undefined) => value?.split(",").map((item) => item.trim()).filter(Boolean);
 const defined = <T extends object>(fields: T): Partial<T> => Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
 
 function frontDoor(): unknown {
@@ -55,8 +60,8 @@ function frontDoor(): unknown {
 }
 
 async function start(): Promise<RunningServer> {
-  const tokenSecrets = list(values["token-secrets"]);
-  const allowedOrigins = list(values["allowed-origins"]);
+  const tokenSecrets = commaList(values["token-secrets"]);
+  const allowedOrigins = commaList(values["allowed-origins"]);
   const role = await startGate({
     gate: {
       gateId: values.id!,
@@ -64,6 +69,9 @@ async function start(): Promise<RunningServer> {
       port: Number(values.port),
       frontDoor: frontDoor() as never,
       tokenSecrets: tokenSecrets ?? [],
+      // Validated by the gate's schema, which names each bad key and its AUTH_* variable.
+      auth: playerAuthFromEnv(process.env) as never,
+      rateLimit: defined({ perSec: numberOrUndefined(values["rate-limit-per-sec"]), burst: numberOrUndefined(values["rate-limit-burst"]) }),
       ...defined({ tokenTtlMs: numberOrUndefined(values["token-ttl-ms"]), heartbeatSec: numberOrUndefined(values["heartbeat-sec"]) }),
       ...(allowedOrigins?.length ? { allowedOrigins } : {}),
     },
@@ -73,7 +81,7 @@ async function start(): Promise<RunningServer> {
     ...(values["metrics-port"] ? { metricsPort: Number(values["metrics-port"]) } : {}),
   });
   return {
-    ready: { id: role.gate.config.gateId, port: role.port, frontDoor: role.gate.config.frontDoor.mode },
+    ready: { id: role.gate.config.gateId, port: role.port, frontDoor: role.gate.config.frontDoor.mode, authMode: role.gate.config.auth.mode },
     stats: () => ({ ...role.gate.counters, connectors: role.discovery.members(role.gate.config.connectorType).length, discovery: role.discovery.stats() }),
     drain: () => role.drain(Number(values["drain-ms"])),
     stop: () => role.stop(),

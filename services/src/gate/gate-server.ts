@@ -3,9 +3,11 @@
  *
  * One uWS app serves
  *   - Pomelo WebSocket clients: handshake, ack, heartbeats, and the one route
- *     `gate.gateHandler.queryEntry` `{uid}` → `{code: 200, host, port, url, token}`;
- *   - plain HTTP: `GET /entry?uid=…` (same answer as JSON) and `GET /healthz`.
- * The choice is made from the discovery view in memory, synchronously: no Redis on the hot path.
+ *     `gate.gateHandler.queryEntry` `{access_token}` → `{code: 200, host, port, url, token}`;
+ *   - plain HTTP: `GET /entry` with `Authorization: Bearer …` (same answer as JSON) and `GET /healthz`.
+ * Each query passes the per-address rate limit, then the player authenticator (auth/identity: jwt,
+ * webhook, anonymous or trust-uid), then the choice, made from the discovery view in memory: no
+ * Redis on the hot path. Credentials are never logged.
  */
 import { log } from "../logging";
 import { createOriginCheck, type OriginVerdict } from "../auth/origin-policy";
@@ -27,8 +29,10 @@ import {
 } from "../protocol";
 import { loadUws, serveProbes, writeJson, type Uws } from "../transport";
 import { parseGateConfig, type GateConfig, type GateConfigInput } from "./config";
-import { chooseEntry, readEntryQuery, type EntryQuery, type EntryResult } from "./entry";
+import { chooseEntry, readEntryQuery, type EntryQuery, type EntryRefusal, type EntryResult } from "./entry";
 import { createResumeTokenVerifier, type ConnectTokenVerdict } from "../auth";
+import { createPlayerAuthenticator, type PlayerAuthenticator } from "../auth/identity";
+import { AddressRateLimiter } from "./rate-limit";
 import type { StaticSite } from "./static-site";
 import { serveMetrics } from "../metrics";
 import type { Registry } from "prom-client";
@@ -63,7 +67,17 @@ export const GateCloseCode = {
 
 export interface GateCounters {
   /** Entry queries by outcome, over both transports. */
-  queries: { ok: number; badUid: number; badQuery: number; badResume: number; noConnector: number; resumed: number };
+  queries: {
+    ok: number;
+    badUid: number;
+    badQuery: number;
+    badResume: number;
+    noConnector: number;
+    resumed: number;
+    unauthenticated: number;
+    authUnavailable: number;
+    rateLimited: number;
+  };
   /** Queries by transport. */
   http: number;
   ws: number;
@@ -89,7 +103,11 @@ class GateConnection {
   lastHeardMs: number;
   queries = 0;
   closing = false;
-  constructor(readonly openedMs: number) {
+  constructor(
+    readonly openedMs: number,
+    /** The client's address, for the rate limit. */
+    readonly address: string,
+  ) {
     this.lastHeardMs = openedMs;
   }
 }
@@ -100,7 +118,7 @@ const HANDSHAKE_FAILED = encodeHandshakeResponse({ code: HandshakeCode.Fail });
 export class GateServer {
   readonly config: GateConfig;
   readonly counters: GateCounters = {
-    queries: { ok: 0, badUid: 0, badQuery: 0, badResume: 0, noConnector: 0, resumed: 0 },
+    queries: { ok: 0, badUid: 0, badQuery: 0, badResume: 0, noConnector: 0, resumed: 0, unauthenticated: 0, authUnavailable: 0, rateLimited: 0 },
     http: 0,
     ws: 0,
     originRejected: 0,
@@ -118,6 +136,9 @@ export class GateServer {
   private readonly handshakeAccepted: Buffer;
   private readonly connections = new Set<GateConnection>();
   private readonly verifyResume: (token: unknown) => ConnectTokenVerdict;
+  private readonly authenticator: PlayerAuthenticator;
+  private readonly rateLimiter: AddressRateLimiter;
+  private lastUnavailableLogMs = -Infinity;
   private readonly site: StaticSite | undefined;
   private readonly isReady: () => boolean;
   private readonly metrics: Registry | undefined;
@@ -132,6 +153,9 @@ export class GateServer {
     this.membership = options.membership;
     this.checkOrigin = createOriginCheck(this.config.allowedOrigins, this.config.allowMissingOrigin);
     this.verifyResume = createResumeTokenVerifier({ secrets: this.config.tokenSecrets });
+    this.authenticator = createPlayerAuthenticator(this.config.auth);
+    this.rateLimiter = new AddressRateLimiter(this.config.rateLimit);
+    if (this.config.auth.mode === "trust-uid") log.warn({ authMode: "trust-uid" }, "gate trusts client-claimed uids: any client can log in as any player (development only)");
     this.site = options.site;
     this.isReady = options.isReady ?? (() => true);
     this.metrics = options.metrics;
@@ -173,29 +197,61 @@ export class GateServer {
     for (const connection of [...this.connections]) this.close(connection, "shutdown", "gate shutting down", true);
   }
 
-  /** The entry for a query now (what both transports answer), counted by outcome. */
-  queryEntry(query: EntryQuery): EntryResult {
-    const config = this.config;
+  /** The entry for a query (what both transports answer), counted by outcome: resume token or authenticated login, then the choice. */
+  async queryEntry(query: EntryQuery): Promise<EntryResult> {
     const request = readEntryQuery(query, this.verifyResume);
-    const result: EntryResult = !request.ok
-      ? request
-      : chooseEntry(this.membership.members(config.connectorType), request.uid, {
-          frontDoor: config.frontDoor,
-          connectorType: config.connectorType,
-          tokenSecrets: config.tokenSecrets,
-          tokenTtlMs: config.tokenTtlMs,
-          ...(request.avoid === undefined ? {} : { avoid: request.avoid }),
-          ...(request.resumeFrom === undefined ? {} : { resumeFrom: request.resumeFrom }),
-        });
+    let result: EntryResult;
+    if (!request.ok) result = request;
+    else if (request.resumed !== undefined) result = this.choose(request.resumed.uid, request.avoid, request.resumed.from);
+    else {
+      const identity = await this.authenticator.identify({ uid: query.uid, credentials: query.credentials });
+      result = identity.ok ? this.choose(identity.uid, request.avoid, undefined) : identity;
+    }
+    this.count(result, request.ok && request.resumed !== undefined);
+    return result;
+  }
+
+  /** One token from the address's bucket; a refusal is counted and says when to come back. */
+  admit(address: string): EntryRefusal | undefined {
+    const verdict = this.rateLimiter.take(address, performance.now());
+    if (verdict.ok) return undefined;
+    this.counters.queries.rateLimited++;
+    return { ok: false, reason: "RATE_LIMITED", message: `too many entry queries from this address: retry in ${verdict.retryAfterSec} s`, retryAfterSec: verdict.retryAfterSec };
+  }
+
+  /** Addresses the rate limiter tracks now (bounded by rateLimit.maxAddresses). */
+  get rateLimitedAddresses(): number {
+    return this.rateLimiter.size;
+  }
+
+  private choose(uid: string, avoid: string | undefined, resumeFrom: string | undefined): EntryResult {
+    const config = this.config;
+    return chooseEntry(this.membership.members(config.connectorType), uid, {
+      frontDoor: config.frontDoor,
+      connectorType: config.connectorType,
+      tokenSecrets: config.tokenSecrets,
+      tokenTtlMs: config.tokenTtlMs,
+      ...(avoid === undefined ? {} : { avoid }),
+      ...(resumeFrom === undefined ? {} : { resumeFrom }),
+    });
+  }
+
+  private count(result: EntryResult, resumed: boolean): void {
     const counts = this.counters.queries;
     if (result.ok) {
       counts.ok++;
-      if (request.ok && request.resumeFrom !== undefined) counts.resumed++;
-    } else if (result.reason === "BAD_UID") counts.badUid++;
-    else if (result.reason === "BAD_QUERY") counts.badQuery++;
-    else if (result.reason === "BAD_RESUME") counts.badResume++;
-    else counts.noConnector++;
-    return result;
+      if (resumed) counts.resumed++;
+      return;
+    }
+    const counter = REFUSAL_COUNTER[result.reason];
+    counts[counter]++;
+    // The authenticator's messages name the failed check, never the credentials.
+    log.debug({ reason: result.reason, authMode: this.authenticator.mode, message: result.message }, "entry refused");
+    const now = performance.now();
+    if (result.reason === "AUTH_UNAVAILABLE" && now - this.lastUnavailableLogMs > 5_000) {
+      this.lastUnavailableLogMs = now;
+      log.warn({ authMode: this.authenticator.mode, message: result.message, refusedSoFar: counts.authUnavailable }, "player authentication unavailable: logins refused");
+    }
   }
 
   /** Same policy as the connector: a present Origin must be listed exactly; a missing one passes unless allowMissingOrigin is false. */
@@ -223,7 +279,7 @@ export class GateServer {
           return;
         }
         res.upgrade(
-          { connection: new GateConnection(performance.now()) },
+          { connection: new GateConnection(performance.now(), remoteAddress(res)) },
           req.getHeader("sec-websocket-key"),
           req.getHeader("sec-websocket-protocol"),
           req.getHeader("sec-websocket-extensions"),
@@ -278,27 +334,47 @@ export class GateServer {
 
   private httpEntry(res: HttpResponse, req: HttpRequest): void {
     const origin = req.getHeader("origin");
-    // getQuery(key) answers the decoded value, undefined when absent.
-    const query: EntryQuery = { uid: req.getQuery("uid"), resume: req.getQuery("resume"), avoid: req.getQuery("avoid") };
+    // getQuery(key) answers the decoded value, undefined when absent. The header keeps a credential out of URLs and access logs.
+    const credentials = bearerToken(req.getHeader("authorization")) ?? req.getQuery("access_token");
+    const query: EntryQuery = { uid: req.getQuery("uid"), credentials, resume: req.getQuery("resume"), avoid: req.getQuery("avoid") };
     if (!this.originAllowed(origin)) {
       this.counters.originRejected++;
       writeJson(res, "403 Forbidden", { code: 403, message: "origin not allowed" });
       return;
     }
     this.counters.http++;
-    const result = this.queryEntry(query);
+    const limited = this.admit(remoteAddress(res));
+    if (limited !== undefined) {
+      this.writeEntry(res, origin, limited);
+      return;
+    }
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+    this.queryEntry(query).then(
+      (result) => {
+        if (!aborted) this.guard("GET /entry answer", () => this.writeEntry(res, origin, result));
+      },
+      (error: unknown) => {
+        log.error({ err: error }, "entry query failed");
+        if (!aborted) this.guard("GET /entry answer", () => writeJson(res, "500 Internal Server Error", { code: 500, message: "entry query failed" }));
+      },
+    );
+  }
+
+  private writeEntry(res: HttpResponse, origin: string, result: EntryResult): void {
     res.cork(() => {
       if (result.ok) {
         res.writeStatus("200 OK");
         this.writeCors(res, origin);
         res.writeHeader("Content-Type", "application/json").writeHeader("Cache-Control", "no-store").end(JSON.stringify(entryBody(result)));
-      } else {
-        const [status, code] = HTTP_FAILURE[result.reason];
-        res.writeStatus(status);
-        this.writeCors(res, origin);
-        if (code === 503) res.writeHeader("Retry-After", "1");
-        res.writeHeader("Content-Type", "application/json").writeHeader("Cache-Control", "no-store").end(JSON.stringify({ code, message: result.message }));
+        return;
       }
+      const [status, code] = HTTP_FAILURE[result.reason];
+      res.writeStatus(status);
+      this.writeCors(res, origin);
+      if (code === 503 || code === 429) res.writeHeader("Retry-After", String("retryAfterSec" in result ? result.retryAfterSec : 1));
+      if (code === 401) res.writeHeader("WWW-Authenticate", 'Bearer realm="pomona-gate"');
+      res.writeHeader("Content-Type", "application/json").writeHeader("Cache-Control", "no-store").end(JSON.stringify(refusalBody(result, code)));
     });
   }
 
@@ -311,7 +387,7 @@ export class GateServer {
     }
     res.writeStatus("204 No Content");
     this.writeCors(res, origin);
-    res.writeHeader("Access-Control-Allow-Methods", "GET, OPTIONS").writeHeader("Access-Control-Max-Age", "600").endWithoutBody();
+    res.writeHeader("Access-Control-Allow-Methods", "GET, OPTIONS").writeHeader("Access-Control-Allow-Headers", "Authorization").writeHeader("Access-Control-Max-Age", "600").endWithoutBody();
   }
 
   /** CORS for an origin that passed the allowlist: echoed when there is a list, `*` when any origin may come. */
@@ -391,20 +467,25 @@ export class GateServer {
       return this.close(connection, "tooManyQueries", `over ${this.config.maxQueriesPerConnection} queries on one connection`, true);
     }
     this.counters.ws++;
+    const limited = this.admit(connection.address);
+    if (limited !== undefined) return this.respond(connection, message.id, refusalBody(limited, POMELO_FAILURE[limited.reason]));
     let query: EntryQuery = {};
     try {
       const parsed: unknown = JSON.parse(message.body.toString("utf8"));
       if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
-        const { uid, resume, avoid } = parsed as EntryQuery;
-        query = { uid, resume, avoid };
+        const { uid, access_token: credentials, resume, avoid } = parsed as { uid?: unknown; access_token?: unknown; resume?: unknown; avoid?: unknown };
+        query = { uid, credentials, resume, avoid };
       }
     } catch {
-      // Not JSON: answered as a missing uid.
+      // Not JSON: answered as a query without uid or credentials.
     }
-    const result = this.queryEntry(query);
-    if (result.ok) this.respond(connection, message.id, entryBody(result));
-    // Pomelo's convention answers "no server" as 500.
-    else this.respond(connection, message.id, { code: result.reason === "NO_CONNECTOR" ? 500 : HTTP_FAILURE[result.reason][1], message: result.message });
+    this.queryEntry(query).then(
+      (result) => this.guard("queryEntry answer", () => this.respond(connection, message.id, result.ok ? entryBody(result) : refusalBody(result, POMELO_FAILURE[result.reason]))),
+      (error: unknown) => {
+        log.error({ err: error }, "entry query failed");
+        this.guard("queryEntry answer", () => this.respond(connection, message.id, { code: 500, message: "entry query failed" }));
+      },
+    );
   }
 
   private respond(connection: GateConnection, id: number, body: object): void {
@@ -461,9 +542,46 @@ function entryBody(result: Extract<EntryResult, { ok: true }>): { code: 200; hos
   return { code: 200, host: result.host, port: result.port, url: result.url, token: result.token, connectorId: result.connectorId };
 }
 
-const HTTP_FAILURE: Readonly<Record<Extract<EntryResult, { ok: false }>["reason"], readonly [status: string, code: number]>> = {
+type RefusalReason = Extract<EntryResult, { ok: false }>["reason"];
+
+const HTTP_FAILURE: Readonly<Record<RefusalReason, readonly [status: string, code: number]>> = {
   BAD_UID: ["400 Bad Request", 400],
   BAD_QUERY: ["400 Bad Request", 400],
   BAD_RESUME: ["401 Unauthorized", 401],
+  UNAUTHENTICATED: ["401 Unauthorized", 401],
+  RATE_LIMITED: ["429 Too Many Requests", 429],
+  AUTH_UNAVAILABLE: ["503 Service Unavailable", 503],
   NO_CONNECTOR: ["503 Service Unavailable", 503],
 };
+
+/** The Pomelo `code` of a refused queryEntry: the HTTP one, except Pomelo's convention answers "no server" as 500. */
+const POMELO_FAILURE: Readonly<Record<RefusalReason, number>> = Object.fromEntries(
+  Object.entries(HTTP_FAILURE).map(([reason, [, code]]) => [reason, reason === "NO_CONNECTOR" ? 500 : code]),
+) as Record<RefusalReason, number>;
+
+const REFUSAL_COUNTER: Readonly<Record<RefusalReason, Exclude<keyof GateCounters["queries"], "ok" | "resumed">>> = {
+  BAD_UID: "badUid",
+  BAD_QUERY: "badQuery",
+  BAD_RESUME: "badResume",
+  UNAUTHENTICATED: "unauthenticated",
+  AUTH_UNAVAILABLE: "authUnavailable",
+  RATE_LIMITED: "rateLimited",
+  NO_CONNECTOR: "noConnector",
+};
+
+/** `{code, error, message}` (+ `retryAfterSec`): `error` is the machine-readable reason. */
+function refusalBody(result: Extract<EntryResult, { ok: false }>, code: number): { code: number; error: RefusalReason; message: string; retryAfterSec?: number } {
+  return { code, error: result.reason, message: result.message, ...("retryAfterSec" in result ? { retryAfterSec: result.retryAfterSec } : {}) };
+}
+
+/** The token of `Authorization: Bearer <token>`; another scheme is passed on whole, to be refused by the authenticator. */
+function bearerToken(header: string): string | undefined {
+  if (header === "") return undefined;
+  const match = /^Bearer +(\S+)$/i.exec(header);
+  return match ? match[1] : header;
+}
+
+/** The peer's address as text (uWS writes IPv6 in full); the rate limit's key. */
+function remoteAddress(res: HttpResponse): string {
+  return Buffer.from(res.getRemoteAddressAsText()).toString("utf8");
+}
