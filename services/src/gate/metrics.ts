@@ -5,7 +5,7 @@ import type { GateCounters } from "./gate-server";
 
 export function registerGateMetrics(registry: Registry, counters: () => GateCounters): void {
   exportCounters(registry, `${METRIC_PREFIX}gate_`, counters, {
-    queries: counterBy("outcome", "Entry queries by outcome (ok, badUid, badQuery, badResume, noConnector, resumed)"),
+    queries: counterBy("outcome", "Entry queries by outcome (ok, badUid, badQuery, badResume, unauthenticated, authUnavailable, rateLimited, noConnector, resumed)"),
     http: counter("Entry queries over HTTP"),
     ws: counter("Entry queries over Pomelo WebSocket"),
     originRejected: counter("Requests and upgrades refused for their Origin"),
