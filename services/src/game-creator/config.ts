@@ -28,6 +28,8 @@ export const creatorConfigSchema = z
     HOST: z.string().min(1).default("0.0.0.0"),
     CREATOR_TOKEN: z.string({ error: "is required: the API's bearer token" }).min(16, "must be at least 16 characters"),
     REDIS_URL: z.string({ error: "is required: the desired state lives in Redis" }).regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
+    /** The REDIS_URL the local backend gives the games it starts (their own ACL user); default REDIS_URL. */
+    GAME_REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
     POMONA_NAMESPACE: z.string().min(1).max(64).default("default"),
     POMONA_ROUTES: z.string().optional(),
     BACKEND: z.enum(["kubernetes", "local"], { error: 'must be "kubernetes" (in a cluster) or "local" (npm start)' }),

@@ -24,7 +24,7 @@ const SERVICES_ROOT = path.resolve(__dirname, path.extname(__filename) === ".ts"
 
 function backendFor(config: CreatorConfig): GameBackend {
   const plainGameEnv: Record<string, string> = {
-    REDIS_URL: config.REDIS_URL,
+    REDIS_URL: config.GAME_REDIS_URL ?? config.REDIS_URL,
     POMONA_NAMESPACE: config.POMONA_NAMESPACE,
     ...(config.POMONA_ROUTES ? { POMONA_ROUTES: config.POMONA_ROUTES } : {}),
   };
