@@ -145,7 +145,7 @@ async function main(): Promise<void> {
     say(`  game-creator API           ${ready.gameCreator}/games  (Authorization: Bearer ${ready.creatorToken})`);
     say(`  viewer of a created game   ${ready.demo}?view=<id>  (WebSocket ${plan.urls.proxy ?? "<game HTTP port>"}/game-<id>)`);
   }
-  say(`  redis                      ${ready.redis}  (password-protected; REDIS_URL is in each process's environment)`);
+  say(`  redis                      ${ready.redis}  (each role its own ACL user: pomona-gate, -connector, -game, -creator; REDIS_URL is in each process's environment)`);
   say(`  bots                       npm run bots -- --gate ${plan.urls.gate} --clients 100 --seconds 30`);
   say("");
   say("Ctrl-C stops everything.");

@@ -98,7 +98,7 @@ export async function runCase(chaosCase: ChaosCase, options: { players?: number 
         await restarted.waitFor("ready", 30_000);
       },
       restartRedis: async () => {
-        redis = await startRedis({ port: cluster.plan.redis.port, password: cluster.plan.redis.password, workDir: cluster.plan.options.workDir, log: null });
+        redis = await startRedis({ port: cluster.plan.redis.port, password: cluster.plan.redis.password, users: cluster.plan.redis.users, workDir: cluster.plan.options.workDir, log: null });
         cleanups.push(() => void redis.stop(2_000));
       },
       onCleanup: (cleanup) => cleanups.push(cleanup),

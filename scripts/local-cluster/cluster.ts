@@ -51,7 +51,7 @@ export async function startLocalCluster(plan: ClusterPlan, options: StartOptions
   };
 
   try {
-    redis = await startRedis({ port: plan.redis.port, password: plan.redis.password, workDir: plan.options.workDir, log: log("redis") });
+    redis = await startRedis({ port: plan.redis.port, password: plan.redis.password, users: plan.redis.users, workDir: plan.options.workDir, log: log("redis") });
     progress(`redis-server on 127.0.0.1:${plan.redis.port}`);
     for (const role of ["game", "connector", "gate"] as const) {
       const tier = plan.processes.filter((p) => p.role === role);

@@ -3,10 +3,12 @@
  * the URLs a player and a script use. `npm start`, the tests and the bots all start from this plan,
  * and the nginx config in it comes from the same generator as the cluster's ConfigMap.
  */
+import { createHmac } from "node:crypto";
 import { z } from "zod";
 import { ConfigError, parseConfig } from "../../services/src/config/validate";
 import { gameRoutes } from "../../services/src/game";
 import { renderNginxConfig } from "../../services/src/proxy";
+import { aclUsersConf, REDIS_ROLES, roleRedisUrl, type RedisRole } from "../../services/src/redis/acl";
 import { arena } from "../../services/games/arena/game";
 
 export const LOCAL_DOMAIN = "localhost";
@@ -88,7 +90,8 @@ export interface PlannedProcess {
 
 export interface ClusterPlan {
   readonly options: LocalClusterOptions;
-  readonly redis: { readonly port: number; readonly url: string; readonly password: string };
+  /** `url` and `password` are the `default` user's (operators, tests); each role runs as its own ACL user (`users`, `roleUrls`). */
+  readonly redis: { readonly port: number; readonly url: string; readonly password: string; readonly users: string; readonly roleUrls: Readonly<Record<RedisRole, string>> };
   readonly processes: readonly PlannedProcess[];
   /** nginx.conf (subdomain mode), rendered by the shared generator. */
   readonly nginxConfig: string | undefined;
@@ -121,11 +124,12 @@ export function clusterRoutes(): string[] {
 export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
   const options = parseConfig("localCluster", localClusterSchema, input);
   const redisUrl = `redis://:${encodeURIComponent(options.redisPassword)}@127.0.0.1:${options.redisPort}`;
+  const rolePasswords = localRolePasswords(options.redisPassword);
+  const roleUrls = Object.fromEntries(REDIS_ROLES.map((role) => [role, roleRedisUrl(role, rolePasswords[role], `127.0.0.1:${options.redisPort}`)])) as Record<RedisRole, string>;
   const gateUrl = `http://${LOCAL_DOMAIN}:${options.gatePort}`;
   // Browsers load the demo from either spelling of the gate's address.
   const origins = [gateUrl, `http://127.0.0.1:${options.gatePort}`].join(",");
   const common = {
-    REDIS_URL: redisUrl,
     POMONA_NAMESPACE: NAMESPACE,
     HOST: "127.0.0.1",
     ADVERTISE_HOST: "127.0.0.1",
@@ -140,6 +144,7 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
     port: connectorPort,
     env: {
       ...common,
+      REDIS_URL: roleUrls.connector,
       SERVER_ID: `connector-${i}`,
       PORT: String(connectorPort),
       TOKEN_SECRETS: options.tokenSecret,
@@ -156,6 +161,7 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
     port: options.gamePort + i,
     env: {
       ...common,
+      REDIS_URL: roleUrls.game,
       SERVER_ID: `arena-${i + 1}`,
       PORT: String(options.gamePort + i),
       HTTP_PORT: String(options.gameHttpPort + i),
@@ -172,6 +178,7 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
     port: options.gatePort,
     env: {
       ...common,
+      REDIS_URL: roleUrls.gate,
       GATE_ID: "gate-0",
       PORT: String(options.gatePort),
       TOKEN_SECRETS: options.tokenSecret,
@@ -206,7 +213,8 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
         script: GAME_CREATOR_MAIN,
         port: options.creatorPort,
         env: {
-          REDIS_URL: redisUrl,
+          REDIS_URL: roleUrls.creator,
+          GAME_REDIS_URL: roleUrls.game,
           POMONA_NAMESPACE: NAMESPACE,
           POMONA_ROUTES: common.POMONA_ROUTES,
           BACKEND: "local",
@@ -222,7 +230,7 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
   );
   return {
     options,
-    redis: { port: options.redisPort, url: redisUrl, password: options.redisPassword },
+    redis: { port: options.redisPort, url: redisUrl, password: options.redisPassword, users: aclUsersConf(NAMESPACE, options.redisPassword, rolePasswords), roleUrls },
     // Games first: connectors route to them, the gate hands out connectors.
     processes: [...games, ...connectors, gate],
     nginxConfig,
@@ -235,4 +243,9 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
       gameCreator: gameCreator === undefined ? undefined : `http://127.0.0.1:${options.creatorPort}`,
     },
   };
+}
+
+/** Each role's password, derived from the run's Redis password (one secret to generate, one per role to hold). */
+function localRolePasswords(redisPassword: string): Record<RedisRole, string> {
+  return Object.fromEntries(REDIS_ROLES.map((role) => [role, createHmac("sha256", redisPassword).update(`redis-role:${role}`).digest("base64url")])) as Record<RedisRole, string>;
 }

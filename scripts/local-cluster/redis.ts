@@ -1,8 +1,10 @@
 /**
- * The local cluster's private redis-server: loopback only, a password, no persistence, its files in
- * the run's work directory. Missing binary → one line that says how to install it.
+ * The local cluster's private redis-server: loopback only, no persistence, its files in the run's
+ * work directory. Its config file (mode 0600, never a command line) holds the `default` user's
+ * password and, when given, the per-role ACL users (services/src/redis/acl.ts, as in Kubernetes).
+ * Missing binary → one line that says how to install it.
  */
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { ManagedProcess } from "./processes";
@@ -31,15 +33,23 @@ export function findBinary(name: string): string | undefined {
   return undefined;
 }
 
-export async function startRedis(options: { port: number; password: string; workDir: string; log?: ((line: string) => void) | null | undefined }): Promise<ManagedProcess> {
+export interface LocalRedisOptions {
+  readonly port: number;
+  /** The `default` user's password (operators, readiness pings). */
+  readonly password: string;
+  readonly workDir: string;
+  /** `user …` lines (aclUsersConf) replacing the plain `requirepass`. */
+  readonly users?: string;
+  readonly log?: ((line: string) => void) | null | undefined;
+}
+
+export async function startRedis(options: LocalRedisOptions): Promise<ManagedProcess> {
   const binary = findBinary("redis-server");
   if (binary === undefined) throw new MissingBinaryError("redis-server", "redis-server");
-  const redis = ManagedProcess.start({
-    name: "redis",
-    command: binary,
-    args: ["--port", String(options.port), "--bind", "127.0.0.1", "--requirepass", options.password, "--save", "", "--appendonly", "no", "--dir", options.workDir, "--protected-mode", "yes", "--loglevel", "warning"],
-    log: options.log,
-  });
+  const conf = path.join(options.workDir, "redis.conf");
+  const lines = [`port ${options.port}`, "bind 127.0.0.1", 'save ""', "appendonly no", `dir ${JSON.stringify(options.workDir)}`, "protected-mode yes", "loglevel warning"];
+  writeFileSync(conf, `${[...lines, options.users ?? `requirepass ${options.password}`].join("\n")}\n`, { mode: 0o600 });
+  const redis = ManagedProcess.start({ name: "redis", command: binary, args: [conf], log: options.log });
   const deadline = Date.now() + 10_000;
   while (!(await answersPing(options.port, options.password))) {
     if (redis.exited || Date.now() > deadline) {

@@ -71,7 +71,7 @@ describe("game-creator Kubernetes backend (in-test Kubernetes API server)", func
       metadata: { name: "game-static", namespace: NS, labels: { "app.kubernetes.io/managed-by": "pulumi", "pomona.dev/game": "static" } },
       spec: { selector: { matchLabels: { app: "static" } }, template: { metadata: { labels: { app: "static" } }, spec: { containers: [{ name: "game", image: "x" }] } } },
     });
-    store = new DesiredStore(redis, "prod");
+    store = new DesiredStore(redis, "prod", { maxGames: 100, maxPlayersPerGame: 8, maxWorkers: 16 });
     startCreator();
   });
 

@@ -213,5 +213,7 @@ describe("game-creator: configuration from the environment", function () {
     assert.throws(() => parseCreatorConfig({ CREATOR_TOKEN: "t".repeat(20) }), /env\.REDIS_URL: is required/);
     assert.throws(() => parseCreatorConfig({ ...base, GAME_ENV: "{" }), /env\.GAME_ENV: must be a JSON array of Kubernetes EnvVar objects/);
     assert.throws(() => parseCreatorConfig({ ...base, NGINX_ROUTES_FILE: "/x/games.conf" }), /go together/);
+    assert.throws(() => parseCreatorConfig({ ...base, MAX_GAMES: "0" }), /env\.MAX_GAMES: /);
+    assert.throws(() => parseCreatorConfig({ ...base, MAX_PLAYERS_PER_GAME: "10", MAX_WORKERS: "5" }), /env\.MAX_PLAYERS_PER_GAME: must not exceed MAX_WORKERS \(5\)/);
   });
 });

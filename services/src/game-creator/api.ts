@@ -28,7 +28,9 @@ export class GameCreatorApi {
     const parsed = parse(createGameSchema, input);
     if (!parsed.ok) return parsed.answer;
     const spec: GameSpec = { ...parsed.value, type: parsed.value.type as GameSpec["type"], createdAtMs: this.now() };
-    if (!(await this.store.createGame(spec))) return problem(409, "DUPLICATE_ID", `a game with id "${spec.id}" already exists; delete it first or pick another id`);
+    const created = await this.store.createGame(spec);
+    if (created === "duplicate") return problem(409, "DUPLICATE_ID", `a game with id "${spec.id}" already exists; delete it first or pick another id`);
+    if (created === "games-limit") return problem(429, "TOO_MANY_GAMES", `this game-creator holds at most ${this.store.limits.maxGames} games (MAX_GAMES); delete one first`);
     this.reconciler.trigger();
     return { status: 201, body: this.describe(spec) };
   }
@@ -71,7 +73,10 @@ export class GameCreatorApi {
     if (spec === undefined) return problem(404, "NOT_FOUND", `no game "${gameId}"`);
     if (!GAME_TYPES[spec.type].workers) return problem(400, "NO_WORKERS", `a ${spec.type} game has no per-player workers; create a game of type ${workerTypes()}`);
     const record = playerSpec(player, body.value.code, this.now());
-    if (!(await this.store.putPlayer(gameId, record))) return problem(404, "NOT_FOUND", `no game "${gameId}" (deleted meanwhile)`);
+    const stored = await this.store.putPlayer(gameId, record);
+    if (stored === "no-game") return problem(404, "NOT_FOUND", `no game "${gameId}" (deleted meanwhile)`);
+    if (stored === "players-limit") return problem(429, "TOO_MANY_PLAYERS", `a game holds at most ${this.store.limits.maxPlayersPerGame} players (MAX_PLAYERS_PER_GAME); remove one first`);
+    if (stored === "workers-limit") return problem(429, "TOO_MANY_WORKERS", `this game-creator runs at most ${this.store.limits.maxWorkers} workers in all games (MAX_WORKERS); remove a player first`);
     this.reconciler.trigger();
     return { status: 202, body: { game: gameId, player, revision: record.revision } };
   }

@@ -28,6 +28,8 @@ export const creatorConfigSchema = z
     HOST: z.string().min(1).default("0.0.0.0"),
     CREATOR_TOKEN: z.string({ error: "is required: the API's bearer token" }).min(16, "must be at least 16 characters"),
     REDIS_URL: z.string({ error: "is required: the desired state lives in Redis" }).regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
+    /** The REDIS_URL the local backend gives the games it starts (their own ACL user); default REDIS_URL. */
+    GAME_REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
     POMONA_NAMESPACE: z.string().min(1).max(64).default("default"),
     POMONA_ROUTES: z.string().optional(),
     BACKEND: z.enum(["kubernetes", "local"], { error: 'must be "kubernetes" (in a cluster) or "local" (npm start)' }),
@@ -37,6 +39,10 @@ export const creatorConfigSchema = z
     MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(256 * 1024),
     WORKER_TURN_DEADLINE_MS: z.coerce.number().int().min(1).max(10_000).default(50),
     WORKER_MEMORY_MB: z.coerce.number().int().min(8).max(4096).default(32),
+    /** What one creator may ask for; past these the API answers 429 (the namespace's ResourceQuota is the cluster's own bound). */
+    MAX_GAMES: z.coerce.number().int().min(1).max(10_000).default(100),
+    MAX_PLAYERS_PER_GAME: z.coerce.number().int().min(1).max(1_000).default(64),
+    MAX_WORKERS: z.coerce.number().int().min(1).max(100_000).default(256),
     // Kubernetes backend
     POD_NAMESPACE: dns.optional(),
     INGRESS_NAME: dns.optional(),
@@ -52,6 +58,9 @@ export const creatorConfigSchema = z
     PROXY_URL: z.string().url().optional(),
   })
   .superRefine((value, ctx) => {
+    if (value.MAX_PLAYERS_PER_GAME > value.MAX_WORKERS) {
+      ctx.addIssue({ code: "custom", path: ["MAX_PLAYERS_PER_GAME"], message: `must not exceed MAX_WORKERS (${value.MAX_WORKERS}): raise MAX_WORKERS or lower MAX_PLAYERS_PER_GAME` });
+    }
     if (value.BACKEND === "kubernetes") {
       for (const key of ["POD_NAMESPACE", "INGRESS_NAME", "GAME_IMAGE"] as const) {
         if (value[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: "is required with BACKEND=kubernetes" });

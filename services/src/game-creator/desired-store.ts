@@ -1,16 +1,47 @@
 /**
  * The desired state in Redis: the games asked for and each game's players (bot code), plus the
- * ready-worker table each game server reads. A create is one HSETNX (a duplicate id loses
- * atomically, nothing half-written); a player is added only while its game exists (one script).
+ * ready-worker table each game server reads. A create and a player's submission are each one script
+ * that checks the duplicate id, the game's existence and the limits and writes, atomically: two
+ * concurrent requests can never both pass the last free slot.
  */
 import type Redis from "ioredis";
 import { workerKeys, type WorkerEndpoint } from "../workers/keys";
 import type { GameSpec, PlayerSpec } from "./game-spec";
 
-const PUT_PLAYER_IF_GAME = `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+/** KEYS: games. ARGV: id, spec, maxGames. */
+const CREATE_GAME = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 'duplicate' end
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 'games-limit' end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 'created'`;
+
+/**
+ * KEYS: games, this game's players. ARGV: game id, player, record, maxPlayersPerGame, maxWorkers,
+ * players-key prefix. Every player is one worker, so the workers in all are the players of every game
+ * (read by prefix: the keys share the namespace's hash slot and the creator's ACL key pattern).
+ */
+const PUT_PLAYER = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 'no-game' end
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then
+  redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+  return 'stored'
+end
+if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[4]) then return 'players-limit' end
+local workers = 0
+for _, id in ipairs(redis.call('HKEYS', KEYS[1])) do workers = workers + redis.call('HLEN', ARGV[6] .. id) end
+if workers >= tonumber(ARGV[5]) then return 'workers-limit' end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-return 1`;
+return 'stored'`;
+
+/** How much one creator may hold (config MAX_GAMES, MAX_PLAYERS_PER_GAME, MAX_WORKERS). */
+export interface CreatorLimits {
+  readonly maxGames: number;
+  readonly maxPlayersPerGame: number;
+  readonly maxWorkers: number;
+}
+
+export type CreateResult = "created" | "duplicate" | "games-limit";
+export type PutPlayerResult = "stored" | "no-game" | "players-limit" | "workers-limit";
 
 export class DesiredStore {
   private readonly gamesKey: string;
@@ -18,17 +49,21 @@ export class DesiredStore {
   constructor(
     private readonly redis: Redis,
     private readonly namespace: string,
+    readonly limits: CreatorLimits,
   ) {
     this.gamesKey = `pomona:{${namespace}}:creator:games`;
   }
 
-  private playersKey(id: string): string {
-    return `pomona:{${this.namespace}}:creator:players:${id}`;
+  private get playersPrefix(): string {
+    return `pomona:{${this.namespace}}:creator:players:`;
   }
 
-  /** False if a game with this id already exists. */
-  async createGame(spec: GameSpec): Promise<boolean> {
-    return (await this.redis.hsetnx(this.gamesKey, spec.id, JSON.stringify(spec))) === 1;
+  private playersKey(id: string): string {
+    return this.playersPrefix + id;
+  }
+
+  async createGame(spec: GameSpec): Promise<CreateResult> {
+    return (await this.redis.eval(CREATE_GAME, 1, this.gamesKey, spec.id, JSON.stringify(spec), this.limits.maxGames)) as CreateResult;
   }
 
   async getGame(id: string): Promise<GameSpec | undefined> {
@@ -47,9 +82,10 @@ export class DesiredStore {
     return removed === 1;
   }
 
-  /** False if the game does not exist (deleted meanwhile). */
-  async putPlayer(gameId: string, player: PlayerSpec): Promise<boolean> {
-    return (await this.redis.eval(PUT_PLAYER_IF_GAME, 2, this.gamesKey, this.playersKey(gameId), gameId, player.player, JSON.stringify(player))) === 1;
+  /** A new player counts against the limits; new code for an existing player does not. */
+  async putPlayer(gameId: string, player: PlayerSpec): Promise<PutPlayerResult> {
+    const { maxPlayersPerGame, maxWorkers } = this.limits;
+    return (await this.redis.eval(PUT_PLAYER, 2, this.gamesKey, this.playersKey(gameId), gameId, player.player, JSON.stringify(player), maxPlayersPerGame, maxWorkers, this.playersPrefix)) as PutPlayerResult;
   }
 
   async deletePlayer(gameId: string, player: string): Promise<boolean> {

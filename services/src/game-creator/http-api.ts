@@ -1,7 +1,8 @@
 /**
  * The game-creator's HTTP port (uWebSockets.js): the API under `/games` (bearer token), and the
- * probes and `/metrics` (no token). Bodies are JSON of at most `maxBodyBytes`; every refusal is a
- * 4xx with `{error, reason}`.
+ * probes and `/metrics` (no token). The token is checked before anything of the request is parsed
+ * (path, headers, body), so an anonymous client reaches no parser. Bodies are JSON of at most
+ * `maxBodyBytes`; every refusal is a 4xx with `{error, reason}`; 429 past the creator's limits.
  *
  *   POST   /games                         {id, type, replicas?, tickHz?, settings?}  → 201 | 400 | 409
  *   GET    /games                                                                     → 200 {games}
@@ -32,6 +33,7 @@ export interface HttpCounters {
   unauthorized: number;
   badRequests: number;
   tooLarge: number;
+  limited: number;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -45,12 +47,13 @@ const STATUS_TEXT: Record<number, string> = {
   409: "409 Conflict",
   413: "413 Payload Too Large",
   415: "415 Unsupported Media Type",
+  429: "429 Too Many Requests",
   500: "500 Internal Server Error",
   503: "503 Service Unavailable",
 };
 
 export class CreatorHttpServer {
-  readonly counters: HttpCounters = { requests: 0, unauthorized: 0, badRequests: 0, tooLarge: 0 };
+  readonly counters: HttpCounters = { requests: 0, unauthorized: 0, badRequests: 0, tooLarge: 0, limited: 0 };
   private readonly uws = loadUws();
   private readonly app: TemplatedApp;
   private listenSocket: us_listen_socket | undefined;
@@ -74,7 +77,11 @@ export class CreatorHttpServer {
     this.route(app, "del", "/games/:id", false, ([id]) => api.deleteGame(id));
     this.route(app, "put", "/games/:id/players/:player", true, ([id, player], body) => api.putPlayer(id, player, body));
     this.route(app, "del", "/games/:id/players/:player", false, ([id, player]) => api.deletePlayer(id, player));
-    app.any("/*", (res) => send(res, { status: 404, body: { error: "NOT_FOUND", reason: "no such route; the API is under /games" } }));
+    app.any("/*", (res, req) => {
+      this.counters.requests++;
+      if (this.refuseUnauthorized(res, req)) return;
+      send(res, { status: 404, body: { error: "NOT_FOUND", reason: "no such route; the API is under /games" } });
+    });
     this.app = app;
   }
 
@@ -103,11 +110,16 @@ export class CreatorHttpServer {
     const parameterCount = (pattern.match(/:/g) ?? []).length;
     app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
       this.counters.requests++;
+      if (this.refuseUnauthorized(res, req)) return;
       // The request object is only valid until this handler returns: read everything now.
-      const authorization = req.getHeader("authorization");
       const contentType = req.getHeader("content-type");
       const declaredLength = Number(req.getHeader("content-length") || "0");
-      const params = Array.from({ length: parameterCount }, (_, i) => decodeURIComponent(req.getParameter(i) ?? ""));
+      const params = decodeParameters(req, parameterCount);
+      if (params === undefined) {
+        this.counters.badRequests++;
+        send(res, { status: 400, body: { error: "BAD_REQUEST", reason: "the path is not valid percent-encoded UTF-8" } }, withBody);
+        return;
+      }
       let aborted = false;
       const abortHandlers: Array<() => void> = [];
       res.onAborted(() => {
@@ -117,15 +129,8 @@ export class CreatorHttpServer {
       const answer = (reply: ApiAnswer) => {
         if (!aborted) send(res, reply);
       };
-      const auth = this.checkToken(authorization);
-      if (auth !== "ok") {
-        this.counters.unauthorized++;
-        // The body, if any, is never read: close after answering.
-        if (!aborted) send(res, { status: 401, body: { error: "UNAUTHORIZED", reason: auth === "missing" ? "missing Authorization: Bearer <token> header" : "invalid bearer token" } }, true);
-        return;
-      }
       if (!withBody) {
-        handle(params, undefined).then(answer, (error: unknown) => answer(internal(error)));
+        handle(params, undefined).then((reply) => answer(this.count(reply)), (error: unknown) => answer(internal(error)));
         return;
       }
       if (declaredLength > this.options.maxBodyBytes) {
@@ -153,11 +158,33 @@ export class CreatorHttpServer {
           this.counters.badRequests++;
           return answer({ status: 400, body: { error: "BAD_REQUEST", reason: "the body is not valid JSON" } });
         }
-        const reply = await handle(params, parsed).catch(internal);
-        if (reply.status === 400) this.counters.badRequests++;
-        answer(reply);
+        answer(this.count(await handle(params, parsed).catch(internal)));
       });
     });
+  }
+
+  /** Answers 401 and closes (a body is never read) unless the bearer token is right. */
+  private refuseUnauthorized(res: HttpResponse, req: HttpRequest): boolean {
+    const auth = this.checkToken(req.getHeader("authorization"));
+    if (auth === "ok") return false;
+    this.counters.unauthorized++;
+    send(res, { status: 401, body: { error: "UNAUTHORIZED", reason: auth === "missing" ? "missing Authorization: Bearer <token> header" : "invalid bearer token" } }, true);
+    return true;
+  }
+
+  private count(reply: ApiAnswer): ApiAnswer {
+    if (reply.status === 400) this.counters.badRequests++;
+    if (reply.status === 429) this.counters.limited++;
+    return reply;
+  }
+}
+
+/** The route's parameters, percent-decoded; undefined when one is not valid percent-encoded UTF-8. */
+function decodeParameters(req: HttpRequest, count: number): string[] | undefined {
+  try {
+    return Array.from({ length: count }, (_, i) => decodeURIComponent(req.getParameter(i) ?? ""));
+  } catch {
+    return undefined;
   }
 }
 
@@ -166,6 +193,7 @@ function internal(error: unknown): ApiAnswer {
   return { status: 500, body: { error: "INTERNAL", reason: error instanceof Error ? error.message : String(error) } };
 }
 
+/** `close`: uWS adds `Connection: close` and closes after the answer. */
 function send(res: HttpResponse, reply: ApiAnswer, close = false): void {
   res.cork(() => {
     res
@@ -173,7 +201,6 @@ function send(res: HttpResponse, reply: ApiAnswer, close = false): void {
       .writeHeader("Content-Type", "application/json")
       .writeHeader("Cache-Control", "no-store");
     if (reply.status === 401) res.writeHeader("WWW-Authenticate", 'Bearer realm="pomona-game-creator"');
-    if (close) res.writeHeader("Connection", "close");
     res.end(JSON.stringify(reply.body), close);
   });
 }

@@ -24,7 +24,7 @@ const SERVICES_ROOT = path.resolve(__dirname, path.extname(__filename) === ".ts"
 
 function backendFor(config: CreatorConfig): GameBackend {
   const plainGameEnv: Record<string, string> = {
-    REDIS_URL: config.REDIS_URL,
+    REDIS_URL: config.GAME_REDIS_URL ?? config.REDIS_URL,
     POMONA_NAMESPACE: config.POMONA_NAMESPACE,
     ...(config.POMONA_ROUTES ? { POMONA_ROUTES: config.POMONA_ROUTES } : {}),
   };
@@ -56,7 +56,7 @@ async function start(): Promise<RunningServer> {
   const config = parseCreatorConfig(process.env);
   const redis = createRedisClient({ url: config.REDIS_URL, connectionName: "game-creator", commandTimeoutMs: 5_000 }, (error) => log.warn({ err: error }, "redis"));
   await redis.connect();
-  const store = new DesiredStore(redis, config.POMONA_NAMESPACE);
+  const store = new DesiredStore(redis, config.POMONA_NAMESPACE, { maxGames: config.MAX_GAMES, maxPlayersPerGame: config.MAX_PLAYERS_PER_GAME, maxWorkers: config.MAX_WORKERS });
   const backend = backendFor(config);
   const reconciler = new Reconciler(store, backend, {
     resyncMs: config.RESYNC_MS,
@@ -83,6 +83,7 @@ async function start(): Promise<RunningServer> {
     unauthorized: counter("API requests refused for a missing or wrong token"),
     badRequests: counter("API requests refused as invalid"),
     tooLarge: counter("API requests refused as too large"),
+    limited: counter("API requests refused past MAX_GAMES, MAX_PLAYERS_PER_GAME or MAX_WORKERS (429)"),
     backend: counterBy("counter", "backend counters (Kubernetes API calls, 409 conflicts retried, processes started …)"),
   });
   const port = await http.listen();
