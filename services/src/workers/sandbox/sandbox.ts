@@ -1,3 +1,4 @@
+"use strict";
 /**
  * The host side of one bot's sandbox: a worker thread with a capped heap running the bot in a vm
  * context (sandbox-thread.ts). One turn at a time; a turn never takes longer than the deadline plus
@@ -7,12 +8,16 @@
  *     85 % of it after a turn is stopped first, since its turns then time out in the GC),
  *   - touches what player code may not (`require`, `process`, `fetch`, `import()` …),
  *   - or does not yield to the deadline at all (the watchdog terminates the thread).
+ *   - or its thread says anything it should not (thread-messages.ts): code that left the vm holds the
+ *     thread's port, so every message is parsed as hostile — `booted` then `loaded` once each, then
+ *     only the reply to the turn in flight.
  * A stopped bot's turns answer at once with its reason; a deadline miss or a bot error is a no-op turn.
  */
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { SandboxLimits } from "./limits";
-import type { ThreadData, ThreadReply } from "./sandbox-thread";
+import type { ThreadData } from "./sandbox-thread";
+import { parseThreadReply, parseTurnOutput, type ThreadReply } from "./thread-messages";
 
 export type TurnResult =
   | { readonly status: "ok"; readonly action: unknown; readonly ms: number }
@@ -28,6 +33,8 @@ const GC_BOUND_FRACTION = 0.6;
 const BOOT_TIMEOUT_MS = 30_000;
 
 const THREAD_FILE = path.join(__dirname, `sandbox-thread${path.extname(__filename)}`);
+/** Node 20 honours the vm's import callback only with this flag; without it the thread refuses to run the bot. */
+const THREAD_EXEC_ARGV = ["--experimental-vm-modules", "--no-warnings"];
 
 export class Sandbox {
   state: SandboxState = "starting";
@@ -40,18 +47,21 @@ export class Sandbox {
   private nextId = 1;
   private pending: { id: number; resolve: (reply: ThreadReply | undefined) => void; timer: NodeJS.Timeout } | undefined;
 
+  /** `threadFile`: the thread's module (tests put an attacker's thread there to speak through the same port). */
   constructor(
     private readonly code: string,
     private readonly limits: SandboxLimits,
+    private readonly threadFile: string = THREAD_FILE,
   ) {}
 
   /** Loads the bot; resolves once it is running or stopped (its top level refused, too slow, or broken). */
   start(): Promise<void> {
-    const data: ThreadData = { code: this.code, turnDeadlineMs: this.limits.turnDeadlineMs, loadDeadlineMs: this.limits.loadDeadlineMs };
+    const data: ThreadData = { code: this.code, turnDeadlineMs: this.limits.turnDeadlineMs, loadDeadlineMs: this.limits.loadDeadlineMs, maxActionBytes: this.limits.maxActionBytes };
     // From TypeScript sources (tests, tsx) the thread loads through tsx's require hook; built, it is plain JS.
-    const fromSource = THREAD_FILE.endsWith(".ts");
-    const thread = new Worker(fromSource ? `require("tsx/cjs"); require(${JSON.stringify(THREAD_FILE)});` : THREAD_FILE, {
+    const fromSource = this.threadFile.endsWith(".ts");
+    const thread = new Worker(fromSource ? `require("tsx/cjs"); require(${JSON.stringify(this.threadFile)});` : this.threadFile, {
       eval: fromSource,
+      execArgv: THREAD_EXEC_ARGV,
       workerData: data,
       resourceLimits: { maxOldGenerationSizeMb: this.limits.memoryMb, maxYoungGenerationSizeMb: Math.max(1, Math.floor(this.limits.memoryMb / 8)), stackSizeMb: 1 },
       stdout: true,
@@ -62,23 +72,32 @@ export class Sandbox {
     return new Promise((resolve) => {
       const expire = (reason: string) => () => (this.stop(reason), resolve());
       let loadTimer = setTimeout(expire(`its sandbox did not start within ${BOOT_TIMEOUT_MS} ms`), BOOT_TIMEOUT_MS);
-      thread.on("message", (reply: ThreadReply) => {
-        if (reply.kind === "booted") {
+      let booted = false;
+      thread.on("message", (message: unknown) => {
+        if (this.state === "stopped") return;
+        const parsed = parseThreadReply(message, this.limits.maxActionBytes);
+        const reply = "reply" in parsed ? parsed.reply : undefined;
+        if (reply?.kind === "booted" && !booted && this.state === "starting") {
+          booted = true;
           clearTimeout(loadTimer);
           const budget = this.limits.loadDeadlineMs + this.limits.watchdogGraceMs;
           loadTimer = setTimeout(expire(`its code did not finish loading within ${budget} ms`), budget);
-        } else if (reply.kind === "loaded") {
+        } else if (reply?.kind === "loaded" && booted && this.state === "starting") {
           clearTimeout(loadTimer);
-          if (reply.violation !== null) this.stop(`sandbox violation: ${reply.violation} (no filesystem, network, modules or host objects for player code)`);
+          if (reply.violation !== null) this.stop(violationReason(reply.violation));
           else if (reply.timedOut) this.stop(`its code did not finish loading within ${this.limits.loadDeadlineMs} ms (an endless loop at the top level?)`);
           else if (reply.error !== undefined) this.stop(`its code failed to load: ${reply.error}`);
           else this.state = "running";
           resolve();
-        } else if (this.pending?.id === reply.id) {
+        } else if (reply?.kind === "turn" && this.pending !== undefined && this.pending.id === reply.id) {
           const pending = this.pending;
           this.pending = undefined;
           clearTimeout(pending.timer);
           pending.resolve(reply);
+        } else {
+          clearTimeout(loadTimer);
+          this.stop(`sandbox violation: its thread sent ${"refused" in parsed ? parsed.refused : `a ${reply!.kind} message out of turn`} (the thread speaks only through the harness; the bot left its vm)`);
+          resolve();
         }
       });
       thread.on("error", (error: Error & { code?: string }) => {
@@ -147,18 +166,19 @@ export class Sandbox {
       this.counters.errors++;
       return { status: "error", reason: reply.error ?? "no output", ms: elapsed() };
     }
-    const result = JSON.parse(reply.output) as { action?: unknown; error?: string; violation: string | null };
+    const parsed = parseTurnOutput(reply.output);
+    if ("refused" in parsed) {
+      this.stop(`sandbox violation: its thread sent ${parsed.refused} (the thread speaks only through the harness; the bot left its vm)`);
+      return { status: "stopped", reason: this.reason!, ms: elapsed() };
+    }
+    const result = parsed.output;
     if (result.violation !== null) {
-      this.stop(`sandbox violation: ${result.violation} (no filesystem, network, modules or host objects for player code)`);
+      this.stop(violationReason(result.violation));
       return { status: "stopped", reason: this.reason!, ms: elapsed() };
     }
     if (result.error !== undefined) {
       this.counters.errors++;
       return { status: "error", reason: `the bot threw: ${result.error}`, ms: elapsed() };
-    }
-    if (reply.output.length > this.limits.maxActionBytes) {
-      this.counters.errors++;
-      return { status: "error", reason: `the action is over ${this.limits.maxActionBytes} bytes`, ms: elapsed() };
     }
     this.counters.ok++;
     return { status: "ok", action: result.action ?? null, ms: elapsed() };
@@ -178,3 +198,5 @@ export class Sandbox {
     void this.thread?.terminate();
   }
 }
+
+const violationReason = (violation: string) => `sandbox violation: ${violation} (no filesystem, network, modules or host objects for player code)`;
