@@ -11,6 +11,7 @@
  * code runs nothing the bot made: a value thrown out of the context is read through its own data
  * descriptors only, never through a getter or a proxy trap.
  */
+import "./thread-hardening";
 import { parentPort, workerData } from "node:worker_threads";
 import { types } from "node:util";
 import v8 from "node:v8";

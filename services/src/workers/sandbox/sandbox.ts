@@ -31,10 +31,17 @@ const MEMORY_STOP_FRACTION = 0.85;
 const GC_BOUND_FRACTION = 0.6;
 /** Start-up of the thread itself (Node, the context, frozen intrinsics), before the bot's own load budget starts. */
 const BOOT_TIMEOUT_MS = 30_000;
+/** How long a thread that ignored its deadline may take to end before the bot's reason is written (its GC may end in an out-of-memory). */
+const TERMINATE_WAIT_MS = 15_000;
 
 const THREAD_FILE = path.join(__dirname, `sandbox-thread${path.extname(__filename)}`);
-/** Node 20 honours the vm's import callback only with this flag; without it the thread refuses to run the bot. */
-const THREAD_EXEC_ARGV = ["--experimental-vm-modules", "--no-warnings"];
+/**
+ * Node 20 honours the vm's import callback only with this flag (without it the thread refuses to run
+ * the bot). The thread keeps every flag of its process otherwise: a Worker given an `execArgv` without
+ * `--experimental-permission` runs outside the permission model.
+ */
+const VM_MODULES = "--experimental-vm-modules";
+const THREAD_EXEC_ARGV = process.execArgv.includes(VM_MODULES) ? undefined : [...process.execArgv, VM_MODULES];
 
 export class Sandbox {
   state: SandboxState = "starting";
@@ -45,6 +52,8 @@ export class Sandbox {
   /** Largest heap in use seen after a turn: tells a bot stuck in the GC near its limit from an endless loop. */
   private peakHeapMb = 0;
   private nextId = 1;
+  /** Set once the watchdog terminates the thread: the reason waits for how the thread ends. */
+  private ending: Promise<void> | undefined;
   private pending: { id: number; resolve: (reply: ThreadReply | undefined) => void; timer: NodeJS.Timeout } | undefined;
 
   /** `threadFile`: the thread's module (tests put an attacker's thread there to speak through the same port). */
@@ -61,7 +70,7 @@ export class Sandbox {
     const fromSource = this.threadFile.endsWith(".ts");
     const thread = new Worker(fromSource ? `require("tsx/cjs"); require(${JSON.stringify(this.threadFile)});` : this.threadFile, {
       eval: fromSource,
-      execArgv: THREAD_EXEC_ARGV,
+      ...(THREAD_EXEC_ARGV === undefined ? {} : { execArgv: THREAD_EXEC_ARGV }),
       workerData: data,
       resourceLimits: { maxOldGenerationSizeMb: this.limits.memoryMb, maxYoungGenerationSizeMb: Math.max(1, Math.floor(this.limits.memoryMb / 8)), stackSizeMb: 1 },
       stdout: true,
@@ -111,7 +120,7 @@ export class Sandbox {
       });
       thread.on("exit", () => {
         clearTimeout(loadTimer);
-        if (this.state !== "stopped") this.stop("the sandbox exited");
+        if (this.state !== "stopped" && this.ending === undefined) this.stop("the sandbox exited");
         resolve();
       });
     });
@@ -123,7 +132,7 @@ export class Sandbox {
     const elapsed = () => Math.round((performance.now() - startedMs) * 100) / 100;
     this.counters.turns++;
     if (this.state !== "running" || this.thread === undefined) return { status: "stopped", reason: this.reason ?? "the bot is still loading", ms: 0 };
-    if (this.pending !== undefined) {
+    if (this.pending !== undefined || this.ending !== undefined) {
       this.counters.busy++;
       return { status: "busy", reason: "the previous turn is still running", ms: 0 };
     }
@@ -141,7 +150,7 @@ export class Sandbox {
     });
     if ((this.state as SandboxState) === "stopped") return { status: "stopped", reason: this.reason ?? "stopped", ms: elapsed() };
     if (reply === undefined || reply.kind !== "turn") {
-      this.stop(`the bot did not yield to its ${this.limits.turnDeadlineMs} ms deadline; its sandbox was terminated`);
+      await this.terminate(`the bot did not yield to its ${this.limits.turnDeadlineMs} ms deadline; its sandbox was terminated`);
       return { status: "stopped", reason: this.reason!, ms: elapsed() };
     }
     this.peakHeapMb = Math.max(this.peakHeapMb, reply.heapMb);
@@ -182,6 +191,16 @@ export class Sandbox {
     }
     this.counters.ok++;
     return { status: "ok", action: result.action ?? null, ms: elapsed() };
+  }
+
+  /**
+   * The watchdog's end. A thread that ignores V8's interrupt is most often inside a garbage collection
+   * that ends in an out-of-memory: the thread's error says so, or V8 aborts the whole process and the
+   * supervisor (worker-main.ts) says so. `reason` stands only if the thread ends otherwise.
+   */
+  private terminate(reason: string): Promise<void> {
+    this.ending ??= Promise.race([this.thread!.terminate(), new Promise((resolve) => setTimeout(resolve, TERMINATE_WAIT_MS).unref())]).then(() => this.stop(reason));
+    return this.ending;
   }
 
   /** Stops the bot for good (idempotent; the first reason stays). */
