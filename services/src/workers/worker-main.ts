@@ -43,13 +43,13 @@ function gone(reason: string, counters: Readonly<Record<string, number>>): TurnE
   };
 }
 
-/** Why the sandbox process ended, from its exit and the tail of its stderr. */
-function deathReason(code: number | null, signal: NodeJS.Signals | null, stderr: string, heapMb: number, dataMb: number): string {
+/** Why the sandbox process ended, from its exit and the tail of its stderr; `memory` when V8 or the kernel ended it for memory. */
+function deathReason(code: number | null, signal: NodeJS.Signals | null, stderr: string, heapMb: number, dataMb: number): { reason: string; memory: boolean } {
   if (signal === "SIGABRT" || code === 134 || V8_OUT_OF_MEMORY.test(stderr)) {
-    return `memory limit exceeded: the bot's sandbox process ran out of memory (heap ${heapMb} MB, process ${dataMb} MB) and was ended`;
+    return { reason: `memory limit exceeded: the bot's sandbox process ran out of memory (heap ${heapMb} MB, process ${dataMb} MB) and was ended`, memory: true };
   }
-  if (signal === "SIGKILL") return "the bot's sandbox process was killed (SIGKILL: out of memory in its pod?)";
-  return `the bot's sandbox process exited (code ${code}, signal ${signal})`;
+  if (signal === "SIGKILL") return { reason: "the bot's sandbox process was killed (SIGKILL: out of memory in its pod?)", memory: false };
+  return { reason: `the bot's sandbox process exited (code ${code}, signal ${signal})`, memory: false };
 }
 
 function keepTail(into: { text: string }) {
@@ -120,23 +120,30 @@ async function main(): Promise<void> {
       }
     });
   });
-  const started = await Promise.race([listening, exited.then(() => undefined), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), START_TIMEOUT_MS).unref())]);
-  if (started === undefined) {
+  const started = await Promise.race([listening, exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), START_TIMEOUT_MS).unref())]);
+  // A bot whose top level ran the process out of memory is a stopped bot, not a worker that failed to start.
+  const diedLoading = started !== undefined && "code" in started ? deathReason(started.code, started.signal, stderr.text, limits.memoryMb, dataMb) : undefined;
+  if (started === undefined || (diedLoading !== undefined && !diedLoading.memory)) {
     stopChild();
     const hint = isolation === "namespaces" ? " (WORKER_ISOLATION=namespaces needs root and util-linux's unshare, setpriv and prlimit; on a development machine without them, WORKER_ISOLATION=none)" : "";
     throw new Error(`the sandbox process did not start${hint}: ${stderr.text.trim().split("\n").slice(-3).join(" | ").slice(0, 600)}`);
   }
-  process.stdout.write(`${JSON.stringify({ event: "ready", port, player, isolation, ...started })}\n`);
 
   let standIn: WorkerServer | undefined;
   let stopping = false;
-  void exited.then(async ({ code: exitCode, signal }) => {
-    if (stopping) return;
-    const reason = deathReason(exitCode, signal, stderr.text, limits.memoryMb, dataMb);
+  const serveInItsPlace = async (reason: string) => {
     console.error(`worker: ${reason}`);
     standIn = new WorkerServer({ player, engine: gone(reason, {}), maxViewBytes: limits.maxViewBytes, listen: { host, port } });
     await standIn.start();
-  });
+  };
+  if (diedLoading !== undefined) await serveInItsPlace(diedLoading.reason);
+  else {
+    void exited.then(async ({ code: exitCode, signal }) => {
+      if (!stopping) await serveInItsPlace(deathReason(exitCode, signal, stderr.text, limits.memoryMb, dataMb).reason);
+    });
+  }
+  const status = diedLoading === undefined ? (started as { sandbox: string; reason?: string }) : { sandbox: "stopped", reason: diedLoading.reason };
+  process.stdout.write(`${JSON.stringify({ event: "ready", port, player, isolation, ...status })}\n`);
   const stop = () => {
     stopping = true;
     stopChild();

@@ -90,7 +90,7 @@ export class Sandbox {
           booted = true;
           clearTimeout(loadTimer);
           const budget = this.limits.loadDeadlineMs + this.limits.watchdogGraceMs;
-          loadTimer = setTimeout(expire(`its code did not finish loading within ${budget} ms`), budget);
+          loadTimer = setTimeout(() => void this.terminate(`its code did not finish loading within ${budget} ms`).then(resolve), budget);
         } else if (reply?.kind === "loaded" && booted && this.state === "starting") {
           clearTimeout(loadTimer);
           if (reply.violation !== null) this.stop(violationReason(reply.violation));
