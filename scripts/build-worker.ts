@@ -1,10 +1,11 @@
 /**
- * Bundles the worker (services/src/workers/worker-main.ts and its sandbox thread) into one folder of
+ * Bundles the worker (services/src/workers/worker-main.ts — the supervisor —, the sandbox process it
+ * starts, worker-process.ts, and its sandbox thread) into one folder of
  * plain JavaScript, so a worker process runs under Node's permission model reading that folder only
  * (tsx itself needs to read the whole tree, which the permission model refuses). The image runs
  * tsc's output of the same folder instead (services/dist/src/workers).
  *
- *   tsx scripts/build-worker.ts <outDir>     → <outDir>/worker-main.js, <outDir>/sandbox-thread.js
+ *   tsx scripts/build-worker.ts <outDir>     → <outDir>/worker-main.js, worker-process.js, sandbox-thread.js
  */
 import path from "node:path";
 import { build } from "esbuild";
@@ -15,6 +16,7 @@ export async function buildWorkerBundle(outDir: string): Promise<string> {
   await build({
     entryPoints: {
       "worker-main": path.join(ROOT, "services/src/workers/worker-main.ts"),
+      "worker-process": path.join(ROOT, "services/src/workers/worker-process.ts"),
       "sandbox-thread": path.join(ROOT, "services/src/workers/sandbox/sandbox-thread.ts"),
     },
     outdir: outDir,

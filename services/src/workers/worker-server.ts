@@ -1,27 +1,37 @@
+"use strict";
 /**
  * A worker: one player's bot behind HTTP. `POST /turn` with the JSON view → `{status, action?,
  * reason?, ms}` (always 200 when the request was well formed: a stopped or slow bot is a game
  * fact, not an HTTP failure); `GET /healthz` → `{ok, player, sandbox, reason?}`. Nothing else.
+ * It serves on a socket it is given (`{fd}`: the supervisor's, worker-main.ts) or one it opens.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { SandboxLimits } from "./sandbox/limits";
-import { Sandbox } from "./sandbox/sandbox";
+import type { SandboxState, TurnResult } from "./sandbox/sandbox";
+
+/** What answers the turns: the bot's sandbox, or the supervisor's record of why it is gone. */
+export interface TurnEngine {
+  readonly state: SandboxState;
+  readonly reason: string | undefined;
+  readonly counters: Readonly<Record<string, number>>;
+  start(): Promise<void>;
+  turn(view: string): Promise<TurnResult>;
+  stop(reason: string): void;
+}
 
 export interface WorkerServerOptions {
   readonly player: string;
-  readonly code: string;
-  readonly limits: SandboxLimits;
-  readonly host: string;
-  readonly port: number;
+  readonly engine: TurnEngine;
+  readonly maxViewBytes: number;
+  readonly listen: { readonly fd: number } | { readonly host: string; readonly port: number };
 }
 
 export class WorkerServer {
-  readonly sandbox: Sandbox;
+  readonly sandbox: TurnEngine;
   private readonly server: http.Server;
 
   constructor(private readonly options: WorkerServerOptions) {
-    this.sandbox = new Sandbox(options.code, options.limits);
+    this.sandbox = options.engine;
     this.server = http.createServer((req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 30_000;
     this.server.headersTimeout = 5_000;
@@ -33,7 +43,9 @@ export class WorkerServer {
     await this.sandbox.start();
     await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);
-      this.server.listen(this.options.port, this.options.host, resolve);
+      const listen = this.options.listen;
+      if ("fd" in listen) this.server.listen({ fd: listen.fd }, resolve);
+      else this.server.listen(listen.port, listen.host, resolve);
     });
     return (this.server.address() as AddressInfo).port;
   }
@@ -53,8 +65,8 @@ export class WorkerServer {
     let size = 0;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > this.options.limits.maxViewBytes) {
-        reply(res, 413, { error: "TOO_LARGE", reason: `views are at most ${this.options.limits.maxViewBytes} bytes` });
+      if (size > this.options.maxViewBytes) {
+        reply(res, 413, { error: "TOO_LARGE", reason: `views are at most ${this.options.maxViewBytes} bytes` });
         req.destroy();
         return;
       }

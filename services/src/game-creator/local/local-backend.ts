@@ -1,7 +1,7 @@
 /**
  * The local backend (`npm start`): a game is `replicas` game-server processes on this machine, a
- * worker is one process per player (Node's permission model: it may read its own bundle and
- * nothing else), and the route table is the nginx include of `/game-<id>` locations, rewritten and
+ * worker is one process per player (a supervisor under Node's permission model that starts the
+ * bot's sandbox process in namespaces of its own: services/src/workers/isolation.ts), and the route table is the nginx include of `/game-<id>` locations, rewritten and
  * reloaded (SIGHUP to the master) when it changes. A route counts as live once a GET through nginx
  * reaches the game. Processes die with the game-creator, so a restarted creator re-creates every
  * game from the desired state instead of adopting processes.
@@ -16,6 +16,7 @@ import type { GameBackend } from "../backend";
 import { GAME_TYPES } from "../game-types";
 import { gameName, viewerPath, workerName, type GameSpec, type PlayerSpec } from "../game-spec";
 import type { ObservedGame, ObservedWorker, World } from "../world";
+import { supervisorNodeArgs } from "../../workers/isolation";
 import { ChildServer } from "./child-server";
 
 export interface LocalNginx {
@@ -168,16 +169,9 @@ export class LocalBackend implements GameBackend {
     const child = new ChildServer({
       name: workerName(gameId, player.player),
       command: process.execPath,
-      args: [
-        "--no-warnings",
-        `--max-old-space-size=${limits.sandboxMemoryMb * 2}`,
-        "--experimental-permission",
-        `--allow-fs-read=${path.dirname(entry)}${path.sep}`,
-        "--allow-worker",
-        entry,
-      ],
-      // Only what the worker needs: no Redis URL, no tokens, no PATH.
-      env: { GAME_ID: gameId, PLAYER: player.player, PLAYER_CODE: player.code, PORT: String(await this.port()), HOST: "127.0.0.1", TURN_DEADLINE_MS: String(limits.turnDeadlineMs), SANDBOX_MEMORY_MB: String(limits.sandboxMemoryMb) },
+      args: supervisorNodeArgs(entry, limits.sandboxMemoryMb),
+      // Only what the worker needs: no Redis URL, no tokens, no PATH. Its sandbox runs in namespaces of its own unless this machine cannot (docs/workers.md).
+      env: { WORKER_ISOLATION: process.env.WORKER_ISOLATION ?? "namespaces", GAME_ID: gameId, PLAYER: player.player, PLAYER_CODE: player.code, PORT: String(await this.port()), HOST: "127.0.0.1", TURN_DEADLINE_MS: String(limits.turnDeadlineMs), SANDBOX_MEMORY_MB: String(limits.sandboxMemoryMb) },
       cwd: path.dirname(entry),
     });
     this.stats.processesStarted++;

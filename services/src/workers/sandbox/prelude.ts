@@ -9,9 +9,13 @@
  *   - eval and new Function (code generation from strings is off for the context) are recorded too;
  *   - every intrinsic (Object, JSON, Array.prototype …) is frozen, so a bot cannot poison what the
  *     harness uses; its own globals (`turn`, its state) stay writable;
- *   - `__pomonaTurn()` reads the view (a JSON string the host sets), calls `turn(view)`, and returns
- *     one JSON string — the only thing that crosses back to the host.
+ *   - `__pomonaTurn(view, maxActionBytes)` takes the view as an argument (a JSON string literal in
+ *     the script the host compiles for the turn: the host never writes into the bot's globals), calls
+ *     `turn(view)`, and returns one JSON string — the only thing that crosses back to the host;
+ *   - `__pomonaRefuseImport()` records `import()` and makes the error the host rejects it with, so
+ *     the bot only ever holds objects of its own realm.
  * The context is created with code generation from strings off (no eval, no new Function).
+ * Every string the host reads back is capped here (and checked again by the host).
  */
 export const PRELUDE = String.raw`(function () {
   "use strict";
@@ -20,8 +24,11 @@ export const PRELUDE = String.raw`(function () {
   const parse = JSON.parse;
   const defineProperty = Object.defineProperty;
   let violation = null;
+  const note = function (what) {
+    if (violation === null) violation = String(what).slice(0, 200);
+  };
   const refuse = function (what) {
-    if (violation === null) violation = what;
+    note(what);
     throw new Error(what + " is not allowed: player code has no filesystem, network, modules or host objects");
   };
   defineProperty(g, "require", { configurable: false, get() { return function require(id) { refuse("require(" + stringify(String(id)) + ")"); }; } });
@@ -60,19 +67,27 @@ export const PRELUDE = String.raw`(function () {
       return "the bot threw something that cannot be printed";
     }
   };
+  defineProperty(g, "__pomonaRefuseImport", {
+    configurable: false,
+    writable: false,
+    value: function () {
+      note("import()");
+      return new Error("import() is not allowed: player code has no filesystem, network, modules or host objects");
+    },
+  });
   defineProperty(g, "__pomonaStatus", { configurable: false, writable: false, value: function () { return stringify({ violation: violation }); } });
   defineProperty(g, "__pomonaTurn", {
     configurable: false,
     writable: false,
-    value: function () {
-      const input = g.__pomonaInput;
+    value: function (input, maxActionBytes) {
       if (typeof g.turn !== "function") return stringify({ error: "the bot defines no function turn(view)", violation: violation });
       try {
-        const action = g.turn(parse(input));
-        return stringify({ action: action === undefined ? null : action, violation: violation });
+        const action = stringify(g.turn(parse(input)));
+        if (action !== undefined && action.length > maxActionBytes) return stringify({ error: "the action is over " + maxActionBytes + " bytes", violation: violation });
+        return '{"action":' + (action === undefined ? "null" : action) + ',"violation":' + stringify(violation) + "}";
       } catch (error) {
         // The context refuses eval and new Function; trying is reaching for the host.
-        if (error instanceof EvalError && violation === null) violation = "code generation from strings (eval / new Function)";
+        if (error instanceof EvalError) note("code generation from strings (eval / new Function)");
         try {
           return stringify({ error: describe(error), violation: violation });
         } catch (again) {

@@ -1,3 +1,4 @@
+"use strict";
 /**
  * The host side of one bot's sandbox: a worker thread with a capped heap running the bot in a vm
  * context (sandbox-thread.ts). One turn at a time; a turn never takes longer than the deadline plus
@@ -7,12 +8,16 @@
  *     85 % of it after a turn is stopped first, since its turns then time out in the GC),
  *   - touches what player code may not (`require`, `process`, `fetch`, `import()` …),
  *   - or does not yield to the deadline at all (the watchdog terminates the thread).
+ *   - or its thread says anything it should not (thread-messages.ts): code that left the vm holds the
+ *     thread's port, so every message is parsed as hostile — `booted` then `loaded` once each, then
+ *     only the reply to the turn in flight.
  * A stopped bot's turns answer at once with its reason; a deadline miss or a bot error is a no-op turn.
  */
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { SandboxLimits } from "./limits";
-import type { ThreadData, ThreadReply } from "./sandbox-thread";
+import type { ThreadData } from "./sandbox-thread";
+import { parseThreadReply, parseTurnOutput, type ThreadReply } from "./thread-messages";
 
 export type TurnResult =
   | { readonly status: "ok"; readonly action: unknown; readonly ms: number }
@@ -26,8 +31,17 @@ const MEMORY_STOP_FRACTION = 0.85;
 const GC_BOUND_FRACTION = 0.6;
 /** Start-up of the thread itself (Node, the context, frozen intrinsics), before the bot's own load budget starts. */
 const BOOT_TIMEOUT_MS = 30_000;
+/** How long a thread that ignored its deadline may take to end before the bot's reason is written (its GC may end in an out-of-memory). */
+const TERMINATE_WAIT_MS = 15_000;
 
 const THREAD_FILE = path.join(__dirname, `sandbox-thread${path.extname(__filename)}`);
+/**
+ * Node 20 honours the vm's import callback only with this flag (without it the thread refuses to run
+ * the bot). The thread keeps every flag of its process otherwise: a Worker given an `execArgv` without
+ * `--experimental-permission` runs outside the permission model.
+ */
+const VM_MODULES = "--experimental-vm-modules";
+const THREAD_EXEC_ARGV = process.execArgv.includes(VM_MODULES) ? undefined : [...process.execArgv, VM_MODULES];
 
 export class Sandbox {
   state: SandboxState = "starting";
@@ -38,20 +52,25 @@ export class Sandbox {
   /** Largest heap in use seen after a turn: tells a bot stuck in the GC near its limit from an endless loop. */
   private peakHeapMb = 0;
   private nextId = 1;
+  /** Set once the watchdog terminates the thread: the reason waits for how the thread ends. */
+  private ending: Promise<void> | undefined;
   private pending: { id: number; resolve: (reply: ThreadReply | undefined) => void; timer: NodeJS.Timeout } | undefined;
 
+  /** `threadFile`: the thread's module (tests put an attacker's thread there to speak through the same port). */
   constructor(
     private readonly code: string,
     private readonly limits: SandboxLimits,
+    private readonly threadFile: string = THREAD_FILE,
   ) {}
 
   /** Loads the bot; resolves once it is running or stopped (its top level refused, too slow, or broken). */
   start(): Promise<void> {
-    const data: ThreadData = { code: this.code, turnDeadlineMs: this.limits.turnDeadlineMs, loadDeadlineMs: this.limits.loadDeadlineMs };
+    const data: ThreadData = { code: this.code, turnDeadlineMs: this.limits.turnDeadlineMs, loadDeadlineMs: this.limits.loadDeadlineMs, maxActionBytes: this.limits.maxActionBytes };
     // From TypeScript sources (tests, tsx) the thread loads through tsx's require hook; built, it is plain JS.
-    const fromSource = THREAD_FILE.endsWith(".ts");
-    const thread = new Worker(fromSource ? `require("tsx/cjs"); require(${JSON.stringify(THREAD_FILE)});` : THREAD_FILE, {
+    const fromSource = this.threadFile.endsWith(".ts");
+    const thread = new Worker(fromSource ? `require("tsx/cjs"); require(${JSON.stringify(this.threadFile)});` : this.threadFile, {
       eval: fromSource,
+      ...(THREAD_EXEC_ARGV === undefined ? {} : { execArgv: THREAD_EXEC_ARGV }),
       workerData: data,
       resourceLimits: { maxOldGenerationSizeMb: this.limits.memoryMb, maxYoungGenerationSizeMb: Math.max(1, Math.floor(this.limits.memoryMb / 8)), stackSizeMb: 1 },
       stdout: true,
@@ -62,23 +81,32 @@ export class Sandbox {
     return new Promise((resolve) => {
       const expire = (reason: string) => () => (this.stop(reason), resolve());
       let loadTimer = setTimeout(expire(`its sandbox did not start within ${BOOT_TIMEOUT_MS} ms`), BOOT_TIMEOUT_MS);
-      thread.on("message", (reply: ThreadReply) => {
-        if (reply.kind === "booted") {
+      let booted = false;
+      thread.on("message", (message: unknown) => {
+        if (this.state === "stopped") return;
+        const parsed = parseThreadReply(message, this.limits.maxActionBytes);
+        const reply = "reply" in parsed ? parsed.reply : undefined;
+        if (reply?.kind === "booted" && !booted && this.state === "starting") {
+          booted = true;
           clearTimeout(loadTimer);
           const budget = this.limits.loadDeadlineMs + this.limits.watchdogGraceMs;
-          loadTimer = setTimeout(expire(`its code did not finish loading within ${budget} ms`), budget);
-        } else if (reply.kind === "loaded") {
+          loadTimer = setTimeout(() => void this.terminate(`its code did not finish loading within ${budget} ms`).then(resolve), budget);
+        } else if (reply?.kind === "loaded" && booted && this.state === "starting") {
           clearTimeout(loadTimer);
-          if (reply.violation !== null) this.stop(`sandbox violation: ${reply.violation} (no filesystem, network, modules or host objects for player code)`);
+          if (reply.violation !== null) this.stop(violationReason(reply.violation));
           else if (reply.timedOut) this.stop(`its code did not finish loading within ${this.limits.loadDeadlineMs} ms (an endless loop at the top level?)`);
           else if (reply.error !== undefined) this.stop(`its code failed to load: ${reply.error}`);
           else this.state = "running";
           resolve();
-        } else if (this.pending?.id === reply.id) {
+        } else if (reply?.kind === "turn" && this.pending !== undefined && this.pending.id === reply.id) {
           const pending = this.pending;
           this.pending = undefined;
           clearTimeout(pending.timer);
           pending.resolve(reply);
+        } else {
+          clearTimeout(loadTimer);
+          this.stop(`sandbox violation: its thread sent ${"refused" in parsed ? parsed.refused : `a ${reply!.kind} message out of turn`} (the thread speaks only through the harness; the bot left its vm)`);
+          resolve();
         }
       });
       thread.on("error", (error: Error & { code?: string }) => {
@@ -92,7 +120,7 @@ export class Sandbox {
       });
       thread.on("exit", () => {
         clearTimeout(loadTimer);
-        if (this.state !== "stopped") this.stop("the sandbox exited");
+        if (this.state !== "stopped" && this.ending === undefined) this.stop("the sandbox exited");
         resolve();
       });
     });
@@ -104,7 +132,7 @@ export class Sandbox {
     const elapsed = () => Math.round((performance.now() - startedMs) * 100) / 100;
     this.counters.turns++;
     if (this.state !== "running" || this.thread === undefined) return { status: "stopped", reason: this.reason ?? "the bot is still loading", ms: 0 };
-    if (this.pending !== undefined) {
+    if (this.pending !== undefined || this.ending !== undefined) {
       this.counters.busy++;
       return { status: "busy", reason: "the previous turn is still running", ms: 0 };
     }
@@ -122,7 +150,7 @@ export class Sandbox {
     });
     if ((this.state as SandboxState) === "stopped") return { status: "stopped", reason: this.reason ?? "stopped", ms: elapsed() };
     if (reply === undefined || reply.kind !== "turn") {
-      this.stop(`the bot did not yield to its ${this.limits.turnDeadlineMs} ms deadline; its sandbox was terminated`);
+      await this.terminate(`the bot did not yield to its ${this.limits.turnDeadlineMs} ms deadline; its sandbox was terminated`);
       return { status: "stopped", reason: this.reason!, ms: elapsed() };
     }
     this.peakHeapMb = Math.max(this.peakHeapMb, reply.heapMb);
@@ -147,21 +175,32 @@ export class Sandbox {
       this.counters.errors++;
       return { status: "error", reason: reply.error ?? "no output", ms: elapsed() };
     }
-    const result = JSON.parse(reply.output) as { action?: unknown; error?: string; violation: string | null };
+    const parsed = parseTurnOutput(reply.output);
+    if ("refused" in parsed) {
+      this.stop(`sandbox violation: its thread sent ${parsed.refused} (the thread speaks only through the harness; the bot left its vm)`);
+      return { status: "stopped", reason: this.reason!, ms: elapsed() };
+    }
+    const result = parsed.output;
     if (result.violation !== null) {
-      this.stop(`sandbox violation: ${result.violation} (no filesystem, network, modules or host objects for player code)`);
+      this.stop(violationReason(result.violation));
       return { status: "stopped", reason: this.reason!, ms: elapsed() };
     }
     if (result.error !== undefined) {
       this.counters.errors++;
       return { status: "error", reason: `the bot threw: ${result.error}`, ms: elapsed() };
     }
-    if (reply.output.length > this.limits.maxActionBytes) {
-      this.counters.errors++;
-      return { status: "error", reason: `the action is over ${this.limits.maxActionBytes} bytes`, ms: elapsed() };
-    }
     this.counters.ok++;
     return { status: "ok", action: result.action ?? null, ms: elapsed() };
+  }
+
+  /**
+   * The watchdog's end. A thread that ignores V8's interrupt is most often inside a garbage collection
+   * that ends in an out-of-memory: the thread's error says so, or V8 aborts the whole process and the
+   * supervisor (worker-main.ts) says so. `reason` stands only if the thread ends otherwise.
+   */
+  private terminate(reason: string): Promise<void> {
+    this.ending ??= Promise.race([this.thread!.terminate(), new Promise((resolve) => setTimeout(resolve, TERMINATE_WAIT_MS).unref())]).then(() => this.stop(reason));
+    return this.ending;
   }
 
   /** Stops the bot for good (idempotent; the first reason stays). */
@@ -178,3 +217,5 @@ export class Sandbox {
     void this.thread?.terminate();
   }
 }
+
+const violationReason = (violation: string) => `sandbox violation: ${violation} (no filesystem, network, modules or host objects for player code)`;
