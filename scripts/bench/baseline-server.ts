@@ -20,7 +20,7 @@ let clients = 0;
 const app = uws.App().ws("/*", {
   maxPayloadLength: 64 * 1024,
   maxBackpressure: 1024 * 1024,
-  closeOnBackpressureLimit: 1,
+  closeOnBackpressureLimit: true,
   idleTimeout: 0,
   open: (ws) => {
     clients++;

@@ -8,14 +8,16 @@
  * (scripts/bench/baseline-server.ts); `pomona` is a private redis-server, one game server running
  * scripts/bench/bench-game.ts and `--connectors` connector processes. The load generator runs
  * in separate processes (at most 2,500 sockets each, well under the 20,000 open-file limit).
+ * `--runtime node24` runs the servers (not the load generators) in the Node 24 lane.
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { ChildProcess } from "node:child_process";
-import { FixtureProcess } from "../../test/helpers/child-process";
+import { ManagedProcess } from "../local-cluster/processes";
+import { nodeCommand, parseRuntime } from "../node24/runtime";
 import { freePort } from "../../test/helpers/ports";
 import { RedisServer } from "../../test/helpers/redis-server";
-import { cpuSeconds, forkTs, nextMessage, percentile } from "./processes";
+import { cpuSeconds, forkTs, nextMessage, percentile, rssMiB } from "./processes";
 
 const CONNECTOR_MAIN = path.resolve(__dirname, "../../services/src/roles/connector-main.ts");
 
@@ -29,8 +31,10 @@ const { values } = parseArgs({
     target: { type: "string", default: "both" },
     connectors: { type: "string", default: "2" },
     "per-player": { type: "boolean", default: false },
+    runtime: { type: "string", default: "node20" },
   },
 });
+const serverCommand = nodeCommand(parseRuntime(values.runtime!));
 const clients = Number(values.clients);
 const seconds = Number(values.seconds);
 const hz = Number(values.hz);
@@ -54,7 +58,7 @@ interface Target {
 }
 
 async function startBaseline(): Promise<Target> {
-  const server = forkTs(path.join(__dirname, "baseline-server.ts"), ["--hz", String(hz), "--players", String(values.players)]);
+  const server = forkTs(path.join(__dirname, "baseline-server.ts"), ["--hz", String(hz), "--players", String(values.players)], serverCommand);
   const { port } = await nextMessage<{ kind: string; port: number }>(server, "listening");
   return { name: "baseline (raw uWS publish)", urls: [`ws://127.0.0.1:${port}/`], serverPids: [server.pid!], stop: () => server.kill("SIGKILL") };
 }
@@ -66,13 +70,14 @@ async function startPomona(): Promise<Target> {
   const game = forkTs(path.join(__dirname, "bench-game.ts"), [
     "--redis", redis.url, "--namespace", namespace, "--port", String(await freePort()), "--hz", String(hz), "--players", String(values.players),
     ...(values["per-player"] ? ["--per-player"] : []),
-  ]);
+  ], serverCommand);
   await nextMessage(game, "ready", 30_000);
-  const connectors: FixtureProcess[] = [];
+  const connectors: ManagedProcess[] = [];
   const urls: string[] = [];
   for (let i = 0; i < Number(values.connectors); i++) {
     const port = await freePort();
-    connectors.push(FixtureProcess.start(CONNECTOR_MAIN, { REDIS_URL: redis.url, POMONA_NAMESPACE: namespace, SERVER_ID: `connector-${i}`, HOST: "127.0.0.1", PORT: String(port) }));
+    const env = { REDIS_URL: redis.url, POMONA_NAMESPACE: namespace, SERVER_ID: `connector-${i}`, HOST: "127.0.0.1", PORT: String(port) };
+    connectors.push(ManagedProcess.start({ name: `connector-${i}`, command: serverCommand.command, args: [...serverCommand.args, CONNECTOR_MAIN], env, cwd: process.cwd(), log: null }));
     urls.push(`ws://127.0.0.1:${port}/`);
   }
   await Promise.all(connectors.map((c) => c.waitFor("ready", 30_000)));
@@ -129,6 +134,7 @@ async function measure(target: Target) {
   const elapsedS = (Date.now() - started) / 1000;
   const fanoutP99Ms = await target.fanoutP99Ms?.();
   const serverCpuS = target.serverPids.map(cpuSeconds).reduce((a, b, i) => a + b - cpuStart[i]!, 0);
+  const serverRssMiB = target.serverPids.map(rssMiB).reduce((a, b) => a + b, 0);
   const generatorCpuS = generators.map((g) => cpuSeconds(g.pid!)).reduce((a, b, i) => a + b - genCpuStart[i]!, 0);
   for (const g of generators) g.kill("SIGKILL");
   const histogram = new Array<number>(reports[0]!.histogram.length).fill(0);
@@ -151,6 +157,7 @@ async function measure(target: Target) {
     // delivered at the measured rate over that same window.
     server_cpu_us_per_msg: Number(((serverCpuS * 1e6) / (deliveredPerS * elapsedS)).toFixed(3)),
     server_cpu_cores: Number((serverCpuS / elapsedS).toFixed(2)),
+    server_rss_mib: Math.round(serverRssMiB),
     generator_cpu_cores: Number((generatorCpuS / elapsedS).toFixed(2)),
     p50_ms: Number(percentile(histogram, reports[0]!.bucketMs, 0.5).toFixed(2)),
     p99_ms: Number(percentile(histogram, reports[0]!.bucketMs, 0.99).toFixed(2)),
@@ -162,7 +169,7 @@ async function measure(target: Target) {
 }
 
 async function main() {
-  console.log(`broadcast bench: ${clients} clients, ${hz} Hz, ${seconds} s measured, node ${process.version}`);
+  console.log(`broadcast bench: ${clients} clients, ${hz} Hz, ${seconds} s measured, servers on ${values.runtime} (this process: node ${process.version})`);
   const results = [];
   const targets = values.target === "both" ? ["baseline", "pomona"] : [values.target!];
   for (const name of targets) {

@@ -1,11 +1,12 @@
 /** Child processes for benchmarks: TypeScript entry points over IPC, CPU time read from /proc. */
 import { fork, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { nodeCommand } from "../node24/runtime";
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
-export function forkTs(script: string, args: string[]): ChildProcess {
-  return fork(script, args, { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+export function forkTs(script: string, args: string[], command = nodeCommand("node20")): ChildProcess {
+  return fork(script, args, { execPath: command.command, execArgv: command.args, stdio: ["ignore", "inherit", "inherit", "ipc"] });
 }
 
 export function nextMessage<T extends { kind: string }>(child: ChildProcess, kind: string, timeoutMs = 15_000): Promise<T> {
@@ -26,6 +27,12 @@ export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Resident set size in MiB (VmRSS). */
+export function rssMiB(pid: number): number {
+  const kib = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+  return Number(kib) / 1024;
 }
 
 export function percentile(histogram: ArrayLike<number>, bucketMs: number, fraction: number): number {

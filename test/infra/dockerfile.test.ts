@@ -1,7 +1,8 @@
 /**
  * services/Dockerfile, checked without a Docker engine (none runs here): what it copies exists and
  * passes .dockerignore, the build produces every entry point the manifests run, the uWebSockets.js
- * addon it keeps is the one Node 20 loads, and the user it runs as is the uid the pods declare.
+ * addon it keeps is the one its Node 24 loads, and the user it runs as is the uid the pods declare.
+ * The image's runtime itself (Node 24 on trixie) is proven by `npm run test:node24`.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -10,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { GATE_SITE_DIR } from "../../infra/manifests/gate";
 import { UIDS } from "../../infra/names";
+import { addonFileName, chooseUwsBuilds } from "../../services/src/transport";
 import { REPO_ROOT } from "../../infra/offline/evaluate";
 import { containers, evaluateAllStacks } from "./stacks";
 
@@ -35,8 +37,8 @@ function allowedByDockerignore(file: string): boolean {
 describe("services/Dockerfile", function () {
   this.timeout(120_000);
 
-  it("builds on node:20-bookworm-slim in every stage", () => {
-    assert.match(dockerfile, /^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+  it("builds on node:24-trixie-slim in every stage", () => {
+    assert.match(dockerfile, /^ARG NODE_IMAGE=node:24-trixie-slim$/m);
     const froms = instructions.filter((line) => line.startsWith("FROM "));
     assert.equal(froms.length, 3);
     for (const from of froms) assert.match(from, /^FROM \$\{NODE_IMAGE\}( AS [a-z-]+)?$/);
@@ -60,11 +62,14 @@ describe("services/Dockerfile", function () {
     assert.ok(lock.packages["services"], "services is a workspace in the lockfile");
   });
 
-  it("keeps the uWebSockets.js addon that Node 20 on linux-x64 loads", () => {
-    assert.equal(process.versions.modules, "115", "this test runs on Node 20, like the image");
-    assert.match(dockerfile, /binaries\/uws_linux_\$\{UWS_ARCH\}_115\.node/);
+  it("keeps the uWebSockets.js addon of the image's own Node ABI, the one loadUws chooses for Node 24 on trixie", () => {
+    const [node24Build] = chooseUwsBuilds({ nodeVersion: "24", abi: 137, platform: "linux", arch: "x64", glibc: "2.41" });
+    assert.equal(node24Build!.dependency, "uWebSockets.js");
+    assert.match(dockerfile, /UWS_ADDON="uws_linux_\$\{UWS_ARCH\}_\$\(node -p process\.versions\.modules\)\.node"/);
+    assert.match(dockerfile, /test -f "services\/node_modules\/uWebSockets\.js\/\$\{UWS_ADDON\}"/);
     assert.match(dockerfile, /amd64\) UWS_ARCH=x64/);
-    assert.ok(fs.existsSync(path.join(REPO_ROOT, "node_modules", "uWebSockets.js", "binaries", "uws_linux_x64_115.node")));
+    assert.ok(fs.existsSync(path.join(REPO_ROOT, "services", "node_modules", "uWebSockets.js", addonFileName({ platform: "linux", arch: "x64", abi: 137 }))));
+    assert.match(dockerfile, /^RUN node -e "require\('\/app\/services\/dist\/src\/transport'\)\.loadUws\(\)"$/m, "the final stage loads the addon at build time");
   });
 
   it("runs as the numeric uid the pods declare, non-root", () => {

@@ -1,7 +1,8 @@
 /**
  * The GitHub workflows cannot run here; what can be checked is that they are valid YAML and agree
  * with the repository: every cloud stack is previewed with the policy pack and commented on the PR,
- * every stack's manifest diff is summarised, and production deploys wait in their environments.
+ * every stack's manifest diff is summarised, production deploys wait in their environments, and
+ * every job runs the images' Node (24; this machine's Node 20 is for development only).
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -48,5 +49,21 @@ describe("GitHub workflows for the stacks", () => {
     const [step] = pulumiSteps(up.jobs.up);
     assert.equal(step.with.command, "up");
     assert.equal(step.with.policyPacks, "infra/policy");
+  });
+
+  it("every job sets up Node 24, the major the images run", () => {
+    const imageMajor = /^ARG NODE_IMAGE=node:(\d+)-/m.exec(fs.readFileSync(path.join(REPO_ROOT, "services", "Dockerfile"), "utf8"))?.[1];
+    assert.equal(imageMajor, "24");
+    let setups = 0;
+    for (const name of fs.readdirSync(path.join(REPO_ROOT, ".github", "workflows"))) {
+      for (const job of Object.values(workflow(name).jobs) as Loose[]) {
+        for (const step of (job.steps ?? []) as Loose[]) {
+          if (!String(step.uses ?? "").startsWith("actions/setup-node@")) continue;
+          setups++;
+          assert.equal(String(step.with["node-version"]), imageMajor, `${name}: setup-node must use Node ${imageMajor}`);
+        }
+      }
+    }
+    assert.ok(setups >= 3, `found ${setups} setup-node steps`);
   });
 });

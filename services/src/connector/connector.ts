@@ -255,8 +255,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     return app.ws<SocketData>(config.path, {
       maxPayloadLength: config.maxPayloadBytes,
       maxBackpressure: config.maxBackpressureBytes,
-      // Typed as number in this build's .d.ts; uWS reads it as a boolean.
-      closeOnBackpressureLimit: 1,
+      closeOnBackpressureLimit: true,
       idleTimeout: config.idleTimeoutSec,
       sendPingsAutomatically: false,
       upgrade: (res, req, context) => {

@@ -48,7 +48,7 @@ export class ViewerStream {
     app.ws(path, {
       maxPayloadLength: 1024,
       maxBackpressure: this.options.maxBackpressureBytes,
-      closeOnBackpressureLimit: 1,
+      closeOnBackpressureLimit: true,
       idleTimeout: 120,
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => {

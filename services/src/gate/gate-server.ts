@@ -265,7 +265,7 @@ export class GateServer {
     app.ws<{ connection: GateConnection }>("/*", {
       maxPayloadLength: config.maxPayloadBytes,
       maxBackpressure: 64 * 1024,
-      closeOnBackpressureLimit: 1,
+      closeOnBackpressureLimit: true,
       idleTimeout: config.idleTimeoutSec,
       sendPingsAutomatically: false,
       upgrade: (res, req, context) => {
