@@ -1,12 +1,14 @@
 /**
  * Drain, end to end on the local cluster: SIGTERM on a connector holding about 500 of 1,000 SDK players —
  * every one of them resumes on the other connector (same uid, same game server, same state), none
- * is lost, and the process exits 0 within its grace period. SIGTERM on a game server: it takes no
- * new player, and at the end of its drain its players are handed over to the other server.
+ * is lost, and the process exits 0 within its grace period. SIGTERM on a game server: its players
+ * keep playing on it, and at the end of its drain they are handed over to the other server. That a
+ * draining game server takes no new player is shown where it is the only one of its type, so a
+ * connector that ignored draining would bind the newcomer to it (with two, the choice is by load).
  */
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
-import type { PomonaClient } from "../../services/src/client";
+import { PomonaError, type PomonaClient } from "../../services/src/client";
 import { startTestCluster, type TestCluster } from "../helpers/local-cluster";
 import { waitUntil } from "../helpers/wait";
 
@@ -92,26 +94,13 @@ describe("drain on SIGTERM (local cluster, 1,000 players)", function () {
     assert.ok(victims.every((player) => player.rebinds === 0));
   });
 
-  it("a draining game server takes no new player and hands its players over when its drain ends", async () => {
+  it("a draining game server's players keep playing on it and are handed over when its drain ends", async () => {
     const game = cluster.servers.get("arena-2")!;
     const onGame = players.filter((player) => player.server === "arena-2");
     assert.ok(onGame.length > 50, `players on arena-2: ${onGame.length}`);
     const startedMs = performance.now();
     game.signal("SIGTERM");
     await game.waitFor("draining", 5_000);
-    // New players land on arena-1 only while arena-2 drains.
-    await waitUntil(async () => {
-      const probe = cluster.client(`probe-${Math.random()}`);
-      await probe.connect();
-      const server = (await probe.request<{ server: string }>("arena.room.join", {})).server;
-      probe.close();
-      return server === "arena-1";
-    }, 3_000, "draining server skipped");
-    const fresh = cluster.client("newcomer");
-    await fresh.connect();
-    assert.equal((await fresh.request<{ server: string }>("arena.room.join", {})).server, "arena-1");
-    fresh.close();
-    // Its own players keep playing on it meanwhile.
     assert.equal((await onGame[0]!.client.request<{ server: string }>("arena.room.move", { seq: 3, dir: "left" })).server, "arena-2");
 
     const exit = await game.exit;
@@ -121,5 +110,49 @@ describe("drain on SIGTERM (local cluster, 1,000 players)", function () {
     const answer = await onGame[0]!.client.request<{ server: string }>("arena.room.join", {});
     assert.equal(answer.server, "arena-1");
     assert.ok(players.every((player) => player.closed === undefined), "nobody was disconnected");
+  });
+});
+
+/** What a new player's join gets: the server that took it, or the error code the connector answered. */
+async function joinOutcome(cluster: TestCluster, uid: string): Promise<string> {
+  const client = cluster.client(uid);
+  try {
+    await client.connect();
+    return `joined ${(await client.request<{ server: string }>("arena.room.join", {})).server}`;
+  } catch (error) {
+    return error instanceof PomonaError ? `${error.code} ${error.details.serverCode ?? ""}`.trim() : String(error);
+  } finally {
+    client.close();
+  }
+}
+
+describe("drain on SIGTERM: the only game server of its type", function () {
+  this.timeout(60_000);
+  let cluster: TestCluster;
+  let resident: PomonaClient;
+
+  before(async () => {
+    cluster = await startTestCluster({ mode: "direct", connectors: 1, games: 1, drainTimeoutMs: 30_000, tickHz: 5 });
+    resident = cluster.client("resident");
+    await resident.connect();
+    await resident.request("arena.room.join", {});
+    await resident.request("arena.room.move", { seq: 1, dir: "down" });
+  });
+  after(async () => {
+    resident?.close();
+    await cluster?.dispose();
+  });
+
+  it("takes no new player (NO_SERVER, where ignoring draining would bind it there) while its own player keeps playing", async () => {
+    assert.equal(await joinOutcome(cluster, "before-drain"), "joined arena-1");
+    const game = cluster.servers.get("arena-1")!;
+    game.signal("SIGTERM");
+    await game.waitFor("draining", 5_000);
+    // The connector hears of the drain from discovery (a pub/sub hint, else the periodic resync).
+    await waitUntil(async () => (await joinOutcome(cluster, `probe-${Math.random()}`)) !== "joined arena-1", 5_000, "the connector stopped binding new players to the draining server");
+    const newcomers = await Promise.all(Array.from({ length: 10 }, (_, i) => joinOutcome(cluster, `newcomer-${i}`)));
+    assert.deepEqual(new Set(newcomers), new Set(["SERVER NO_SERVER"]));
+    const move = await resident.request<{ server: string; seq: number }>("arena.room.move", { seq: 2, dir: "up" });
+    assert.deepEqual([move.server, move.seq], ["arena-1", 2], "the resident still plays on the draining server, its state intact");
   });
 });

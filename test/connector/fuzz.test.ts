@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import WebSocket from "ws";
+import { setLogDestination } from "../../services/src/logging";
 import { encodeDataPackage, encodePackage, MessageType, PackageType } from "../../services/src/protocol";
 import { startConnector, type Running } from "./setup";
 import { TestClient } from "../helpers/pomelo-client";
@@ -19,46 +20,62 @@ const garbage = fc.oneof(
   fc.constantFrom(encodePackage(PackageType.Handshake, Buffer.from("{}")), encodePackage(PackageType.Kick), encodePackage(PackageType.HandshakeAck)),
 );
 
+/** The pino lines (level ≥ 40: warn, error, fatal) the in-process connector wrote meanwhile. */
+function warningsOrWorse(lines: readonly string[]): Array<{ level: number; msg: string }> {
+  return lines.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((entry) => entry.level >= 40);
+}
+
 describe("connector: fuzzed client input", () => {
   let running: Running;
+  let logLines: string[] = [];
 
   before(async () => {
+    setLogDestination({ write: (line: string) => void logLines.push(line) });
     running = await startConnector({ rateLimitPackagesPerSec: 1_000_000, rateLimitBurstPackages: 1_000_000 });
+    // A handler that fails as a bug would: what the log check below exists to catch.
+    running.connector.localHandlers.handle("connector.test.crash", () => {
+      throw new Error("deliberate handler bug");
+    });
   });
+  beforeEach(() => (logLines = []));
   after(async () => {
     await running.stop();
+    setLogDestination();
+  });
+
+  it("the log check sees a handler failure: a handler that throws is logged at error level", async () => {
+    const client = await TestClient.ready(running.port);
+    try {
+      await client.request("connector.test.crash", {}).catch(() => undefined);
+    } finally {
+      client.close();
+    }
+    assert.deepEqual(warningsOrWorse(logLines).map(({ level, msg }) => [level, msg]), [[50, "local handler failed"]]);
   });
 
   it(`survives ${CASES} garbage messages over many connections and still serves a healthy client`, async function () {
     this.timeout(30_000);
     const cases = fc.sample(garbage, { numRuns: CASES, seed: 814 });
-    const errors: unknown[] = [];
-    const originalError = console.error;
-    console.error = (...args: unknown[]) => void errors.push(args);
     let next = 0;
     let connections = 0;
     const messagesBefore = running.connector.counters.messagesIn;
-    try {
-      await Promise.all(
-        Array.from({ length: LANES }, async () => {
-          let client: TestClient | undefined;
-          while (next < cases.length) {
-            if (client === undefined || client.socket.readyState !== WebSocket.OPEN) {
-              client?.close();
-              client = await TestClient.ready(running.port);
-              connections++;
-            }
-            client.sendRaw(cases[next++]);
-            // A ping behind each case: its answer (or the close) says the connector dealt with the case.
-            await Promise.race([client.request("connector.session.ping").catch(() => undefined), client.whenClosed]);
+    await Promise.all(
+      Array.from({ length: LANES }, async () => {
+        let client: TestClient | undefined;
+        while (next < cases.length) {
+          if (client === undefined || client.socket.readyState !== WebSocket.OPEN) {
+            client?.close();
+            client = await TestClient.ready(running.port);
+            connections++;
           }
-          client?.close();
-        }),
-      );
-    } finally {
-      console.error = originalError;
-    }
-    assert.deepEqual(errors, [], "no handler failure was logged");
+          client.sendRaw(cases[next++]);
+          // A ping behind each case: its answer (or the close) says the connector dealt with the case.
+          await Promise.race([client.request("connector.session.ping").catch(() => undefined), client.whenClosed]);
+        }
+        client?.close();
+      }),
+    );
+    assert.deepEqual(warningsOrWorse(logLines), [], "no handler failure was logged");
     assert.equal(running.connector.counters.closes.internalError, 0);
     assert.ok(connections > LANES, `garbage closed connections (${connections} opened)`);
     // Besides the cases: each connection's handshake and ack, and the pings that follow cases.

@@ -1,1 +1,1 @@
-export { configureLog, log } from "./log";
+export { configureLog, log, setLogDestination } from "./log";

@@ -5,19 +5,26 @@
  *
  *   log.error({ err, sessionId, route }, "local handler failed");
  *
- * LOG_LEVEL (trace … fatal, default info) sets the level.
+ * LOG_LEVEL (trace … fatal, default info) sets the level. `setLogDestination` sends the lines
+ * elsewhere (a test reads what an in-process server logged); without an argument, back to stderr.
  */
-import pino, { type Logger } from "pino";
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from "pino";
 
+const options: LoggerOptions = { level: process.env.LOG_LEVEL ?? "info", base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime };
 // Synchronous: the few lines an error path writes must not be lost when the process exits right after.
-let root: Logger = pino(
-  { level: process.env.LOG_LEVEL ?? "info", base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
-  pino.destination({ fd: 2, sync: true }),
-);
+const stderr = (): DestinationStream => pino.destination({ fd: 2, sync: true });
+let fields: Record<string, string> = {};
+let root: Logger = pino(options, stderr());
 
 /** Every later line carries these fields (`role`, `server`). */
-export function configureLog(fields: { readonly role: string; readonly server: string }): void {
-  root = root.child(fields);
+export function configureLog(labels: { readonly role: string; readonly server: string }): void {
+  fields = { ...fields, ...labels };
+  root = root.child(labels);
+}
+
+/** Where every later line goes; undefined: stderr again. */
+export function setLogDestination(destination?: DestinationStream): void {
+  root = pino(options, destination ?? stderr()).child(fields);
 }
 
 type LogMethod = (fields: Record<string, unknown>, message: string) => void;
