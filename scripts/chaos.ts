@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { CASES, caseNamed } from "./chaos/cases";
-import { runCase, type CaseResult } from "./chaos/harness";
+import { runCaseOrFail, type CaseResult } from "./chaos/harness";
 import { markdownTable, passed, totals } from "./chaos/report";
 
 const { values } = parseArgs({
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const results: CaseResult[] = [];
   for (const chaosCase of selected) {
     process.stdout.write(`${chaosCase.name}: ${chaosCase.fault} … `);
-    const result = await runCase(chaosCase, players === undefined ? {} : { players });
+    const result = await runCaseOrFail(chaosCase, players === undefined ? {} : { players });
     results.push(result);
     process.stdout.write(
       `detect server ${result.detectServerS ?? "–"} s, client ${result.detectClientS ?? "–"} s, recover ${result.recoverS ?? "–"} s, ${JSON.stringify(result.outcomes)}, checks ${result.checks.length - result.failedChecks.length}/${result.checks.length}${Object.keys(result.figures).length ? `, ${JSON.stringify(result.figures)}` : ""} (${result.durationS} s)\n`,

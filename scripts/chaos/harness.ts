@@ -243,6 +243,37 @@ export async function runCase(chaosCase: ChaosCase, options: { players?: number 
   }
 }
 
+/** A case that could not run (the cluster or its players did not start): one failed check saying why. */
+export async function runCaseOrFail(chaosCase: ChaosCase, options: { players?: number } = {}): Promise<CaseResult> {
+  const startedMs = performance.now();
+  try {
+    return await runCase(chaosCase, options);
+  } catch (error) {
+    const check: Check = { name: "the case ran", ok: false, detail: error instanceof Error ? error.message : String(error) };
+    return {
+      name: chaosCase.name,
+      fault: chaosCase.fault,
+      players: 0,
+      affected: 0,
+      detectServerS: null,
+      detectClientS: null,
+      recoverS: null,
+      outcomes: { continued: 0, rebound: 0, resumed: 0, reconnected: 0, rejoined: 0, ended: 0, hung: 0 },
+      endedReasons: {},
+      hung: 0,
+      unexpectedExits: [],
+      ackedLost: 0,
+      failedRequests: 0,
+      disconnects: 0,
+      figures: {},
+      checks: [check],
+      failedChecks: [check],
+      notes: [],
+      durationS: round((performance.now() - startedMs) / 1000),
+    };
+  }
+}
+
 /** Sessions each living game server holds, from its own stats (SIGUSR2 prints them). */
 async function sessionsHeld(servers: ReadonlyMap<string, ManagedProcess>): Promise<Map<string, number>> {
   const held = new Map<string, number>();

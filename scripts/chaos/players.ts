@@ -193,13 +193,23 @@ export class ChaosPlayer {
 
 const isHandlerCode = (error: unknown, code: string) => error instanceof PomonaError && error.details.handlerCode === code;
 
-/** Starts `count` players in waves of 50, as players arrive. */
+/** Starts `count` players in waves of 25, as players arrive; one whose login fails (a loaded machine) tries again, up to 3 times. */
 export async function startPlayers(cluster: EphemeralCluster, count: number, intervalMs: number, prefix: string): Promise<ChaosPlayer[]> {
   const players: ChaosPlayer[] = [];
-  for (let wave = 0; wave < count; wave += 50) {
-    const batch = Array.from({ length: Math.min(50, count - wave) }, (_, i) => new ChaosPlayer(`${prefix}-${wave + i}`, cluster, intervalMs));
-    players.push(...batch);
-    await Promise.all(batch.map((player) => player.start()));
+  const startOne = async (uid: string): Promise<ChaosPlayer> => {
+    for (let attempt = 1; ; attempt++) {
+      const player = new ChaosPlayer(uid, cluster, intervalMs);
+      try {
+        await player.start();
+        return player;
+      } catch (error) {
+        player.client.close();
+        if (attempt === 3) throw new Error(`player ${uid} could not log in and join 3 times: ${(error as Error).message}`, { cause: error });
+      }
+    }
+  };
+  for (let wave = 0; wave < count; wave += 25) {
+    players.push(...(await Promise.all(Array.from({ length: Math.min(25, count - wave) }, (_, i) => startOne(`${prefix}-${wave + i}`)))));
   }
   return players;
 }
