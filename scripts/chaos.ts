@@ -2,8 +2,9 @@
  * `npm run chaos`: every fault case of scripts/chaos/cases.ts on a fresh local cluster under a
  * steady load of players (docs/reliability.md). Prints a line per case, writes the markdown table
  * (default .tmp/chaos-table.md) and ends with one JSON line of totals:
- * {"cases":…,"hung":…,"unexpected_exits":…,"acked_lost":…,"max_detect_s":…}. Exit code 1 if any
- * session hung, any process exited unexpectedly or any acknowledged move was lost.
+ * {"cases","failed_checks","hung","unexpected_exits","acked_lost","max_detect_server_s","max_detect_client_s"}.
+ * Exit code 1 if any case's check failed (its promises, or the invariants: no hung session, no
+ * unexpected exit, no acknowledged move lost).
  *
  *   npm run chaos [-- --cases game-sigkill,redis-kill-5s] [--players 100] [--table FILE]
  */
@@ -12,8 +13,8 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { CASES, caseNamed } from "./chaos/cases";
-import { runCase, type CaseResult } from "./chaos/harness";
-import { markdownTable, totals } from "./chaos/report";
+import { runCaseOrFail, type CaseResult } from "./chaos/harness";
+import { markdownTable, passed, totals } from "./chaos/report";
 
 const { values } = parseArgs({
   options: {
@@ -31,11 +32,12 @@ async function main(): Promise<void> {
   const results: CaseResult[] = [];
   for (const chaosCase of selected) {
     process.stdout.write(`${chaosCase.name}: ${chaosCase.fault} … `);
-    const result = await runCase(chaosCase, players === undefined ? {} : { players });
+    const result = await runCaseOrFail(chaosCase, players === undefined ? {} : { players });
     results.push(result);
     process.stdout.write(
-      `detect ${result.detectS ?? "–"} s, recover ${result.recoverS ?? "–"} s, ${JSON.stringify(result.outcomes)}, hung ${result.hung}, unexpected exits ${result.unexpectedExits.length}, acked lost ${result.ackedLost}${Object.keys(result.checks).length ? `, ${JSON.stringify(result.checks)}` : ""} (${result.durationS} s)\n`,
+      `detect server ${result.detectServerS ?? "–"} s, client ${result.detectClientS ?? "–"} s, recover ${result.recoverS ?? "–"} s, ${JSON.stringify(result.outcomes)}, checks ${result.checks.length - result.failedChecks.length}/${result.checks.length}${Object.keys(result.figures).length ? `, ${JSON.stringify(result.figures)}` : ""} (${result.durationS} s)\n`,
     );
+    for (const check of result.failedChecks) process.stdout.write(`    FAILED ${check.name}: ${check.detail}\n`);
     for (const note of result.notes) process.stdout.write(`    ${note}\n`);
   }
   const table = markdownTable(results);
@@ -46,7 +48,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${table}\n\ntable written to ${file}\n`);
   const summary = totals(results);
   process.stdout.write(`${JSON.stringify(summary)}\n`);
-  process.exit(summary.hung === 0 && summary.unexpected_exits === 0 && summary.acked_lost === 0 ? 0 : 1);
+  process.exit(passed(summary) ? 0 : 1);
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,8 @@
 /**
  * The fault cases of `npm run chaos` (docs/reliability.md): each injects one fault into a live local
- * cluster under a steady load of players and says what it measured on top of the players' own
- * timings. Bounded in time: the longest waits 30 s with the fault in place.
+ * cluster under a steady load of players, says what it measured on top of the players' own timings,
+ * and states its promises as checks (scripts/chaos/promises.ts). Bounded in time: the longest waits
+ * 30 s with the fault in place; `quick` (the tests) shortens the long faults.
  */
 import WebSocket from "ws";
 import { issueConnectToken } from "../../services/src/auth";
@@ -9,10 +10,24 @@ import { PomeloSocket } from "../../services/src/client/pomelo-socket";
 import { ServiceDiscovery } from "../../services/src/discovery";
 import { encodePackage, PackageType, parseHandshakeResponse, decodePackages } from "../../services/src/protocol";
 import { createRedisClient } from "../../services/src/redis";
+import path from "node:path";
 import type { EphemeralCluster } from "../local-cluster/ephemeral";
-import { NAMESPACE } from "../local-cluster/plan";
+import { NginxProcess } from "../local-cluster/nginx";
+import { NAMESPACE, type ClusterPlan } from "../local-cluster/plan";
 import { nodeWebSocket } from "../local-cluster/node-websocket";
-import { sleep, type ChaosCase } from "./harness";
+import { freePortRange } from "../local-cluster/ports";
+import { killQuietly } from "../local-cluster/processes";
+import { FaultProxy } from "./fault-proxy";
+import { sleep, type CaseContext, type ChaosCase, type Wiring } from "./harness";
+import { atMost, equal, everyoneContinued, exactSet, noFailedRequests, onlyThese, type JudgedPlayer } from "./promises";
+
+/** Discovery's lease TTL (the default of services/src/discovery/options.ts): how long a silent server stays listed. */
+const TTL_S = 3;
+/** Detection bounds of the acceptance: a killed process at once (RPC links drop), a paused one within the TTL and a resync. */
+const KILLED_DETECT_S = 2;
+const PAUSED_DETECT_S = TTL_S + 1;
+const onArena1 = (player: JudgedPlayer) => player.atFault.server === "arena-1";
+const indexOf = (player: JudgedPlayer) => Number(player.uid.slice(player.uid.lastIndexOf("-") + 1));
 
 /** SIGKILL: no goodbye, no drain. */
 function sigkill(name: string): ChaosCase["run"] {
@@ -90,10 +105,101 @@ function killRedisFor(seconds: number): ChaosCase["run"] {
     const registeredMs = await waitRegistered(ctx.cluster, 10_000);
     const login = await newLoginWorks(ctx.cluster, `after-redis-${seconds}`);
     return {
-      recoverMs: registeredMs === undefined ? undefined : seconds * 1000 + performance.now() - startedMs,
-      checks: { reregisteredAfterRestartS: registeredMs === undefined ? "never" : Math.round(registeredMs) / 1000, newLoginAfterRestart: login ? "ok" : "failed" },
+      ...(registeredMs === undefined ? {} : { recoverMs: seconds * 1000 + performance.now() - startedMs }),
+      figures: { reregisteredAfterRestartS: registeredMs === undefined ? "never" : Math.round(registeredMs) / 1000 },
+      checks: [equal("every server registered again within 10 s", registeredMs !== undefined, true), equal("a new login works after the restart", login, true)],
     };
   };
+}
+
+/** The incarnation under which `id` is registered now, if it is. */
+async function registeredIncarnation(cluster: EphemeralCluster, id: string): Promise<string | undefined> {
+  const watcher = new ServiceDiscovery({ redis: { url: cluster.plan.redis.url }, namespace: NAMESPACE });
+  try {
+    await watcher.start();
+    return watcher.members().find((member) => member.id === id)?.incarnation;
+  } finally {
+    await watcher.stop();
+  }
+}
+
+/**
+ * arena-1 frozen (SIGSTOP) or stalled (a busy event loop) past its lease, then running again: the
+ * cluster moves its players, and it registers again and serves on without them — no exit.
+ */
+function pauseArena1(how: "sigstop" | "stall", seconds: number): ChaosCase["run"] {
+  return async (ctx) => {
+    const victim = ctx.cluster.servers.get("arena-1")!;
+    const before = await registeredIncarnation(ctx.cluster, "arena-1");
+    ctx.injected();
+    if (how === "sigstop") {
+      victim.signal("SIGSTOP");
+      await sleep(seconds * 1000);
+      victim.signal("SIGCONT");
+    } else {
+      victim.signal("SIGURG");
+      await sleep(seconds * 1000);
+    }
+    const deadline = performance.now() + 5_000;
+    let after = await registeredIncarnation(ctx.cluster, "arena-1");
+    while ((after === undefined || after === before) && performance.now() < deadline) {
+      await sleep(200);
+      after = await registeredIncarnation(ctx.cluster, "arena-1");
+    }
+    return { checks: [equal("arena-1 registered again under a new incarnation within 5 s", after !== undefined && after !== before, true)] };
+  };
+}
+
+/** arena-1 behind a proxy that tells connector-0's link from connector-1's: it listens on 127.0.0.2 and is published on 127.0.0.1. */
+async function wireConnectorToArena1(plan: ClusterPlan): Promise<Wiring> {
+  const arena1 = plan.processes.find((p) => p.name === "arena-1")!;
+  const proxy = await FaultProxy.start({
+    listen: { host: "127.0.0.1", port: arena1.port },
+    target: { host: "127.0.0.2", port: arena1.port },
+    // The RPC hello names the dialling connector.
+    classify: (chunk) => (chunk.includes("connector-0") ? "connector-0" : "other"),
+  });
+  return { env: { "arena-1": { LISTEN_HOST: "127.0.0.2", HTTP_HOST: "127.0.0.1" } }, proxies: new Map([["connector-0→arena-1", proxy]]) };
+}
+
+/** arena-1 reaches Redis through a proxy; everyone else directly. */
+async function wireArena1ToRedis(plan: ClusterPlan): Promise<Wiring> {
+  const port = await freePortRange(1);
+  const proxy = await FaultProxy.start({ listen: { host: "127.0.0.1", port }, target: { host: "127.0.0.1", port: plan.redis.port } });
+  const url = plan.redis.url.replace(`:${plan.redis.port}`, `:${port}`);
+  return { env: { "arena-1": { REDIS_URL: url } }, proxies: new Map([["arena-1→redis", proxy]]) };
+}
+
+function faultFor(ctx: CaseContext, proxy: string, label: string, fault: Parameters<FaultProxy["set"]>[1], seconds: number): Promise<void> {
+  const target = ctx.proxies.get(proxy)!;
+  ctx.injected();
+  target.set(label, fault);
+  return sleep(seconds * 1000).then(() => target.set(label, { kind: "pass" }));
+}
+
+/** New players log in (gate, connector, join) until all have, each retrying on failure like a game client. */
+async function loginStorm(ctx: CaseContext, count: number, deadlineMs: number): Promise<{ joined: number; lastJoinedMs: number }> {
+  const startedMs = performance.now();
+  let lastJoinedMs = 0;
+  const results = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      while (performance.now() - startedMs < deadlineMs) {
+        const client = ctx.cluster.client(`storm-${i}`, { reconnect: false });
+        try {
+          await client.connect();
+          await client.request("arena.room.join", {});
+          ctx.onCleanup(() => client.close());
+          lastJoinedMs = Math.max(lastJoinedMs, performance.now() - startedMs);
+          return true;
+        } catch {
+          client.close();
+          await sleep(200);
+        }
+      }
+      return false;
+    }),
+  );
+  return { joined: results.filter(Boolean).length, lastJoinedMs };
 }
 
 /** Handshakes, acknowledges, then says nothing ever again (no heartbeats). */
@@ -114,40 +220,90 @@ async function silentClient(cluster: EphemeralCluster, uid: string): Promise<{ c
   return { closed, socket };
 }
 
-export const CASES: readonly ChaosCase[] = [
+export function chaosCases(quick = false): ChaosCase[] {
+  const stopSeconds = quick ? 6 : 30;
+  const longRedisSeconds = quick ? 10 : 30;
+  return [
   {
     name: "game-sigkill",
     fault: "SIGKILL a game server",
+    promise: `exactly arena-1's players rebound, the rest continue; detected ≤ ${KILLED_DETECT_S} s`,
     run: sigkill("arena-1"),
+    promises: (view) => [...onlyThese(view.players, onArena1, "rebound"), atMost("detect_server_s", view.detectServerS, KILLED_DETECT_S)],
   },
   {
-    name: "game-sigstop-30s",
-    fault: "SIGSTOP a game server 30 s, then SIGCONT",
+    name: "game-sigstop",
+    fault: `SIGSTOP a game server ${stopSeconds} s, then SIGCONT`,
+    promise: `exactly arena-1's players rebound (detected ≤ TTL + 1 = ${PAUSED_DETECT_S} s); after SIGCONT arena-1 registers again under a new incarnation, drops the moved players and serves on (no exit)`,
     settleMs: 5_000,
-    async run(ctx) {
-      const victim = ctx.cluster.servers.get("arena-1")!;
-      ctx.injected();
-      victim.signal("SIGSTOP");
-      await sleep(30_000);
-      victim.signal("SIGCONT");
-      // Its lease expired while frozen and peers moved its players: it must not come back as itself.
-      ctx.expectExit("arena-1", 1);
-      const exited = await Promise.race([victim.exit.then(() => true), sleep(10_000).then(() => false)]);
-      ctx.note(exited ? "after SIGCONT arena-1 found its lease lost and exited 1 (by design); restarted as a new incarnation" : "arena-1 did not exit after SIGCONT");
-      if (exited) await ctx.restartServer("arena-1");
-    },
+    run: pauseArena1("sigstop", stopSeconds),
+    promises: (view) => [...onlyThese(view.players, onArena1, "rebound"), atMost("detect_server_s", view.detectServerS, PAUSED_DETECT_S)],
+  },
+  {
+    name: "game-stall-5s",
+    fault: "a game server's event loop blocked 5 s, sockets open",
+    promise: `exactly arena-1's players rebound (detected ≤ ${PAUSED_DETECT_S} s); arena-1 registers again under a new incarnation and drops them (no exit)`,
+    wire: async () => ({ env: { "arena-1": { NODE_OPTIONS: `--require ${path.join(__dirname, "stall-hook.cjs")}`, CHAOS_STALL_MS: "5000" } } }),
+    run: pauseArena1("stall", 5),
+    promises: (view) => [...onlyThese(view.players, onArena1, "rebound"), atMost("detect_server_s", view.detectServerS, PAUSED_DETECT_S)],
   },
   {
     name: "game-sigterm",
     fault: "SIGTERM a game server (drain 3 s, then hand over)",
+    promise: "arena-1 exits 0; exactly its players rebound after the drain, the rest continue",
     cluster: { drainTimeoutMs: 3_000 },
     run: sigterm("arena-1"),
+    promises: (view) => onlyThese(view.players, onArena1, "rebound"),
   },
-  { name: "redis-kill-5s", fault: "SIGKILL Redis for 5 s, restart it empty", run: killRedisFor(5) },
-  { name: "redis-kill-30s", fault: "SIGKILL Redis for 30 s, restart it empty", settleMs: 5_000, run: killRedisFor(30) },
+  {
+    name: "partition-connector-game-8s",
+    fault: "partition connector-0 ↔ arena-1 for 8 s (bytes held, then delivered)",
+    promise: "requests fail (timeouts) for exactly connector-0's players on arena-1 and for nobody else; nobody is rebound, disconnected or loses a move",
+    wire: wireConnectorToArena1,
+    run: (ctx) => faultFor(ctx, "connector-0→arena-1", "connector-0", { kind: "hold" }, 8),
+    promises: (view) => [
+      exactSet("failed requests: exactly connector-0's players on arena-1", view.players.filter((p) => p.failures > 0).map((p) => p.uid), view.players.filter((p) => onArena1(p) && p.atFault.connector === "connector-0").map((p) => p.uid)),
+      ...everyoneContinued(view.players),
+    ],
+  },
+  {
+    name: "latency-connector-game-300ms",
+    fault: "300 ms added each way connector-0 ↔ arena-1 for 5 s",
+    promise: "nobody notices beyond the delay: no failed request, everyone continues",
+    wire: wireConnectorToArena1,
+    run: (ctx) => faultFor(ctx, "connector-0→arena-1", "connector-0", { kind: "latency", ms: 300 }, 5),
+    promises: (view) => [...everyoneContinued(view.players), noFailedRequests(view.players)],
+  },
+  {
+    name: "partition-game-redis-6s",
+    fault: "partition arena-1 ↔ Redis for 6 s",
+    promise: `arena-1's lease expires: exactly its players rebound (detected ≤ ${PAUSED_DETECT_S} s); healed, arena-1 registers again, drops the moved players and serves on (no exit)`,
+    wire: wireArena1ToRedis,
+    async run(ctx) {
+      await faultFor(ctx, "arena-1→redis", "*", { kind: "hold" }, 6);
+      await sleep(2_000);
+    },
+    promises: (view) => [...onlyThese(view.players, onArena1, "rebound"), atMost("detect_server_s", view.detectServerS, PAUSED_DETECT_S)],
+  },
+  {
+    name: "redis-kill-5s",
+    fault: "SIGKILL Redis for 5 s, restart it empty",
+    promise: "no request fails, everyone continues; every server registers again; a new login works",
+    run: killRedisFor(5),
+    promises: (view) => [...everyoneContinued(view.players), noFailedRequests(view.players)],
+  },
+  {
+    name: "redis-kill-long",
+    fault: `SIGKILL Redis for ${longRedisSeconds} s, restart it empty`,
+    promise: "no request fails, everyone continues; every server registers again; a new login works",
+    settleMs: 5_000,
+    run: killRedisFor(longRedisSeconds),
+    promises: (view) => [...everyoneContinued(view.players), noFailedRequests(view.players)],
+  },
   {
     name: "redis-pause-3s",
     fault: "CLIENT PAUSE Redis 3 s",
+    promise: "no request fails, everyone continues",
     async run(ctx) {
       const admin = createRedisClient({ url: ctx.cluster.plan.redis.url, connectionName: "chaos-admin" });
       await admin.connect();
@@ -159,21 +315,27 @@ export const CASES: readonly ChaosCase[] = [
         admin.disconnect();
       }
     },
+    promises: (view) => [...everyoneContinued(view.players), noFailedRequests(view.players)],
   },
   {
     name: "connector-sigkill",
     fault: "SIGKILL a connector",
+    promise: "exactly connector-1's players resume elsewhere with their state (recovered ≤ 3 s), the rest continue",
     run: sigkill("connector-1"),
+    promises: (view) => [...onlyThese(view.players, (p) => p.atFault.connector === "connector-1", "resumed"), atMost("recover_s", view.recoverS, 3)],
   },
   {
     name: "connector-sigterm",
     fault: "SIGTERM a connector (drain, 1 s spread)",
+    promise: "connector-1 exits 0; exactly its players resume elsewhere; no request fails",
     cluster: { drainSpreadMs: 1_000, drainTimeoutMs: 10_000 },
     run: sigterm("connector-1"),
+    promises: (view) => [...onlyThese(view.players, (p) => p.atFault.connector === "connector-1", "resumed"), noFailedRequests(view.players)],
   },
   {
     name: "nginx-reload",
     fault: "nginx -s reload, twice, under load",
+    promise: "nobody notices: no failed request, everyone continues",
     cluster: { mode: "subdomain" },
     async run(ctx) {
       ctx.injected();
@@ -182,10 +344,48 @@ export const CASES: readonly ChaosCase[] = [
       ctx.cluster.nginx!.reload();
       await sleep(2_000);
     },
+    promises: (view) => [...everyoneContinued(view.players), noFailedRequests(view.players)],
+  },
+  {
+    name: "nginx-sigkill",
+    fault: "SIGKILL nginx (master and workers), restart it 1 s later",
+    promise: "every player (all come through nginx) disconnects and resumes with its state; nobody ends",
+    cluster: { mode: "subdomain" },
+    async run(ctx) {
+      const nginx = ctx.cluster.nginx!;
+      ctx.injected();
+      for (const pid of [nginx.child.pid!, ...nginx.workers()]) killQuietly(pid);
+      await sleep(1_000);
+      const restarted = await NginxProcess.start(nginx.prefix, nginx.conf, nginx.port);
+      ctx.onCleanup(() => restarted.stop());
+    },
+    promises: (view) => onlyThese(view.players, () => true, "resumed"),
+  },
+  {
+    name: "gate-sigkill-login-storm",
+    fault: "SIGKILL the gate during a storm of 50 new logins, restart it 1 s later",
+    promise: "every storm login gets in (retrying) within 10 s; the players already in continue",
+    async run(ctx) {
+      ctx.expectExit("gate");
+      const storm = loginStorm(ctx, 50, 15_000);
+      await sleep(100);
+      ctx.injected();
+      await ctx.cluster.servers.get("gate")!.kill();
+      await sleep(1_000);
+      await ctx.restartServer("gate");
+      const { joined, lastJoinedMs } = await storm;
+      return {
+        extraSessions: joined,
+        figures: { stormJoined: joined, stormLastJoinedS: Math.round(lastJoinedMs) / 1000 },
+        checks: [equal("every storm login got in", joined, 50), atMost("last storm login (s)", Math.round(lastJoinedMs) / 1000, 10)],
+      };
+    },
+    promises: (view) => [...everyoneContinued(view.players), noFailedRequests(view.players)],
   },
   {
     name: "slow-readers-10pct",
     fault: "10 % of clients stop reading (heartbeat 2 s)",
+    promise: "exactly the slow readers disconnect (their own watchdog) and resume with their state; the connectors release their sockets; nobody else notices",
     // A socket that is not read still fills the kernel's buffers (MBs on loopback) before the
     // connector's 64 KiB limit: the client's own heartbeat watchdog notices first, and resumes.
     cluster: { connectorMaxBackpressureBytes: 64 * 1024, heartbeatSec: 2 },
@@ -202,19 +402,17 @@ export const CASES: readonly ChaosCase[] = [
       await sleep(2_000);
       const after = await connectorTotals(ctx.cluster);
       return {
-        detectMs: detectedMs,
-        checks: {
-          slowClients: slow.length,
-          slowDisconnected: slow.filter((player) => player.disconnects > 0).length,
-          connectorClosesDelta: after.closes - before.closes,
-          connectorRssMiB: `${before.rssMiB} → ${after.rssMiB}`,
-        },
+        detectClientMs: detectedMs,
+        figures: { slowClients: slow.length, connectorClosesDelta: after.closes - before.closes, connectorRssMiB: `${before.rssMiB} → ${after.rssMiB}` },
+        checks: [equal("the connectors released every slow reader's socket", after.closes - before.closes, slow.length)],
       };
     },
+    promises: (view) => [...onlyThese(view.players, (player) => indexOf(player) % 10 === 0, "resumed"), atMost("detect_client_s (2 × heartbeat + 1.5)", view.detectClientS, 2 * 2 + 1.5)],
   },
   {
     name: "silent-client",
     fault: "10 clients stop heartbeating (heartbeat 2 s)",
+    promise: "exactly the silent clients are closed 4002 within 2 × heartbeat + 1.5 s; every player continues",
     cluster: { heartbeatSec: 2 },
     async run(ctx) {
       const silent = await Promise.all(Array.from({ length: 10 }, (_, i) => silentClient(ctx.cluster, `silent-${i}`)));
@@ -224,14 +422,17 @@ export const CASES: readonly ChaosCase[] = [
       const closes = await Promise.race([Promise.all(silent.map((s) => s.closed)), sleep(15_000).then(() => undefined)]);
       const codes = closes?.map((close) => close.code) ?? [];
       return {
-        ...(closes === undefined ? {} : { detectMs: Math.max(...closes.map((close) => close.atMs - startedMs)) }),
-        checks: { silentClients: silent.length, closed4002: codes.filter((code) => code === 4002).length },
+        ...(closes === undefined ? {} : { detectServerMs: Math.max(...closes.map((close) => close.atMs - startedMs)) }),
+        figures: { silentClients: silent.length },
+        checks: [exactSet("closed 4002: exactly the silent clients", codes.flatMap((code, i) => (code === 4002 ? [`silent-${i}`] : [])), silent.map((_, i) => `silent-${i}`))],
       };
     },
+    promises: (view) => [...everyoneContinued(view.players), atMost("detect_server_s (2 × heartbeat + 1.5)", view.detectServerS, 2 * 2 + 1.5)],
   },
   {
     name: "reconnect-races-1000",
     fault: "1,000 fast reconnects: a new login while the old socket closes",
+    promise: "every uid's last login holds, in the connector and in Redis; every player continues",
     players: 50,
     async run(ctx) {
       const uids = Array.from({ length: 100 }, (_, i) => `racer-${i}`);
@@ -266,12 +467,14 @@ export const CASES: readonly ChaosCase[] = [
         client.close();
       }
       redis.disconnect();
-      return { checks: { races, lastLoginHolds: uids.length - anomalies, anomalies } };
+      return { figures: { races, lastLoginHolds: uids.length - anomalies }, checks: [equal("races run", races, 1_000), equal("anomalies", anomalies, 0)] };
     },
+    promises: (view) => everyoneContinued(view.players),
   },
   {
     name: "duplicate-login-1000",
     fault: "the same uid logs in 1,000 times, alternately on both connectors",
+    promise: "each of the 999 displaced sessions is kicked exactly once (4001 duplicate login), the last holds; every player continues",
     players: 50,
     async run(ctx) {
       const connectors = ctx.cluster.plan.processes.filter((p) => p.role === "connector");
@@ -300,13 +503,21 @@ export const CASES: readonly ChaosCase[] = [
       const displaced = sockets.slice(0, -1);
       const kickedOnce = displaced.filter((socket) => closes.get(socket) === 4001 && kicks.get(socket)!.length === 1 && kicks.get(socket)![0] === "duplicate login").length;
       const lastOpen = sockets.at(-1)!.isOpen && !closes.has(sockets.at(-1)!);
-      return { checks: { logins: sockets.length, displacedKickedExactlyOnce: kickedOnce, lastLoginHolds: lastOpen ? "yes" : "no" } };
+      return {
+        figures: { logins: sockets.length, displacedKickedExactlyOnce: kickedOnce },
+        checks: [equal("displaced sessions kicked exactly once", kickedOnce, 999), equal("the last login holds", lastOpen, true)],
+      };
     },
+    promises: (view) => everyoneContinued(view.players),
   },
-];
+  ];
+}
 
-export function caseNamed(name: string): ChaosCase {
-  const found = CASES.find((chaosCase) => chaosCase.name === name);
-  if (found === undefined) throw new Error(`no chaos case "${name}"; the cases are: ${CASES.map((c) => c.name).join(", ")}`);
+export const CASES: readonly ChaosCase[] = chaosCases();
+
+export function caseNamed(name: string, quick = false): ChaosCase {
+  const cases = quick ? chaosCases(true) : CASES;
+  const found = cases.find((chaosCase) => chaosCase.name === name);
+  if (found === undefined) throw new Error(`no chaos case "${name}"; the cases are: ${cases.map((c) => c.name).join(", ")}`);
   return found;
 }

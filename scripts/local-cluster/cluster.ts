@@ -30,6 +30,8 @@ export interface StartOptions {
   readonly log?: ((name: string, line: string) => void) | null;
   /** Told as each part comes up. */
   readonly onProgress?: (what: string) => void;
+  /** Called once the plan is laid out, before anything starts: extra environment per process name (the fault suite wires proxies in). */
+  readonly prepare?: (plan: ClusterPlan) => Promise<Readonly<Record<string, Readonly<Record<string, string>>>>>;
 }
 
 export async function startLocalCluster(plan: ClusterPlan, options: StartOptions = {}): Promise<LocalCluster> {
@@ -51,11 +53,12 @@ export async function startLocalCluster(plan: ClusterPlan, options: StartOptions
   };
 
   try {
+    const overrides = (await options.prepare?.(plan)) ?? {};
     redis = await startRedis({ port: plan.redis.port, password: plan.redis.password, users: plan.redis.users, workDir: plan.options.workDir, log: log("redis") });
     progress(`redis-server on 127.0.0.1:${plan.redis.port}`);
     for (const role of ["game", "connector", "gate"] as const) {
       const tier = plan.processes.filter((p) => p.role === role);
-      for (const planned of tier) servers.set(planned.name, ManagedProcess.node(planned.name, planned.script, planned.env, ROOT, log(planned.name)));
+      for (const planned of tier) servers.set(planned.name, ManagedProcess.node(planned.name, planned.script, { ...planned.env, ...overrides[planned.name] }, ROOT, log(planned.name)));
       await Promise.all(tier.map(async (planned) => progress(`${planned.name} ready on port ${(await servers.get(planned.name)!.waitFor("ready", 30_000)).port}`)));
     }
     if (plan.nginxConfig !== undefined) {

@@ -3,6 +3,7 @@
  * the server applied (what `onAck` tells the player), in rooms of at most ROOM_CAPACITY: everyone
  * sees the players of their room, so a tick's broadcast stays the same size however many join.
  */
+import { randomUUID } from "node:crypto";
 import type { SessionRef } from "../../src/game";
 
 export const FIELD_SIZE = 100;
@@ -18,6 +19,8 @@ export interface Player {
   session: SessionRef;
   readonly name: string;
   readonly room: string;
+  /** This record's incarnation: a player created again (after the server lost it) gets a new one. */
+  readonly record: string;
   x: number;
   y: number;
   /** Last input sequence number applied (0: none yet). */
@@ -53,7 +56,7 @@ export class Arena {
     // Spread newcomers along the diagonal so a fresh arena is readable at a glance.
     const spot = (this.players.size * 7) % FIELD_SIZE;
     const room = this.roomWithSpace();
-    const player: Player = { session, name, room, x: spot, y: spot, seq: 0 };
+    const player: Player = { session, name, room, record: randomUUID(), x: spot, y: spot, seq: 0 };
     this.players.set(session.id, player);
     this.rooms.get(room)!.add(player);
     return player;

@@ -5,7 +5,8 @@
  * public game API (`services/src/game`).
  *
  * Client routes: `arena.room.join` {name?}, `arena.room.move` {seq, x, y} or {seq, dir},
- * `arena.room.leave` {}. Remote: `remote.arena.room.count` → {players}.
+ * `arena.room.state` {} (what this server holds for the player: its record's incarnation, last
+ * applied seq, position — the fault suite's loss check), `arena.room.leave` {}. Remote: `remote.arena.room.count` → {players}.
  */
 import { z } from "zod";
 import { defineGame, GameError } from "../../src/game";
@@ -37,7 +38,7 @@ export const arena = defineGame({
           if (input.uid !== undefined && ctx.session.uid === null) await ctx.bind(input.uid);
           const player = ctx.state.join(ctx.session, input.name ?? ctx.session.uid ?? `player-${ctx.state.players.size + 1}`);
           ctx.channel(player.room).add(ctx.session);
-          return { code: 200, id: ctx.session.id, server: ctx.server.id, room: player.room, x: player.x, y: player.y, tick: ctx.tick, players: ctx.state.rooms.get(player.room)!.size };
+          return { code: 200, id: ctx.session.id, server: ctx.server.id, record: player.record, seq: player.seq, room: player.room, x: player.x, y: player.y, tick: ctx.tick, players: ctx.state.rooms.get(player.room)!.size };
         },
       },
       move: {
@@ -46,7 +47,15 @@ export const arena = defineGame({
           const player = ctx.state.players.get(ctx.session.id);
           if (player === undefined) throw new GameError("NOT_JOINED", "join the room before moving");
           ctx.state.move(player, input.seq, "dir" in input ? { dir: input.dir } : { x: input.x, y: input.y });
-          return { code: 200, seq: player.seq, server: ctx.server.id };
+          return { code: 200, seq: player.seq, server: ctx.server.id, record: player.record };
+        },
+      },
+      state: {
+        input: z.object({}).strict(),
+        handle(ctx) {
+          const player = ctx.state.players.get(ctx.session.id);
+          if (player === undefined) throw new GameError("NOT_JOINED", "this server holds no player for the session");
+          return { code: 200, server: ctx.server.id, record: player.record, seq: player.seq, x: player.x, y: player.y };
         },
       },
       leave: {

@@ -3,7 +3,8 @@
  *
  *   tsx services/games/arena/main.ts --redis redis://127.0.0.1:6379 --id arena-1 --host 127.0.0.1 --port 4100
  *
- * Every flag has an environment variable: REDIS_URL, SERVER_ID, HOST, PORT, TICK_HZ,
+ * Every flag has an environment variable: REDIS_URL, SERVER_ID, HOST (published address), LISTEN_HOST
+ * (bind address; default HOST), PORT, TICK_HZ,
  * POMONA_NAMESPACE, POMONA_ROUTES (comma-separated route dictionary, the same on every server),
  * STATS_INTERVAL_MS, HTTP_PORT (probes `/healthz` `/readyz`, `/metrics`; absent: no HTTP server),
  * HTTP_HOST (default: HOST), GAME_ID (with HTTP_PORT: the viewer WebSocket `/game-<GAME_ID>`), DRAIN_TIMEOUT_MS (20000: on SIGTERM the server takes no new players
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     redis: { type: "string", default: process.env.REDIS_URL },
     id: { type: "string", default: process.env.SERVER_ID ?? "arena-1" },
     host: { type: "string", default: process.env.HOST ?? "127.0.0.1" },
+    "listen-host": { type: "string", default: process.env.LISTEN_HOST },
     port: { type: "string", default: process.env.PORT ?? "0" },
     "tick-hz": { type: "string", default: process.env.TICK_HZ },
     namespace: { type: "string", default: process.env.POMONA_NAMESPACE },
@@ -38,6 +40,7 @@ async function start(): Promise<RunningServer> {
     id: values.id,
     host: values.host,
     port: Number(values.port),
+    ...(values["listen-host"] ? { listenHost: values["listen-host"] } : {}),
     ...(values["tick-hz"] ? { tickHz: Number(values["tick-hz"]) } : {}),
     ...(values.routes ? { routes: values.routes.split(",").filter(Boolean) } : {}),
     ...(values["http-port"] ? { httpPort: Number(values["http-port"]) } : {}),
@@ -46,7 +49,7 @@ async function start(): Promise<RunningServer> {
     ...(values.redis ? { discovery: { redis: { url: values.redis }, ...(values.namespace ? { namespace: values.namespace } : {}) } } : {}),
   });
   const address = await server.start();
-  // Peers already moved this server's players: exit and let the supervisor start a fresh process.
+  // Another live process holds this id: exit and let the supervisor sort it out.
   void server.identityLost.then(async (reason) => {
     printEvent("identity-lost", { reason });
     await server.stop().catch(() => undefined);

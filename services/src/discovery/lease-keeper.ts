@@ -19,6 +19,12 @@ export interface LeaseKeeperEvents {
   conflict: [{ held: string }];
   /** The record was missing (Redis restarted empty, FLUSHALL) and has been written again. */
   restored: [];
+  /**
+   * Registered again, same incarnation, after the lease had run past its TTL unrefreshed (Redis
+   * unreachable from here, not a freeze): peers may have dropped this server meanwhile and moved
+   * its work; the owner reconciles.
+   */
+  lapsed: [{ unacknowledgedMs: number }];
   "redis-error": [Error];
 }
 
@@ -141,6 +147,7 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     if (this.state !== "running") return undefined;
     const nowMs = performance.now();
     let replaceable = "";
+    const unacknowledgedMs = nowMs - this.lastAcknowledgedMs;
     const decision = decideLease({
       lastAcknowledgedMs: this.lastAcknowledgedMs,
       nowMs,
@@ -165,6 +172,7 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
         return new DiscoveryError("ID_CONFLICT", `server id "${this.identity.id}" was taken by another process: ${result.held}`);
       }
       if (result.created && !replaceable) this.emit("restored");
+      if (!replaceable && unacknowledgedMs > this.ttlMs) this.emit("lapsed", { unacknowledgedMs: Math.round(unacknowledgedMs) });
       return undefined;
     } catch (error) {
       this.emit("redis-error", error as Error);

@@ -76,6 +76,7 @@ export class ServiceDiscovery extends EventEmitter<DiscoveryEvents> {
       });
       lease.on("conflict", (event) => this.emit("conflict", event));
       lease.on("restored", () => this.emit("restored"));
+      lease.on("lapsed", (event) => this.emit("lapsed", event));
       lease.on("redis-error", countError);
       this.watcher.on("wipe-detected", () => void lease.refreshNow().catch(() => undefined));
     }
@@ -131,6 +132,11 @@ export class ServiceDiscovery extends EventEmitter<DiscoveryEvents> {
   /** This server's record as published (undefined when watch-only). */
   self(): ServerInfo | undefined {
     return this.lease?.record();
+  }
+
+  /** The command connection, for reads of cluster state that belong with membership (session bindings). */
+  get redisClient(): Redis {
+    return this.redis;
   }
 
   get incarnation(): string | undefined {

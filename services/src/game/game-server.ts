@@ -15,6 +15,7 @@ import net from "node:net";
 import { performance } from "node:perf_hooks";
 import { BackendMethod, ConnectorMethod, type ForwardedRequest, type SessionClosed, type SessionSnapshot, type TickBatch } from "../cluster/contract";
 import { ServiceDiscovery } from "../discovery";
+import { BindingStore } from "../session/binding-store";
 import { RouteDictionary } from "../protocol";
 import { RpcServer } from "../rpc";
 import { GameError, type GameDefinition } from "./api";
@@ -106,6 +107,31 @@ export class GameServer<S = unknown> {
     this.resolveIdentityLost?.(reason);
   }
 
+  /** Players the cluster moved to another server while this one was away are dropped here, so no player is served twice. */
+  private reincarnate(incarnation: string, frozenMs: number): void {
+    const sessions = this.runtime.allSessions();
+    log.warn({ frozenMs, incarnation, players: sessions.length }, "lease lost while frozen: registered again under a new incarnation; its players were moved");
+    this.rpc?.reincarnate(incarnation);
+    for (const session of sessions) this.runtime.sessionClosed({ sessionId: session.id, uid: session.uid, reason: "this server's lease was lost while it was frozen; the cluster moved the player" });
+  }
+
+  /** After a lapse: drops every player whose saved binding names another server (or incarnation); keeps the rest. */
+  private async dropMovedPlayers(unacknowledgedMs: number): Promise<void> {
+    const discovery = this.discovery;
+    if (discovery === undefined) return;
+    const store = new BindingStore(discovery.redisClient, { namespace: discovery.options.namespace });
+    const sessions = this.runtime.allSessions();
+    const bindings = await Promise.all(sessions.map((session) => store.load(session)));
+    let dropped = 0;
+    for (const [index, session] of sessions.entries()) {
+      const binding = bindings[index]!.get(this.game.serverType);
+      if (binding === undefined || (binding.serverId === this.config.id && binding.incarnation === discovery.incarnation)) continue;
+      this.runtime.sessionClosed({ sessionId: session.id, uid: session.uid, reason: `moved to ${binding.serverId} while this server's lease had lapsed` });
+      dropped++;
+    }
+    log.warn({ unacknowledgedMs, dropped, kept: sessions.length - dropped }, "lease lapsed: registered again; dropped the players the cluster moved away");
+  }
+
   /** Listens, runs `onStart`, registers in discovery, starts ticking. */
   async start(): Promise<{ host: string; port: number }> {
     if (this.state !== "idle") throw new Error(`game server ${this.config.id} was already started`);
@@ -121,9 +147,11 @@ export class GameServer<S = unknown> {
         port,
         ...(this.config.podIp === undefined ? {} : { podIp: this.config.podIp }),
       });
-      // Peers already moved this server's players elsewhere, and connectors would refuse the RPC
-      // handshake of the old incarnation: the process must restart (main.ts exits on this).
-      this.discovery.on("lease-lost", (event) => this.loseIdentity(`discovery lease lost after ${event.unacknowledgedMs} ms frozen`));
+      // Frozen past the TTL: registered again under a new incarnation, and every connector moves
+      // the players bound to the old one. Serve on, without them.
+      this.discovery.on("lease-lost", (event) => this.reincarnate(event.incarnation, event.unacknowledgedMs));
+      // Cut off from Redis past the TTL: peers may have moved some players; keep the others.
+      this.discovery.on("lapsed", (event) => void this.dropMovedPlayers(event.unacknowledgedMs));
       this.discovery.on("conflict", () => this.loseIdentity("another live process holds this id"));
       // A connector that left takes its sockets with it; its players get resumeGraceMs to come back through another.
       this.discovery.on("removed", (server) => this.runtime.connectorGone(server.id));

@@ -112,6 +112,11 @@ export class GameRuntime<S> {
     return this.sessions.size;
   }
 
+  /** Every session seen and not closed. */
+  allSessions(): SessionSnapshot[] {
+    return [...this.sessions.values()];
+  }
+
   session(sessionId: string): SessionSnapshot | undefined {
     return this.sessions.get(sessionId);
   }

@@ -27,10 +27,12 @@ export class RpcServer extends RpcEndpoint<RpcServerEvents> {
   private readonly all = new Set<RpcLink>();
   private readonly listener: net.Server;
   private readonly observer: LinkObserver;
+  private incarnation: string;
 
   constructor(input: RpcServerOptionsInput) {
     super();
     this.options = parseRpcServerOptions(input);
+    this.incarnation = this.options.incarnation;
     this.linkOptions = { ...this.options };
     this.observer = {
       onOpen: (link) => {
@@ -104,8 +106,17 @@ export class RpcServer extends RpcEndpoint<RpcServerEvents> {
     }
   }
 
+  /**
+   * The process registered again under a new incarnation: links open now belong to the old one, so
+   * they are closed (their calls fail as "peer gone"), and peers dial again expecting the new one.
+   */
+  reincarnate(incarnation: string): void {
+    this.incarnation = incarnation;
+    for (const link of [...this.all]) link.close();
+  }
+
   private accept(socket: net.Socket): void {
-    const role = { kind: "server", selfId: this.options.serverId, incarnation: this.options.incarnation } as const;
+    const role = { kind: "server", selfId: this.options.serverId, incarnation: this.incarnation } as const;
     this.all.add(new RpcLink(socket, this.linkOptions, this.handlers, role, this.observer));
   }
 }
