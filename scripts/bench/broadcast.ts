@@ -1,207 +1,318 @@
 /**
- * Tick-broadcast benchmark: N Pomelo clients receive a state push at `hz`; measures delivery,
- * latency from send to receipt, and server CPU per delivered message.
+ * Tick fan-out benchmark: N Pomelo clients receive, at `hz`, a state broadcast (`broadcast`), a
+ * message of their own (`per-player`) or both (`mixed`); measures delivery, WebSocket messages per
+ * client-tick, latency from send to receipt, server CPU per delivered client-tick and the RSS of
+ * every server process at `--rss-at` (1,000) clients and at the full count.
  *
- *   npx tsx scripts/bench/broadcast.ts --clients 5000 --seconds 10
+ *   npm run bench:broadcast -- --workload mixed --clients 5000 --seconds 20
  *
- * Targets (`--target baseline|pomona|both`): `baseline` is raw uWS publish
- * (scripts/bench/baseline-server.ts); `pomona` is a private redis-server, one game server running
- * scripts/bench/bench-game.ts and `--connectors` connector processes. The load generator runs
- * in separate processes (at most 2,500 sockets each, well under the 20,000 open-file limit).
- * `--runtime node24` runs the servers (not the load generators) in the Node 24 lane.
+ * For each workload it measures raw uWebSockets.js doing the same (scripts/bench/baseline-server.ts)
+ * and then Pomona: a private redis-server, the bench game server (services/games/bench) and
+ * `--connectors` connectors, all run as the image runs them — compiled JavaScript from
+ * `npm run build`, plain Node with the image's NODE_OPTIONS (read from services/Dockerfile).
+ * `--workload mixed` also measures Pomona's `broadcast`, to compare the two within one run.
+ * Load generators run in separate processes (at most 2,500 sockets each). The last line is JSON:
+ * one entry per workload. docs/benchmarks.md explains every field.
  */
 import path from "node:path";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { buildSync } from "esbuild";
 import type { ChildProcess } from "node:child_process";
 import { ManagedProcess } from "../local-cluster/processes";
 import { nodeCommand, parseRuntime } from "../node24/runtime";
 import { freePort } from "../../test/helpers/ports";
 import { RedisServer } from "../../test/helpers/redis-server";
-import { cpuSeconds, forkTs, nextMessage, percentile, rssMiB } from "./processes";
+import { cpuSeconds, forkJs, forkTs, nextMessage, percentile, rssMb } from "./processes";
 
-const CONNECTOR_MAIN = path.resolve(__dirname, "../../services/src/roles/connector-main.ts");
+const ROOT = path.resolve(__dirname, "../..");
+const DIST = path.join(ROOT, "services/dist");
+const CONNECTOR_MAIN = path.join(DIST, "src/roles/connector-main.js");
+const BENCH_GAME_MAIN = path.join(DIST, "games/bench/main.js");
+const BASELINE_BUNDLE = path.join(ROOT, ".tmp/bench/baseline-server.js");
+const WORKLOADS = ["broadcast", "per-player", "mixed"] as const;
+type Workload = (typeof WORKLOADS)[number];
 
 const { values } = parseArgs({
   options: {
+    workload: { type: "string", default: "all" },
     clients: { type: "string", default: "5000" },
-    seconds: { type: "string", default: "10" },
+    seconds: { type: "string", default: "20" },
     hz: { type: "string", default: "20" },
     players: { type: "string", default: "10" },
     "per-generator": { type: "string", default: "2500" },
-    target: { type: "string", default: "both" },
-    connectors: { type: "string", default: "2" },
-    "per-player": { type: "boolean", default: false },
+    connectors: { type: "string", default: "1" },
+    "rss-at": { type: "string", default: "1000" },
+    "skip-build": { type: "boolean", default: false },
+    /** Try other Node flags for every server (raw and Pomona); default: the image's. */
+    "node-options": { type: "string" },
+    /** node20 (this machine) or node24 (the servers inside the Node 24 lane, `npm run test:node24`). */
     runtime: { type: "string", default: "node20" },
   },
 });
-const serverCommand = nodeCommand(parseRuntime(values.runtime!));
 const clients = Number(values.clients);
 const seconds = Number(values.seconds);
 const hz = Number(values.hz);
+const rssAt = Math.min(clients, Number(values["rss-at"]));
+if (values.workload !== "all" && !WORKLOADS.includes(values.workload as Workload)) throw new Error(`--workload: all or one of ${WORKLOADS.join(", ")}, got ${values.workload}`);
+const workloads: readonly Workload[] = values.workload === "all" ? WORKLOADS : [values.workload as Workload];
+
+/** The image's Node flags, from the one place they are set: `ENV NODE_OPTIONS=…` in services/Dockerfile. */
+function imageNodeOptions(): string {
+  const match = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(path.join(ROOT, "services/Dockerfile"), "utf8"));
+  if (match === null) throw new Error('services/Dockerfile: no ENV NODE_OPTIONS="…" line to run the servers with');
+  return match[1]!;
+}
+const NODE_OPTIONS = values["node-options"] ?? imageNodeOptions();
+const serverCommand = nodeCommand(parseRuntime(values.runtime!));
 
 interface Progress { kind: "progress"; connected: number; closed: number; errors: number; delivered: number; gaps: number }
 /** `windowS`: the generator's own measured window, from "reset" arriving to "report" arriving. */
-interface Report extends Omit<Progress, "kind"> { kind: "report"; windowS: number; expected: number; histogram: number[]; bucketMs: number; closeReasons: Record<string, number> }
+interface Report extends Omit<Progress, "kind"> {
+  kind: "report";
+  windowS: number;
+  expected: number;
+  messages: number;
+  packages: number;
+  withBoth: number;
+  histogram: number[];
+  bucketMs: number;
+  closeReasons: Record<string, number>;
+}
 
 interface Target {
   readonly name: string;
+  readonly kind: "raw" | "pomona";
+  readonly workload: Workload;
   /** Generators are spread over these round-robin. */
   readonly urls: string[];
   /** Request each client sends after the handshake, if any. */
   readonly joinRoute?: string;
-  /** Processes whose CPU counts as "server". */
-  readonly serverPids: number[];
-  /** Called when the measured window starts and ends (Pomona: the connectors' fan-out timing). */
+  /** Processes whose CPU counts as "server", by role. */
+  readonly servers: ReadonlyArray<{ role: "raw" | "game" | "connector" | "redis"; pid: number }>;
+  /** Called when the measured window starts (Pomona: the connectors' fan-out timing). */
   resetStats?(): void;
-  fanoutP99Ms?(): Promise<number>;
+  fanout?(): Promise<{ p99Ms: number; sliceP99Ms: number }>;
+  /** process.memoryUsage() of the Pomona servers, by role (MB). */
+  memory?(): Promise<Record<string, Record<string, number>>>;
   stop(): void;
 }
 
-async function startBaseline(): Promise<Target> {
-  const server = forkTs(path.join(__dirname, "baseline-server.ts"), ["--hz", String(hz), "--players", String(values.players)], serverCommand);
+async function startRaw(workload: Workload): Promise<Target> {
+  // The same Node flags as Pomona's servers: the comparison is of the servers, not of V8 settings.
+  const server = forkJs(BASELINE_BUNDLE, ["--hz", String(hz), "--players", String(values.players), "--workload", workload], NODE_OPTIONS, serverCommand);
   const { port } = await nextMessage<{ kind: string; port: number }>(server, "listening");
-  return { name: "baseline (raw uWS publish)", urls: [`ws://127.0.0.1:${port}/`], serverPids: [server.pid!], stop: () => server.kill("SIGKILL") };
+  return { name: `raw uWS ${workload}`, kind: "raw", workload, urls: [`ws://127.0.0.1:${port}/`], servers: [{ role: "raw", pid: server.pid! }], stop: () => server.kill("SIGKILL") };
 }
 
-/** Pomona: a private redis-server, one bench game server, `--connectors` connector processes. */
-async function startPomona(): Promise<Target> {
+/** Pomona: a private redis-server, the bench game server, `--connectors` connectors. */
+async function startPomona(workload: Workload): Promise<Target> {
   const redis = await RedisServer.start();
-  const namespace = "bench";
-  const game = forkTs(path.join(__dirname, "bench-game.ts"), [
-    "--redis", redis.url, "--namespace", namespace, "--port", String(await freePort()), "--hz", String(hz), "--players", String(values.players),
-    ...(values["per-player"] ? ["--per-player"] : []),
-  ], serverCommand);
-  await nextMessage(game, "ready", 30_000);
+  const env = { REDIS_URL: redis.url, POMONA_NAMESPACE: "bench", HOST: "127.0.0.1", NODE_OPTIONS, NODE_ENV: "production" };
+  const node = (name: string, script: string, extra: Record<string, string>) =>
+    ManagedProcess.start({ name, command: serverCommand.command, args: [...serverCommand.args, script], env: { ...env, ...extra }, cwd: ROOT, log: null });
+  const game = node("bench-game", BENCH_GAME_MAIN, { SERVER_ID: "bench-1", PORT: String(await freePort()), TICK_HZ: String(hz), BENCH_WORKLOAD: workload, BENCH_STATE_PLAYERS: String(values.players) });
+  await game.waitFor("ready", 30_000);
   const connectors: ManagedProcess[] = [];
   const urls: string[] = [];
   for (let i = 0; i < Number(values.connectors); i++) {
     const port = await freePort();
-    const env = { REDIS_URL: redis.url, POMONA_NAMESPACE: namespace, SERVER_ID: `connector-${i}`, HOST: "127.0.0.1", PORT: String(port) };
-    connectors.push(ManagedProcess.start({ name: `connector-${i}`, command: serverCommand.command, args: [...serverCommand.args, CONNECTOR_MAIN], env, cwd: process.cwd(), log: null }));
+    connectors.push(node(`connector-${i}`, CONNECTOR_MAIN, { SERVER_ID: `connector-${i}`, PORT: String(port) }));
     urls.push(`ws://127.0.0.1:${port}/`);
   }
   await Promise.all(connectors.map((c) => c.waitFor("ready", 30_000)));
   await new Promise((r) => setTimeout(r, 1000)); // connectors see the game server through discovery
+  const statsOf = (servers: ManagedProcess[]) =>
+    Promise.all(
+      servers.map((c) => {
+        const before = c.eventCount;
+        c.signal("SIGUSR2");
+        return c.waitFor("stats", 5000, () => c.eventCount > before);
+      }),
+    );
+  const stats = () => statsOf(connectors);
   return {
-    name: `pomona (1 game, ${connectors.length} connectors${values["per-player"] ? ", per-player" : ""})`,
+    name: `pomona ${workload} (1 game, ${connectors.length} connector${connectors.length > 1 ? "s" : ""})`,
+    kind: "pomona",
+    workload,
     urls,
     joinRoute: "bench.room.join",
-    serverPids: [game.pid!, ...connectors.map((c) => c.pid), redis.pid!],
+    servers: [{ role: "game", pid: game.pid }, ...connectors.map((c) => ({ role: "connector" as const, pid: c.pid })), { role: "redis", pid: redis.pid! }],
     resetStats: () => connectors.forEach((c) => c.signal("SIGWINCH")),
-    fanoutP99Ms: async () => {
-      const lines = await Promise.all(
-        connectors.map((c) => {
-          const before = c.eventCount;
-          c.signal("SIGUSR2");
-          return c.waitFor("stats", 5000, () => c.eventCount > before);
-        }),
-      );
-      return Math.max(...lines.map((line) => (line.fanout as { p99Ms: number }).p99Ms));
+    fanout: async () => {
+      const lines = await stats();
+      return {
+        p99Ms: Math.max(...lines.map((line) => (line.fanout as { p99Ms: number }).p99Ms)),
+        sliceP99Ms: Math.max(...lines.map((line) => (line.fanoutSlices as { p99Ms: number }).p99Ms)),
+      };
+    },
+    memory: async () => {
+      const [gameLine, connectorLine] = await statsOf([game, connectors[0]!]);
+      return { game: gameLine!.memory as Record<string, number>, connector: connectorLine!.memory as Record<string, number> };
     },
     stop: () => {
-      game.kill("SIGKILL");
+      void game.kill();
       for (const c of connectors) void c.kill();
       void redis.dispose();
     },
   };
 }
 
+/** RSS of every server process, by role (the largest connector's). */
+function rssByRole(target: Target): Record<string, number> {
+  const rss: Record<string, number> = {};
+  for (const { role, pid } of target.servers) rss[role] = Math.max(rss[role] ?? 0, rssMb(pid));
+  return rss;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 async function measure(target: Target) {
   const generators: ChildProcess[] = [];
   const perGenerator = Number(values["per-generator"]);
   for (let first = 0, g = 0; first < clients; first += perGenerator, g++) {
     const url = target.urls[g % target.urls.length]!;
-    const args = ["--url", url, "--clients", String(Math.min(perGenerator, clients - first)), "--first", String(first)];
+    const count = Math.min(perGenerator, clients - first);
+    // The first `rssAt` clients are spread evenly over the generators.
+    const open = Math.ceil((rssAt * count) / clients);
+    const args = ["--url", url, "--clients", String(count), "--first", String(first), "--open", String(open)];
     if (target.joinRoute) args.push("--join", target.joinRoute);
     generators.push(forkTs(path.join(__dirname, "load-client.ts"), args));
   }
   const latest = new Map<ChildProcess, Progress>();
   for (const g of generators) g.on("message", (m: Progress) => m.kind === "progress" && latest.set(g, m));
   const sum = (key: keyof Omit<Progress, "kind">) => [...latest.values()].reduce((total, p) => total + p[key], 0);
-  const connectDeadline = Date.now() + 60_000;
-  while (sum("connected") < clients) {
-    if (Date.now() > connectDeadline) throw new Error(`only ${sum("connected")} of ${clients} clients connected`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  await new Promise((r) => setTimeout(r, 2000));
+  const waitConnected = async (count: number) => {
+    const deadline = Date.now() + 60_000;
+    while (sum("connected") < count) {
+      if (Date.now() > deadline) throw new Error(`${target.name}: only ${sum("connected")} of ${count} clients connected`);
+      await sleep(250);
+    }
+  };
+  await waitConnected(Math.min(rssAt, clients) - generators.length);
+  await sleep(3000); // a few seconds of ticks at this size before reading RSS
+  const rssFirst = rssByRole(target);
+  const memoryFirst = await target.memory?.();
+  for (const g of generators) g.send({ kind: "open" });
+  await waitConnected(clients);
+  await sleep(2000);
   for (const g of generators) g.send({ kind: "reset" });
   target.resetStats?.();
-  const cpuStart = target.serverPids.map(cpuSeconds);
+  const cpuStart = target.servers.map(({ pid }) => cpuSeconds(pid));
   const genCpuStart = generators.map((g) => cpuSeconds(g.pid!));
   const started = Date.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
+  await sleep(seconds * 1000);
   const reports = await Promise.all(generators.map((g) => { const next = nextMessage<Report>(g, "report"); g.send({ kind: "report" }); return next; }));
   const elapsedS = (Date.now() - started) / 1000;
-  const fanoutP99Ms = await target.fanoutP99Ms?.();
-  const serverCpuS = target.serverPids.map(cpuSeconds).reduce((a, b, i) => a + b - cpuStart[i]!, 0);
-  const serverRssMiB = target.serverPids.map(rssMiB).reduce((a, b) => a + b, 0);
+  const serverCpuS = target.servers.map(({ pid }) => cpuSeconds(pid)).reduce((a, b, i) => a + b - cpuStart[i]!, 0);
   const generatorCpuS = generators.map((g) => cpuSeconds(g.pid!)).reduce((a, b, i) => a + b - genCpuStart[i]!, 0);
+  const rssFull = rssByRole(target);
+  const memoryFull = await target.memory?.();
+  const fanout = await target.fanout?.();
   for (const g of generators) g.kill("SIGKILL");
   const histogram = new Array<number>(reports[0]!.histogram.length).fill(0);
   for (const r of reports) r.histogram.forEach((count, i) => (histogram[i]! += count));
-  const delivered = reports.reduce((t, r) => t + r.delivered, 0);
-  // Each generator times its own window (reset → report arrival), so the report's IPC round trip
-  // is not counted as time in which nothing was delivered; the per-generator rates add up.
+  const total = (key: "delivered" | "messages" | "packages" | "withBoth" | "expected" | "gaps" | "closed" | "errors") => reports.reduce((t, r) => t + r[key], 0);
+  // Each generator times its own window (reset → report arrival); the per-generator rates add up.
   const deliveredPerS = reports.reduce((t, r) => t + r.delivered / r.windowS, 0);
-  // Per client, every tick between the first and last it saw in the window: misses show as < 1.
-  const spanned = reports.reduce((t, r) => t + r.expected, 0);
-  // One message per client per tick: the state broadcast, or (--per-player) the player's own message.
-  const expectedPerS = clients * hz;
   return {
     target: target.name,
+    kind: target.kind,
+    workload: target.workload,
     clients,
     delivered_per_s: Math.round(deliveredPerS),
-    delivered_ratio: Number((deliveredPerS / expectedPerS).toFixed(4)),
-    tick_coverage: Number((delivered / spanned).toFixed(4)),
-    // CPU is read over the orchestrator's (slightly longer) window: divide by the messages
+    // Client-ticks delivered against clients × hz.
+    delivered_ratio: Number((deliveredPerS / (clients * hz)).toFixed(4)),
+    // Per client, every tick between the first and last it saw in the window: misses show as < 1.
+    tick_coverage: Number((total("delivered") / total("expected")).toFixed(4)),
+    messages_per_client_tick: Number((total("messages") / total("delivered")).toFixed(3)),
+    packages_per_message: Number((total("packages") / total("messages")).toFixed(3)),
+    // Share of WebSocket messages that held both the state and the client's own push.
+    with_both_ratio: Number((total("withBoth") / total("messages")).toFixed(4)),
+    // CPU is read over the orchestrator's (slightly longer) window: divide by the client-ticks
     // delivered at the measured rate over that same window.
-    server_cpu_us_per_msg: Number(((serverCpuS * 1e6) / (deliveredPerS * elapsedS)).toFixed(3)),
+    server_cpu_us_per_client_tick: Number(((serverCpuS * 1e6) / (deliveredPerS * elapsedS)).toFixed(3)),
     server_cpu_cores: Number((serverCpuS / elapsedS).toFixed(2)),
-    server_rss_mib: Math.round(serverRssMiB),
     generator_cpu_cores: Number((generatorCpuS / elapsedS).toFixed(2)),
     p50_ms: Number(percentile(histogram, reports[0]!.bucketMs, 0.5).toFixed(2)),
     p99_ms: Number(percentile(histogram, reports[0]!.bucketMs, 0.99).toFixed(2)),
-    fanout_p99_ms: fanoutP99Ms ?? null,
-    gaps: reports.reduce((t, r) => t + r.gaps, 0),
-    closed: reports.reduce((t, r) => t + r.closed, 0),
-    errors: reports.reduce((t, r) => t + r.errors, 0),
+    fanout_p99_ms: fanout?.p99Ms ?? null,
+    fanout_slice_p99_ms: fanout?.sliceP99Ms ?? null,
+    memory_first: memoryFirst,
+    memory_full: memoryFull,
+    rss_first: rssFirst,
+    rss_full: rssFull,
+    gaps: total("gaps"),
+    dropped: total("closed"),
+    errors: total("errors"),
   };
+}
+type Result = Awaited<ReturnType<typeof measure>>;
+
+function build(): void {
+  if (!values["skip-build"]) execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" });
+  // The raw server gets no build of its own in the image: bundled to one plain JavaScript file, like Pomona's compiled output.
+  buildSync({ entryPoints: [path.join(__dirname, "baseline-server.ts")], bundle: true, platform: "node", target: "node20", external: ["uWebSockets.js", "uws-node20"], outfile: BASELINE_BUNDLE, logLevel: "warning" });
+}
+
+async function run(start: () => Promise<Target>): Promise<Result> {
+  const target = await start();
+  try {
+    return await measure(target);
+  } finally {
+    target.stop();
+    await sleep(1000);
+  }
 }
 
 async function main() {
-  console.log(`broadcast bench: ${clients} clients, ${hz} Hz, ${seconds} s measured, servers on ${values.runtime} (this process: node ${process.version})`);
-  const results = [];
-  const targets = values.target === "both" ? ["baseline", "pomona"] : [values.target!];
-  for (const name of targets) {
-    const target = name === "baseline" ? await startBaseline() : await startPomona();
-    try {
-      results.push(await measure(target));
-    } finally {
-      target.stop();
-    }
-    await new Promise((r) => setTimeout(r, 1000));
+  build();
+  console.log(`fan-out bench: ${workloads.join(", ")}; ${clients} clients, ${hz} Hz, ${seconds} s measured, RSS at ${rssAt} and ${clients}; node ${process.version}, servers on ${values.runtime}, NODE_OPTIONS="${NODE_OPTIONS}"`);
+  const results: Result[] = [];
+  const pomonaRuns = new Set<Workload>(workloads);
+  if (pomonaRuns.has("mixed")) pomonaRuns.add("broadcast");
+  for (const workload of WORKLOADS) {
+    if (workloads.includes(workload)) results.push(await run(() => startRaw(workload)));
+    if (pomonaRuns.has(workload)) results.push(await run(() => startPomona(workload)));
   }
-  console.table(results);
-  const baseline = results.find((r) => r.target.startsWith("baseline"));
-  const pomona = results.find((r) => r.target.startsWith("pomona"));
-  const summary = pomona ?? baseline!;
-  console.log(
-    JSON.stringify({
-      clients,
-      delivered_per_s: summary.delivered_per_s,
-      delivered_ratio: summary.delivered_ratio,
-      p99_ms: summary.p99_ms,
-      fanout_p99_ms: summary.fanout_p99_ms,
-      dropped: summary.closed,
-      gaps: summary.gaps,
-      ...(baseline && pomona
-        ? {
-            baseline_p99_ms: baseline.p99_ms,
-            ratio_vs_baseline: Number((pomona.server_cpu_us_per_msg / baseline.server_cpu_us_per_msg).toFixed(2)),
-          }
-        : {}),
-    }),
+  console.table(
+    results.map(({ rss_first, rss_full, memory_first: _first, memory_full: _full, kind: _kind, workload: _workload, ...row }) => ({
+      ...row,
+      [`rss_mb_at_${rssAt}`]: Object.entries(rss_first).map(([role, mb]) => `${role} ${mb}`).join(", "),
+      [`rss_mb_at_${clients}`]: Object.entries(rss_full).map(([role, mb]) => `${role} ${mb}`).join(", "),
+    })),
   );
+  const summary = workloads.map((workload) => {
+    const raw = results.find((r) => r.kind === "raw" && r.workload === workload)!;
+    const pomona = results.find((r) => r.kind === "pomona" && r.workload === workload)!;
+    const pomonaBroadcast = results.find((r) => r.kind === "pomona" && r.workload === "broadcast")!;
+    return {
+      workload,
+      clients,
+      delivered_ratio: pomona.delivered_ratio,
+      cpu_ratio_vs_raw: Number((pomona.server_cpu_us_per_client_tick / raw.server_cpu_us_per_client_tick).toFixed(3)),
+      ...(workload === "mixed" ? { cpu_ratio_vs_pomona_broadcast: Number((pomona.server_cpu_us_per_client_tick / pomonaBroadcast.server_cpu_us_per_client_tick).toFixed(3)) } : {}),
+      p99_ms: pomona.p99_ms,
+      raw_p99_ms: raw.p99_ms,
+      fanout_p99_ms: pomona.fanout_p99_ms,
+      messages_per_client_tick: pomona.messages_per_client_tick,
+      ...(workload === "mixed" ? { with_both_ratio: pomona.with_both_ratio } : {}),
+      connector_rss_mb: pomona.rss_full.connector,
+      raw_rss_mb: raw.rss_full.raw,
+      game_rss_mb: pomona.rss_full.game,
+      [`connector_rss_mb_at_${rssAt}`]: pomona.rss_first.connector,
+      [`raw_rss_mb_at_${rssAt}`]: raw.rss_first.raw,
+      [`game_rss_mb_at_${rssAt}`]: pomona.rss_first.game,
+      dropped: pomona.dropped,
+      gaps: pomona.gaps,
+    };
+  });
+  for (const r of results) {
+    if (r.memory_full === undefined) continue;
+    console.log(`${r.target}: process.memoryUsage() MB at ${rssAt} → ${clients} clients: ${JSON.stringify(r.memory_first)} → ${JSON.stringify(r.memory_full)}`);
+  }
+  console.log(JSON.stringify(summary));
 }
 
 main().then(

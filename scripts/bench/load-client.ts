@@ -23,17 +23,25 @@ const { values } = parseArgs({
     first: { type: "string", default: "0" },
     join: { type: "string", default: "" },
     connectPerSecond: { type: "string", default: "2000" },
+    /** Clients opened at first; {kind:"open", count} raises it (the RSS sample at 1,000 clients). */
+    open: { type: "string" },
   },
 });
 const url = values.url!;
 const clientCount = Number(values.clients);
 const firstIndex = Number(values.first);
 const joinRoute = values.join ?? "";
+let openLimit = Math.min(clientCount, Number(values.open ?? clientCount));
 
 /** 0.05 ms buckets up to 500 ms. */
 const BUCKET_MS = 0.05;
 const histogram = new Uint32Array(10_000);
+/** Client-ticks: a tick counted once per client, however many messages carried it. */
 let delivered = 0;
+/** WebSocket messages holding at least one push, the pushes in them, and those holding both a state and an own push. */
+let messages = 0;
+let packages = 0;
+let withBoth = 0;
 let gaps = 0;
 let connected = 0;
 let closed = 0;
@@ -46,6 +54,9 @@ const handshakeAck = encodePackage(PackageType.HandshakeAck);
 const heartbeat = encodePackage(PackageType.Heartbeat);
 const K_MARKER = Buffer.from('"k":');
 const T_MARKER = Buffer.from('"t":');
+/** The state broadcast's body has the player list, a player's own push names it. */
+const STATE_MARKER = Buffer.from('"p":[');
+const OWN_MARKER = Buffer.from('"you":');
 
 /** The number after `marker` in data[from, limit), or NaN. */
 function readNumber(data: Buffer, from: number, limit: number, marker: Buffer): number {
@@ -54,6 +65,11 @@ function readNumber(data: Buffer, from: number, limit: number, marker: Buffer): 
   let end = at + marker.length;
   while (end < limit && data[end] !== 0x2c && data[end] !== 0x7d) end++;
   return Number(data.toString("latin1", at + marker.length, end));
+}
+
+function contains(data: Buffer, marker: Buffer, from: number, limit: number): boolean {
+  const at = data.indexOf(marker, from);
+  return at >= 0 && at + marker.length <= limit;
 }
 
 function joinRequest(index: number): Buffer {
@@ -86,6 +102,9 @@ class Client {
   /** One WebSocket message in data[start, end): one or more Pomelo packages. */
   private receive(socket: RawWebSocket, data: Buffer, start: number, end: number): void {
     let offset = start;
+    let pushes = 0;
+    let state = false;
+    let own = false;
     while (offset + 4 <= end) {
       const type = data[offset]!;
       const length = (data[offset + 1]! << 16) | (data[offset + 2]! << 8) | data[offset + 3]!;
@@ -95,8 +114,12 @@ class Client {
         errors++;
         return;
       }
-      if (type === PackageType.Data) this.onData(data, body, offset);
-      else if (type === PackageType.Handshake) {
+      if (type === PackageType.Data) {
+        if (!this.onData(data, body, offset, pushes === 0)) continue;
+        pushes++;
+        if (!state && contains(data, STATE_MARKER, body, offset)) state = true;
+        else if (!own && contains(data, OWN_MARKER, body, offset)) own = true;
+      } else if (type === PackageType.Handshake) {
         const reply = JSON.parse(data.toString("utf8", body, offset)) as { code: number; sys?: { heartbeat?: number } };
         if (reply.code !== 200) {
           errors++;
@@ -110,22 +133,29 @@ class Client {
         if (joinRoute) socket.send(joinRequest(this.index));
       }
     }
+    if (pushes === 0) return;
+    messages++;
+    packages += pushes;
+    if (state && own) withBoth++;
   }
 
-  private onData(data: Buffer, body: number, end: number): void {
-    if (data[body]! >> 1 !== 3) return; // only pushes are counted (type 3)
+  /** A push with a tick number: counts the client-tick (once) and samples latency on a message's first push. */
+  private onData(data: Buffer, body: number, end: number, firstInMessage: boolean): boolean {
+    if (data[body]! >> 1 !== 3) return false; // only pushes are counted (type 3)
     const tick = readNumber(data, body, end, K_MARKER);
-    if (!(tick >= 0)) return;
+    if (!(tick >= 0)) return false;
+    if (tick === this.lastTick) return true;
     delivered++;
     if (this.lastTick >= 0 && tick > this.lastTick + 1) gaps += tick - this.lastTick - 1;
     if (tick > this.lastTick) this.lastTick = tick;
     if (this.windowFirstTick < 0) this.windowFirstTick = tick;
     if (tick > this.windowLastTick) this.windowLastTick = tick;
-    if ((++sampleCounter & 7) === 0) {
+    if (firstInMessage && (++sampleCounter & 7) === 0) {
       const sentAt = readNumber(data, body, end, T_MARKER);
       const latencyMs = performance.timeOrigin + performance.now() - sentAt;
       histogram[Math.min(histogram.length - 1, Math.max(0, Math.floor(latencyMs / BUCKET_MS)))]!++;
     }
+    return true;
   }
 }
 
@@ -133,7 +163,7 @@ const send = (message: unknown) => process.send?.(message);
 let created = 0;
 const perBatch = Math.max(1, Math.round(Number(values.connectPerSecond) / 20));
 const opener = setInterval(() => {
-  for (let i = 0; i < perBatch && created < clientCount; i++, created++) allClients.push(new Client(firstIndex + created));
+  for (let i = 0; i < perBatch && created < openLimit; i++, created++) allClients.push(new Client(firstIndex + created));
   if (created >= clientCount) clearInterval(opener);
 }, 50);
 setInterval(() => send({ kind: "progress", connected, closed, errors, delivered, gaps }), 1000).unref();
@@ -143,6 +173,9 @@ process.on("message", (message: { kind: string }) => {
   if (message.kind === "reset") {
     windowStart = performance.now();
     delivered = 0;
+    messages = 0;
+    packages = 0;
+    withBoth = 0;
     gaps = 0;
     histogram.fill(0);
     for (const client of allClients) client.windowFirstTick = client.windowLastTick = -1;
@@ -150,7 +183,8 @@ process.on("message", (message: { kind: string }) => {
     const windowS = (performance.now() - windowStart) / 1000;
     let expected = 0;
     for (const client of allClients) if (client.windowFirstTick >= 0) expected += client.windowLastTick - client.windowFirstTick + 1;
-    send({ kind: "report", windowS, expected, connected, closed, errors, delivered, gaps, histogram: Array.from(histogram), bucketMs: BUCKET_MS, closeReasons: Object.fromEntries(closeReasons) });
-  } else if (message.kind === "exit") process.exit(0);
+    send({ kind: "report", windowS, expected, connected, closed, errors, delivered, messages, packages, withBoth, gaps, histogram: Array.from(histogram), bucketMs: BUCKET_MS, closeReasons: Object.fromEntries(closeReasons) });
+  } else if (message.kind === "open") openLimit = clientCount;
+  else if (message.kind === "exit") process.exit(0);
 });
 process.on("disconnect", () => process.exit(0));

@@ -1,12 +1,18 @@
-/** Child processes for benchmarks: TypeScript entry points over IPC, CPU time read from /proc. */
+/** Child processes for benchmarks: entry points over IPC, CPU time and RSS read from /proc. */
 import { fork, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { nodeCommand } from "../node24/runtime";
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
-export function forkTs(script: string, args: string[], command = nodeCommand("node20")): ChildProcess {
-  return fork(script, args, { execPath: command.command, execArgv: command.args, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+/** A TypeScript entry point run through tsx (the load generators: their cost is not measured). */
+export function forkTs(script: string, args: string[]): ChildProcess {
+  return fork(script, args, { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+}
+
+/** A JavaScript entry point run by plain Node (no loader) with `nodeOptions`, as the image runs servers. */
+export function forkJs(script: string, args: string[], nodeOptions: string, command = nodeCommand("node20")): ChildProcess {
+  return fork(script, args, { execPath: command.command, execArgv: command.args, env: { ...process.env, NODE_OPTIONS: nodeOptions }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
 }
 
 export function nextMessage<T extends { kind: string }>(child: ChildProcess, kind: string, timeoutMs = 15_000): Promise<T> {
@@ -29,10 +35,11 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
-/** Resident set size in MiB (VmRSS). */
-export function rssMiB(pid: number): number {
-  const kib = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-  return Number(kib) / 1024;
+/** Resident set size of a process now, in MB (VmRSS). */
+export function rssMb(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (match === null) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number((Number(match[1]) / 1024).toFixed(1));
 }
 
 export function percentile(histogram: ArrayLike<number>, bucketMs: number, fraction: number): number {

@@ -1,6 +1,6 @@
 /**
- * `--runtime node20|node24` for benchmarks: the command prefix that runs a TypeScript entry point
- * (`<prefix> script.ts args…`) on this machine's Node 20 (the development lane) or inside the Node 24
+ * `--runtime node20|node24` for benchmarks: the command prefix that runs a compiled entry point
+ * (`<prefix> script.js args…`) on this machine's Node 20 (the development lane) or inside the Node 24
  * lane (the images' runtime: Node 24 on Debian trixie, the ABI 137 uWS addon). Under node24 the
  * lane's `exec` keeps the pid down to Node, so signals, CPU time and RSS read by pid are the server's.
  */
@@ -19,6 +19,6 @@ export function parseRuntime(value: string): Runtime {
 
 export function nodeCommand(runtime: Runtime): { command: string; args: string[] } {
   return runtime === "node24"
-    ? { command: LANE, args: ["exec", "--", "node", "--import", "tsx"] }
-    : { command: process.execPath, args: ["--import", "tsx"] };
+    ? { command: LANE, args: ["exec", "--", "node"] }
+    : { command: process.execPath, args: [] };
 }

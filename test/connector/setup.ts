@@ -1,4 +1,4 @@
-import { Connector, type ConnectorConfigInput, type HandshakeCheck } from "../../services/src/connector";
+import { Connector, type ConnectorConfigInput, type ConnectorOptions, type HandshakeCheck } from "../../services/src/connector";
 import { RouteDictionary } from "../../services/src/protocol";
 import { RpcClient } from "../../services/src/rpc";
 import { freePort } from "../helpers/ports";
@@ -14,7 +14,12 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export async function startConnector(config: Partial<ConnectorConfigInput> = {}, handshakeCheck?: HandshakeCheck, isReady?: () => boolean): Promise<Running> {
+export async function startConnector(
+  config: Partial<ConnectorConfigInput> = {},
+  handshakeCheck?: HandshakeCheck,
+  isReady?: () => boolean,
+  observer?: ConnectorOptions["observer"],
+): Promise<Running> {
   const rpc = new RpcClient({ serverId: "connector-0" });
   let gateway: TestGateway | undefined;
   const connector = new Connector({
@@ -23,6 +28,7 @@ export async function startConnector(config: Partial<ConnectorConfigInput> = {},
     gateway: (events) => (gateway = new TestGateway(events)),
     ...(handshakeCheck === undefined ? {} : { handshakeCheck }),
     ...(isReady === undefined ? {} : { isReady }),
+    ...(observer === undefined ? {} : { observer }),
   });
   const port = await connector.listen();
   return {

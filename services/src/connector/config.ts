@@ -81,6 +81,11 @@ export const connectorConfigSchema = z
     maxPackagesPerMessage: z.number().int().min(1).max(10_000).default(32),
     /** Bytes buffered for one slow client before it is closed (uWS `maxBackpressure` + `closeOnBackpressureLimit`). */
     maxBackpressureBytes: z.number().int().min(16 * KiB).max(256 * MiB).default(1 * MiB),
+    /**
+     * Longest run of tick fan-out socket writes before the event loop gets a turn (RPC reads, client
+     * messages); a batch's writes are spread over as many runs as it needs (backend-to-client/tick-fanout.ts).
+     */
+    fanoutSliceMs: z.number().min(0.01).max(1000).default(2),
     /** Sustained client packages per second (token bucket refill). */
     rateLimitPackagesPerSec: z.number().min(1).max(1_000_000).default(200),
     /** Packages a client may send in a burst (token bucket size). */

@@ -19,7 +19,9 @@ import { Session } from "../session/session";
 import { loadUws, serveProbes } from "../transport";
 import * as sessionCalls from "./backend-to-client/session-calls";
 import { FanoutTimer } from "./backend-to-client/fanout-timer";
-import { applyTickBatch, isTickBatch } from "./backend-to-client/tick-batch";
+import { isTickBatch } from "./backend-to-client/tick-batch";
+import { TickFanout } from "./backend-to-client/tick-fanout";
+import { TopicMembers } from "./backend-to-client/topic-members";
 import { MessageRouter, pushJson, type RequestObserver } from "./client-to-backend/message-router";
 import { serveMetrics } from "../metrics";
 import type { Registry } from "prom-client";
@@ -77,8 +79,11 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
   readonly counters: ConnectorCounters = emptyCounters();
   readonly localHandlers = new LocalHandlers().handle("connector.session.ping", pingHandler).handle("connector.session.resume", (request) => this.resumeTokenFor(request.session));
   readonly sessions = new SessionRegistry<ClientConnection>();
-  /** Time to apply each tick batch (the connector's fan-out), for stats and the benchmark. */
+  /** Time from a tick batch's arrival to its last socket write (the connector's fan-out), for stats and the benchmark. */
   readonly fanout = new FanoutTimer();
+  /** Longest synchronous runs of fan-out writes (how long the event loop was held). */
+  readonly fanoutSlices = new FanoutTimer();
+  readonly topicMembers = new TopicMembers();
   /** Distinguishes this process's session ids from those of any earlier run of the same connector. */
   readonly incarnation = `${Date.now().toString(36)}${randomBytes(4).toString("hex")}`;
   private readonly uws = loadUws();
@@ -89,6 +94,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
   private readonly upgradeCheck: UpgradeCheck;
   private readonly isReady: () => boolean;
   private readonly observer: ConnectorObserver | undefined;
+  private readonly tickFanout: TickFanout;
   private listenSocket: us_listen_socket | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sessionCounter = 0;
@@ -125,6 +131,13 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     };
     this.upgradeCheck = createUpgradeCheck(this.config.auth, this.config.connectorId);
     this.app = this.createApp();
+    this.tickFanout = new TickFanout(this.app, this.sessions, this.topicMembers, this.counters, {
+      batchDone: (durationMs) => {
+        this.fanout.record(durationMs);
+        this.observer?.fanout(durationMs);
+      },
+      slice: (durationMs) => this.fanoutSlices.record(durationMs),
+    }, this.config.fanoutSliceMs);
     if (options.metrics !== undefined) serveMetrics(this.app, options.metrics);
     this.registerBackendCalls(options.rpc);
   }
@@ -327,6 +340,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     if (kind === "backpressure") this.counters.backpressureCloses++;
     this.counters.clients--;
     this.sessions.remove(connection);
+    this.topicMembers.removeConnection(connection);
     this.counters.sessions = this.sessions.size;
     if (!connection.session.markClosed(reason)) return;
     try {
@@ -344,11 +358,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
   private registerBackendCalls(rpc: RpcClient): void {
     rpc.onNotify(ConnectorMethod.batch, (batch: unknown) => {
       if (!isTickBatch(batch)) throw new Error("connector.batch payload is not a TickBatch");
-      const startedMs = performance.now();
-      applyTickBatch(batch, this.app, this.sessions, this.counters);
-      const durationMs = performance.now() - startedMs;
-      this.fanout.record(durationMs);
-      this.observer?.fanout(durationMs);
+      this.tickFanout.enqueue(batch);
     });
     rpc.handle(ConnectorMethod.push, (request: PushRequest) => sessionCalls.push(this.callTarget, request));
     rpc.handle(ConnectorMethod.kick, (request: KickRequest) => sessionCalls.kick(this.callTarget, request));

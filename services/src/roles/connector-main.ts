@@ -106,12 +106,16 @@ async function start(): Promise<RunningServer> {
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
   });
   // SIGUSR1 is Node's inspector signal; a benchmark resets the fan-out histogram with SIGWINCH.
-  process.on("SIGWINCH", () => role.connector.fanout.reset());
+  process.on("SIGWINCH", () => {
+    role.connector.fanout.reset();
+    role.connector.fanoutSlices.reset();
+  });
   return {
     ready: { id: values.id, port: role.port, ...(ordinal === undefined ? {} : { ordinal }) },
     stats: () => ({
       ...role.connector.counters,
       fanout: role.connector.fanout.summary(),
+      fanoutSlices: role.connector.fanoutSlices.summary(),
       sessions: role.connector.sessions.size,
       router: role.router.stats,
       uids: role.uids.stats,

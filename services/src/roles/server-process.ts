@@ -29,7 +29,7 @@ export function runServerProcess(name: string, serverId: string, start: () => Pr
     (server) => {
       printEvent("ready", { ...server.ready, pid: process.pid });
       const statsTimer = statsIntervalMs > 0 ? setInterval(() => printEvent("stats", server.stats()), statsIntervalMs) : undefined;
-      process.on("SIGUSR2", () => printEvent("stats", server.stats()));
+      process.on("SIGUSR2", () => printEvent("stats", { ...server.stats(), memory: memoryMb() }));
       let stopping = false;
       let draining = false;
       const stop = async () => {
@@ -57,6 +57,12 @@ export function runServerProcess(name: string, serverId: string, start: () => Pr
       process.exit(1);
     },
   );
+}
+
+/** process.memoryUsage() in MB, for the on-demand stats line (the benchmark reads it). */
+function memoryMb(): Record<string, number> {
+  const usage = process.memoryUsage();
+  return Object.fromEntries(Object.entries(usage).map(([key, bytes]) => [key, Number((bytes / 1048576).toFixed(2))]));
 }
 
 export const numberOrUndefined = (value: string | undefined): number | undefined => (value === undefined || value === "" ? undefined : Number(value));

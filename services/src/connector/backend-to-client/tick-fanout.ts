@@ -1,0 +1,219 @@
+/**
+ * The per-tick fan-out: every TickBatch becomes, in arrival order, topic membership changes, one
+ * uWS publish per broadcast-only topic and one WebSocket message per socket that has packages of
+ * its own this tick — that message also carries the broadcasts of its channels, so a player who
+ * gets both gets ONE message per tick (docs/connector.md, "Tick fan-out").
+ *
+ * Publish or merge, per topic and tick, by cost: a publish costs c_p per subscriber, a socket write
+ * c_s (c_s ≈ 1.5–1.7 c_p, docs/benchmarks.md). Publishing and then writing the k subscribers with
+ * own packages costs n·c_p + k·c_s; writing everyone once, merged, costs n·c_s. Merging wins (and
+ * halves the messages) once k/n ≥ 1 − c_p/c_s ≈ 0.4: MERGE_MIN_OWN_SHARE.
+ *
+ * Socket writes are spread over the event loop: at most `sliceMs` (config fanoutSliceMs) of writes run at once,
+ * then the loop turns (RPC reads, client messages) before the next slice. Batches queue behind
+ * the one being written, so every write of tick N goes out before any of tick N+1; a queue longer
+ * than MAX_QUEUED_BATCHES is written without yielding, which bounds the backlog.
+ */
+import { performance } from "node:perf_hooks";
+import { log } from "../../logging";
+import type { TemplatedApp } from "uWebSockets.js";
+import type { TickBatch } from "../../cluster/contract";
+import type { SessionRegistry } from "../../session/registry";
+import type { ConnectorCounters } from "../counters";
+import type { ClientConnection } from "../socket/client-connection";
+import type { TopicMembers } from "./topic-members";
+
+export const MERGE_MIN_OWN_SHARE = 0.4;
+export const MAX_QUEUED_BATCHES = 8;
+/** Writes between two clock reads (a write costs a few µs). */
+const WRITES_PER_CLOCK_CHECK = 64;
+
+interface QueuedBatch {
+  readonly batch: TickBatch;
+  readonly arrivedMs: number;
+}
+
+export interface FanoutObserver {
+  /** A batch is fully written: time from its arrival. */
+  batchDone(durationMs: number): void;
+  /** One synchronous run of writes (the longest the loop was held). */
+  slice(durationMs: number): void;
+}
+
+export class TickFanout {
+  private readonly queue: QueuedBatch[] = [];
+  private current: QueuedBatch | undefined;
+  /** Sockets to write for the current batch, in order; `next` is the first not yet written. */
+  private readonly writes: ClientConnection[] = [];
+  private next = 0;
+  /** Topics of the current batch delivered in the merged per-socket messages, in batch order. */
+  private readonly mergedTopics: Array<readonly [topic: string, packages: Buffer]> = [];
+  private batchMark = 0;
+  /** Where a merged message is assembled; uWS copies what it sends, so one buffer serves every socket. */
+  private scratch = Buffer.allocUnsafeSlow(16 * 1024);
+  private readonly resume = () => this.run();
+
+  constructor(
+    private readonly app: TemplatedApp,
+    private readonly sessions: SessionRegistry<ClientConnection>,
+    private readonly members: TopicMembers,
+    private readonly counters: ConnectorCounters,
+    private readonly observer: FanoutObserver,
+    private readonly sliceMs: number,
+  ) {}
+
+  /** Batches waiting behind the one being written. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  enqueue(batch: TickBatch, arrivedMs = performance.now()): void {
+    this.queue.push({ batch, arrivedMs });
+    if (this.current === undefined) this.run();
+  }
+
+  private run(): void {
+    const sliceStart = performance.now();
+    for (;;) {
+      if (this.current === undefined) {
+        const queued = this.queue.shift();
+        if (queued === undefined) break;
+        try {
+          this.begin(queued);
+        } catch (error) {
+          // Only a malformed batch gets here (entries are checked as they are read): drop it whole.
+          log.error({ err: error, serverId: queued.batch.serverId, tick: queued.batch.tick }, "tick batch dropped: malformed entry");
+          this.finish();
+          continue;
+        }
+      }
+      if (!this.writeSlice(sliceStart)) {
+        this.observer.slice(performance.now() - sliceStart);
+        setImmediate(this.resume);
+        return;
+      }
+      this.finish();
+    }
+    this.observer.slice(performance.now() - sliceStart);
+  }
+
+  /** Membership, publishes and the list of sockets to write, all at once (no socket write of its own is deferred work). */
+  private begin(queued: QueuedBatch): void {
+    this.current = queued;
+    const { unsubscribe, subscribe, broadcasts, direct } = queued.batch;
+    const counters = this.counters;
+    counters.batchesApplied++;
+    for (let index = 0; index < unsubscribe.length; index++) {
+      const [topic, sessionId] = unsubscribe[index];
+      const connection = this.sessions.get(sessionId);
+      if (connection === undefined) counters.unknownSessionsSkipped++;
+      else this.members.unsubscribe(connection, topic);
+    }
+    for (let index = 0; index < subscribe.length; index++) {
+      const [topic, sessionId] = subscribe[index];
+      const connection = this.sessions.get(sessionId);
+      if (connection === undefined) counters.unknownSessionsSkipped++;
+      else this.members.subscribe(connection, topic);
+    }
+    const mark = ++this.batchMark;
+    for (let index = 0; index < direct.length; index++) {
+      const [sessionId, packages] = direct[index];
+      const connection = this.sessions.get(sessionId);
+      if (connection === undefined) counters.unknownSessionsSkipped++;
+      else if (connection.tickMark !== mark) {
+        connection.tickMark = mark;
+        connection.tickOwn = packages;
+        this.writes.push(connection);
+      } else connection.tickOwn = Buffer.concat([connection.tickOwn!, packages]);
+    }
+    for (let index = 0; index < broadcasts.length; index++) {
+      const [topic, packages] = broadcasts[index];
+      counters.broadcasts++;
+      const subscribers = this.members.subscribers(topic);
+      if (subscribers !== undefined && this.ownShare(topic, subscribers, mark) >= MERGE_MIN_OWN_SHARE) {
+        this.mergedTopics.push([topic, packages]);
+        for (const connection of subscribers) {
+          if (connection.tickMark === mark) continue;
+          connection.tickMark = mark;
+          connection.tickOwn = undefined;
+          this.writes.push(connection);
+        }
+      } else {
+        counters.fanoutMessages += this.app.numSubscribers(topic);
+        this.app.publish(topic, packages, true);
+      }
+    }
+  }
+
+  /** Share of the topic's subscribers that have packages of their own in this batch (0 when none do). */
+  private ownShare(topic: string, subscribers: ReadonlySet<ClientConnection>, mark: number): number {
+    if (this.writes.length === 0) return 0;
+    let own = 0;
+    if (this.writes.length < subscribers.size) {
+      for (let index = 0; index < this.writes.length; index++) if (this.writes[index].topics.includes(topic)) own++;
+    } else {
+      for (const connection of subscribers) if (connection.tickMark === mark) own++;
+    }
+    return own === 0 ? 0 : own / subscribers.size;
+  }
+
+  /** Writes until the list is done (true) or the slice's budget is spent (false). */
+  private writeSlice(sliceStart: number): boolean {
+    const unbounded = this.queue.length >= MAX_QUEUED_BATCHES;
+    const writes = this.writes;
+    while (this.next < writes.length) {
+      const end = Math.min(writes.length, this.next + WRITES_PER_CLOCK_CHECK);
+      for (; this.next < end; this.next++) this.write(writes[this.next]);
+      if (!unbounded && this.next < writes.length && performance.now() - sliceStart >= this.sliceMs) return false;
+    }
+    return true;
+  }
+
+  /** The socket's message: its merged channels' packages in batch order, then its own. */
+  private write(connection: ClientConnection): void {
+    const own = connection.tickOwn;
+    connection.tickOwn = undefined;
+    const topics = connection.topics;
+    let first: Buffer | undefined;
+    let parts = 0;
+    let bytes = 0;
+    for (let index = 0; index < this.mergedTopics.length; index++) {
+      const [topic, packages] = this.mergedTopics[index];
+      if (!topics.includes(topic)) continue;
+      first ??= packages;
+      parts++;
+      bytes += packages.length;
+    }
+    if (own !== undefined) {
+      first ??= own;
+      parts++;
+      bytes += own.length;
+    }
+    if (first === undefined) return;
+    const message = parts === 1 ? first : this.assemble(topics, own, bytes);
+    if (connection.send(message)) this.counters.fanoutMessages++;
+  }
+
+  private assemble(topics: readonly string[], own: Buffer | undefined, bytes: number): Buffer {
+    if (this.scratch.length < bytes) this.scratch = Buffer.allocUnsafeSlow(Math.max(bytes, this.scratch.length * 2));
+    let offset = 0;
+    for (let index = 0; index < this.mergedTopics.length; index++) {
+      const [topic, packages] = this.mergedTopics[index];
+      if (!topics.includes(topic)) continue;
+      packages.copy(this.scratch, offset);
+      offset += packages.length;
+    }
+    if (own !== undefined) own.copy(this.scratch, offset);
+    return this.scratch.subarray(0, bytes);
+  }
+
+  private finish(): void {
+    const durationMs = performance.now() - this.current!.arrivedMs;
+    this.current = undefined;
+    for (let index = this.next; index < this.writes.length; index++) this.writes[index].tickOwn = undefined;
+    this.writes.length = 0;
+    this.next = 0;
+    this.mergedTopics.length = 0;
+    this.observer.batchDone(durationMs);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Which sockets of this connector are subscribed to which channel topic, kept beside uWS's own
+ * subscriptions: uWS can publish to a topic but cannot list its subscribers, and the merged
+ * per-socket write (tick-fanout.ts) must reach every subscriber of a topic it does not publish.
+ */
+import type { ClientConnection } from "../socket/client-connection";
+
+export class TopicMembers {
+  private readonly members = new Map<string, Set<ClientConnection>>();
+
+  subscribe(connection: ClientConnection, topic: string): void {
+    const ws = connection.ws;
+    if (ws === undefined) return;
+    ws.subscribe(topic);
+    let set = this.members.get(topic);
+    if (set === undefined) {
+      set = new Set();
+      this.members.set(topic, set);
+    }
+    if (set.has(connection)) return;
+    set.add(connection);
+    connection.topics.push(topic);
+  }
+
+  unsubscribe(connection: ClientConnection, topic: string): void {
+    connection.ws?.unsubscribe(topic);
+    this.forget(connection, topic);
+    const at = connection.topics.indexOf(topic);
+    if (at >= 0) connection.topics.splice(at, 1);
+  }
+
+  /** A closed socket leaves every topic (uWS drops its own subscriptions itself). */
+  removeConnection(connection: ClientConnection): void {
+    for (const topic of connection.topics) this.forget(connection, topic);
+    connection.topics.length = 0;
+  }
+
+  subscribers(topic: string): ReadonlySet<ClientConnection> | undefined {
+    return this.members.get(topic);
+  }
+
+  count(topic: string): number {
+    return this.members.get(topic)?.size ?? 0;
+  }
+
+  private forget(connection: ClientConnection, topic: string): void {
+    const set = this.members.get(topic);
+    if (set === undefined) return;
+    set.delete(connection);
+    if (set.size === 0) this.members.delete(topic);
+  }
+}

@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { Message, Package, type PomeloPackage } from "pomelo-protocol";
+import { ConnectorMethod, type TickBatch } from "../../services/src/cluster/contract";
+import { encodeDataPackage, encodeDataPackages, MessageType, type PushMessage } from "../../services/src/protocol";
+import { RpcServer, type RpcLink } from "../../services/src/rpc";
+import { TestClient } from "../helpers/pomelo-client";
+import { sleep, waitUntil } from "../helpers/wait";
+import { startConnector, type Running } from "./setup";
+
+const push = (route: string, body: unknown): PushMessage => ({ type: MessageType.Push, route, body: JSON.stringify(body) });
+const TOPIC = "arena-1/room";
+
+describe("connector: tick fan-out, one WebSocket message per socket per tick", function () {
+  this.timeout(20_000);
+  let running: Running;
+  let backend: RpcServer;
+  let link: RpcLink;
+  const clients: TestClient[] = [];
+  /** Fan-out messages written when each batch was reported done, in order. */
+  let writtenAtBatchDone: number[] = [];
+
+  async function readyClients(count: number): Promise<Array<{ client: TestClient; sessionId: string }>> {
+    return Promise.all(
+      Array.from({ length: count }, async () => {
+        const client = await TestClient.ready(running.port);
+        clients.push(client);
+        const { sessionId } = (await client.request("connector.session.ping")) as { sessionId: string };
+        return { client, sessionId };
+      }),
+    );
+  }
+
+  const batch = (parts: Partial<TickBatch>): TickBatch => ({ serverId: "arena-1", tick: 1, unsubscribe: [], subscribe: [], broadcasts: [], direct: [], ...parts });
+
+  async function start(fanoutSliceMs?: number): Promise<void> {
+    writtenAtBatchDone = [];
+    running = await startConnector(fanoutSliceMs === undefined ? {} : { fanoutSliceMs }, undefined, undefined, {
+      request: () => undefined,
+      fanout: () => writtenAtBatchDone.push(running.connector.counters.fanoutMessages),
+    });
+    backend = new RpcServer({ serverId: "arena-1", incarnation: "inc-1" });
+    backend.handle("hello", () => "hi");
+    const { host, port } = await backend.listen();
+    await running.rpc.call({ id: "arena-1", host, port, incarnation: "inc-1" }, "hello");
+    link = backend.link("connector-0")!;
+  }
+
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.close();
+    await running.stop();
+    await backend.close();
+  });
+
+  it("sends a channel member with its own packages ONE message, the channel's packages first, that pomelo-protocol decodes", async () => {
+    await start();
+    const [both, broadcastOnly, ownOnly] = await readyClients(3);
+    const before = [both, broadcastOnly, ownOnly].map((s) => s!.client.messages.length);
+    link.notify(ConnectorMethod.batch, batch({ subscribe: [[TOPIC, both!.sessionId], [TOPIC, broadcastOnly!.sessionId]] }));
+    link.notify(
+      ConnectorMethod.batch,
+      batch({
+        tick: 2,
+        broadcasts: [[TOPIC, encodeDataPackages([push("onState", { k: 2, part: 1 }), push("onState", { k: 2, part: 2 })])]],
+        direct: [
+          [both!.sessionId, encodeDataPackage(push("onMine", { k: 2, mine: "both" }))],
+          [ownOnly!.sessionId, encodeDataPackage(push("onMine", { k: 2, mine: "own" }))],
+        ],
+      }),
+    );
+    await waitUntil(() => both!.client.pushes.length === 3 && broadcastOnly!.client.pushes.length === 2 && ownOnly!.client.pushes.length === 1, 2_000, "tick 2");
+    await sleep(50);
+    assert.deepEqual([both, broadcastOnly, ownOnly].map((s, i) => s!.client.messages.length - before[i]!), [1, 1, 1], "one WebSocket message each");
+    assert.deepEqual(both!.client.pushes.map((p) => [p.route, p.body]), [
+      ["onState", { k: 2, part: 1 }],
+      ["onState", { k: 2, part: 2 }],
+      ["onMine", { k: 2, mine: "both" }],
+    ]);
+    assert.deepEqual(broadcastOnly!.client.pushes.map((p) => p.body), [{ k: 2, part: 1 }, { k: 2, part: 2 }]);
+    assert.deepEqual(ownOnly!.client.pushes.map((p) => p.body), [{ k: 2, mine: "own" }]);
+
+    // NetEase's reference codec reads the merged frame as three packages, three push messages.
+    const frame = both!.client.messages.at(-1)!;
+    const decoded = Package.decode(frame) as PomeloPackage | PomeloPackage[];
+    const packages = Array.isArray(decoded) ? decoded : [decoded];
+    assert.equal(packages.length, 3);
+    const messages = packages.map((pkg) => Message.decode(pkg.body!));
+    assert.deepEqual(messages.map((m) => m.type), [3, 3, 3]);
+    assert.deepEqual(messages.map((m) => JSON.parse(m.body!.toString("utf8"))), [{ k: 2, part: 1 }, { k: 2, part: 2 }, { k: 2, mine: "both" }]);
+  });
+
+  it("publishes a topic where few subscribers have packages of their own; theirs follow the broadcast", async () => {
+    await start();
+    const sessions = await readyClients(5);
+    link.notify(ConnectorMethod.batch, batch({ subscribe: sessions.map((s) => [TOPIC, s.sessionId] as const) }));
+    const before = sessions.map((s) => s.client.messages.length);
+    const broadcastsBefore = running.connector.counters.broadcasts;
+    link.notify(
+      ConnectorMethod.batch,
+      batch({ tick: 2, broadcasts: [[TOPIC, encodeDataPackage(push("onState", { k: 2 }))]], direct: [[sessions[0]!.sessionId, encodeDataPackage(push("onMine", { k: 2 }))]] }),
+    );
+    await waitUntil(() => sessions.every((s, i) => s.client.pushes.length === (i === 0 ? 2 : 1)), 2_000, "tick 2");
+    await sleep(50);
+    // One of five (20 %) is under the 40 % merge share: the topic is one publish.
+    assert.deepEqual(sessions.map((s, i) => s.client.messages.length - before[i]!), [2, 1, 1, 1, 1]);
+    assert.deepEqual(sessions[0]!.client.pushes.map((p) => p.route), ["onState", "onMine"]);
+    assert.equal(running.connector.counters.broadcasts - broadcastsBefore, 1);
+  });
+
+  it("spreads one batch's writes over several event-loop turns, and writes all of tick N before any of tick N+1", async () => {
+    // A slice of at most 64 writes (the budget is spent at the first clock check).
+    await start(0.01);
+    const count = 200;
+    const sessions = await readyClients(count);
+    link.notify(ConnectorMethod.batch, batch({ subscribe: sessions.map((s) => [TOPIC, s.sessionId] as const) }));
+    await waitUntil(() => writtenAtBatchDone.length === 1, 2_000, "subscribe batch");
+    running.connector.fanoutSlices.reset();
+    const ticks = [2, 3, 4, 5, 6];
+    // Sent back to back: they arrive while earlier ticks are still being written.
+    for (const tick of ticks) {
+      link.notify(
+        ConnectorMethod.batch,
+        batch({
+          tick,
+          broadcasts: [[TOPIC, encodeDataPackage(push("onState", { k: tick }))]],
+          direct: sessions.map((s) => [s.sessionId, encodeDataPackage(push("onMine", { k: tick }))] as const),
+        }),
+      );
+    }
+    await waitUntil(() => sessions.every((s) => s.client.pushes.length === ticks.length * 2), 10_000, "five ticks to everyone");
+    // At each batch's end, exactly the writes of the batches up to it had been made.
+    assert.deepEqual(writtenAtBatchDone, [0, ...ticks.map((_, i) => (i + 1) * count)]);
+    assert.ok(running.connector.fanoutSlices.summary().batches >= Math.ceil((ticks.length * count) / 64), `writes spread over slices: ${JSON.stringify(running.connector.fanoutSlices.summary())}`);
+    for (const { client } of sessions) {
+      assert.deepEqual(client.pushes.map((p) => [p.route, (p.body as { k: number }).k]), ticks.flatMap((k) => [["onState", k], ["onMine", k]]));
+      assert.equal(client.messages.length, ticks.length + 2, "handshake, ping answer, then one message per tick");
+    }
+  });
+});
