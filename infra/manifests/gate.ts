@@ -5,7 +5,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import { AUTH_ENV } from "../../services/src/auth/identity";
+import { AUTH_ENV } from "../../services/src/auth/identity/config";
 import type { FrontDoorConfig, StackConfig } from "../config-schema";
 import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget, secretEnv, type EnvVar } from "../hardening";
 import { NAMES, objectLabels, PORTS, selectorLabels } from "../names";
