@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../services/src/config/validate";
+import { anonymousFields, AUTH_MODE_ERROR, jwtFields, trustUidFields, webhookFields } from "../services/src/auth/identity/config";
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DNS_NAME = /^(?=.{1,230}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -174,8 +175,24 @@ const imagesSchema = z
   .strict()
   .refine((images) => images.build || images.ref !== undefined, { path: ["ref"], message: "is required when build is false (the digest-pinned image to deploy)" });
 
+/** Marks a stack as one where convenience may beat security (trust-uid); the namespace carries it as a label the policy pack reads. */
+export const ENVIRONMENTS = ["development", "staging", "production"] as const;
+
+/**
+ * The gate's player identity (docs/gate.md#player-identity): the gate's own field schemas, with the
+ * secrets (HS256 secrets, the webhook's secret) kept out: they are `pomona:authJwtSecrets` and
+ * `pomona:authWebhookSecret`, Pulumi secrets that reach the gate through a Kubernetes Secret.
+ */
+const authSchema = z.discriminatedUnion("mode", [jwtFields.omit({ hs256Secrets: true }), webhookFields.omit({ secret: true }), anonymousFields, trustUidFields], {
+  error: `${AUTH_MODE_ERROR.replace(" (AUTH_MODE)", "")}`,
+});
+
 export const stackConfigSchema = z
   .object({
+    /** development | staging | production (default): only development may trust client-claimed uids. */
+    environment: z.enum(ENVIRONMENTS, { error: 'must be "development", "staging" or "production"' }).default("production"),
+    /** How the gate knows who a player is; required, there is no safe default to guess. */
+    auth: authSchema,
     /** The Kubernetes namespace everything lives in. Default `pomona-<stack>`. */
     namespace: dnsLabel("the namespace").optional(),
     /** Discovery key prefix in Redis (POMONA_NAMESPACE). Default: the stack name. */
@@ -196,6 +213,8 @@ export const stackConfigSchema = z
         /** 443 when the cloud load balancer terminates TLS, else 80. */
         servicePort: port.default(80),
         resources: resourcesSchema("100m", "128Mi", "500m", "256Mi"),
+        /** Entry queries per client address (RATE_LIMIT_PER_SEC, RATE_LIMIT_BURST); omitted: the gate's defaults (5/s, burst 20). */
+        rateLimit: z.object({ perSec: z.number().positive().max(100_000), burst: z.number().int().min(1).max(1_000_000) }).strict().optional(),
       })
       .strict()
       .default({ replicas: 2, serviceAnnotations: {}, servicePort: 80, resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } } }),
@@ -261,6 +280,13 @@ export const stackConfigSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    if (cfg.auth.mode === "trust-uid" && cfg.environment !== "development") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["auth", "mode"],
+        message: `trust-uid lets any client log in as any player: it is for development stacks only (this one is ${cfg.environment}); use jwt, webhook or anonymous, or set pomona:environment: development on a stack no real player reaches`,
+      });
+    }
     if ((cfg.games.length > 0 || cfg.gameCreator.enabled) && cfg.viewer === undefined) {
       ctx.addIssue({ code: "custom", path: ["viewer"], message: "is required when there are games or a game-creator: browsers reach /game-<id> through an Ingress or an HTTPRoute" });
     }
@@ -280,7 +306,7 @@ export type FrontDoorConfig = StackConfig["frontDoor"];
 export type ViewerConfig = NonNullable<StackConfig["viewer"]>;
 
 /** Keys that hold secrets: read with `requireSecret`, never part of the plain object. */
-export const SECRET_KEYS = ["tokenSecrets", "creatorToken"] as const;
+export const SECRET_KEYS = ["tokenSecrets", "creatorToken", "authJwtSecrets", "authWebhookSecret"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 /** The validated config plus what the program derives from the stack name. */
@@ -326,6 +352,7 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): P
       }
     }
   }
+  if (result.success) issues.push(...checkAuthSecrets(stack, result.data.auth, givenSecrets));
   if (issues.length > 0 || !result.success) throw new ConfigError(`stack "${stack}"`, issues);
   const cfg = result.data;
   return {
@@ -345,12 +372,30 @@ function fixFor(stack: string, top: string | undefined, unknown: boolean): strin
   return `set pomona:${top} in ${file} as described in docs/config.md#${top.toLowerCase()}`;
 }
 
+/** The secrets a mode needs are given, and only those: HS256 secrets or a JWKS URL for jwt, the webhook's secret for webhook. */
+function checkAuthSecrets(stack: string, auth: StackConfig["auth"], given: ReadonlySet<SecretKey>): string[] {
+  const set = (key: SecretKey, what: string) => `pulumi config set --secret --stack ${stack} pomona:${key} "…" (${what})`;
+  const issues: string[] = [];
+  const jwtSecrets = given.has("authJwtSecrets");
+  if (auth.mode === "jwt" && (auth.jwksUrl === undefined) === !jwtSecrets) {
+    issues.push(`pomona:auth.jwksUrl: give exactly one of pomona:auth.jwksUrl or the secret pomona:authJwtSecrets — fix: set jwksUrl to the studio's JWKS, or ${set("authJwtSecrets", "comma-separated HS256 secrets, each from `openssl rand -base64 48`")} and remove jwksUrl`);
+  }
+  if (auth.mode !== "jwt" && jwtSecrets) issues.push(`pomona:authJwtSecrets: only the jwt mode reads it — fix: pulumi config rm --stack ${stack} pomona:authJwtSecrets`);
+  if (auth.mode === "webhook" && !given.has("authWebhookSecret")) {
+    issues.push(`pomona:authWebhookSecret: is required with auth.mode webhook (the gate proves itself to the studio with it) — fix: ${set("authWebhookSecret", "`openssl rand -base64 48`, the value the studio's endpoint expects")}`);
+  }
+  if (auth.mode !== "webhook" && given.has("authWebhookSecret")) issues.push(`pomona:authWebhookSecret: only the webhook mode reads it — fix: pulumi config rm --stack ${stack} pomona:authWebhookSecret`);
+  return issues;
+}
+
 function checkSecret(stack: string, key: SecretKey, value: unknown): string[] {
   const fix = `pulumi config set --secret --stack ${stack} pomona:${key} "…" (or remove it to have one generated)`;
   if (typeof value !== "string" || value.length === 0) return [`pomona:${key}: must be a non-empty secret string — fix: ${fix}`];
-  if (key === "tokenSecrets") {
-    const short = value.split(",").filter((secret) => Buffer.byteLength(secret.trim(), "utf8") < MIN_TOKEN_SECRET_BYTES);
-    if (short.length > 0) return [`pomona:tokenSecrets: every comma-separated secret must be at least ${MIN_TOKEN_SECRET_BYTES} bytes (${short.length} is shorter) — fix: ${fix}, each from \`openssl rand -base64 48\``];
+  if (key === "tokenSecrets" || key === "authJwtSecrets" || key === "authWebhookSecret") {
+    // The webhook's secret is one value; the others are comma-separated lists (rotation).
+    const parts = key === "authWebhookSecret" ? [value] : value.split(",");
+    const short = parts.filter((secret) => Buffer.byteLength(secret.trim(), "utf8") < MIN_TOKEN_SECRET_BYTES);
+    if (short.length > 0) return [`pomona:${key}: every comma-separated secret must be at least ${MIN_TOKEN_SECRET_BYTES} bytes (${short.length} is shorter) — fix: ${fix}, each from \`openssl rand -base64 48\``];
   }
   return [];
 }

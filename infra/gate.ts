@@ -3,15 +3,20 @@ import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { PomonaComponent } from "./component";
 import {
+  buildGateAuthSecret,
   buildGateDeployment,
   buildGateMetricsService,
   buildGateNetworkPolicy,
   buildGatePodDisruptionBudget,
   buildGateService,
+  type GateAuthSecrets,
   type GateManifestArgs,
 } from "./manifests/gate";
 
-export type GateArgs = GateManifestArgs;
+export interface GateArgs extends GateManifestArgs {
+  /** From the stack (`pomona:authJwtSecrets`, `pomona:authWebhookSecret`), never generated. */
+  authSecrets: GateAuthSecrets;
+}
 
 export class Gate extends PomonaComponent {
   /** The LoadBalancer's hostname or IP once the cloud assigns it. */
@@ -19,6 +24,9 @@ export class Gate extends PomonaComponent {
 
   constructor(name: string, args: GateArgs, opts?: pulumi.ComponentResourceOptions) {
     super("Gate", name, opts);
+    // The auth mode's secrets, so the pod reads them by reference and no manifest holds them in plain text.
+    const authSecret = buildGateAuthSecret(args.namespace, args.authSecrets);
+    if (authSecret !== undefined) new k8s.core.v1.Secret(`${name}-auth`, authSecret, this.child);
     // Stateless gates: any of them signs tokens for any connector.
     new k8s.apps.v1.Deployment(`${name}-deployment`, buildGateDeployment(args), this.child);
     // The public entry point players query first.

@@ -14,7 +14,7 @@ import { Redis } from "./redis";
 import { SubdomainProxy } from "./subdomain-proxy";
 
 const tokenSecrets = secretFromStack("tokenSecrets");
-const namespace = new PomonaNamespace("pomona", { namespace: config.namespace, ...(tokenSecrets ? { tokenSecrets } : {}) });
+const namespace = new PomonaNamespace("pomona", { namespace: config.namespace, environment: config.environment, ...(tokenSecrets ? { tokenSecrets } : {}) });
 const inNamespace = { dependsOn: namespace.dependencies };
 
 const images = new Images("images", { images: config.images, defaultTag: config.stack });
@@ -32,7 +32,10 @@ const origins = config.allowedOrigins ? { allowedOrigins: config.allowedOrigins 
 const viewer = config.viewer ? { viewer: config.viewer } : {};
 
 const connectors = new ConnectorTier("connectors", { ...tier, ...origins, connector: config.connector, frontDoor: config.frontDoor }, inNamespace);
-const gate = new Gate("gate", { ...tier, ...origins, gate: config.gate, frontDoor: config.frontDoor }, inNamespace);
+const authJwtSecrets = secretFromStack("authJwtSecrets");
+const authWebhookSecret = secretFromStack("authWebhookSecret");
+const authSecrets = { ...(authJwtSecrets ? { jwtSecrets: authJwtSecrets } : {}), ...(authWebhookSecret ? { webhookSecret: authWebhookSecret } : {}) };
+const gate = new Gate("gate", { ...tier, ...origins, gate: config.gate, frontDoor: config.frontDoor, auth: config.auth, authSecrets }, inNamespace);
 const proxy =
   config.frontDoor.mode === "subdomain"
     ? new SubdomainProxy(
@@ -56,6 +59,7 @@ if (config.metrics.serviceMonitor) new Monitoring("monitoring", { namespace: con
 export const kubernetesNamespace = namespace.name;
 export const servicesImage = images.servicesRef;
 export const frontDoor = config.frontDoor.mode;
+export const playerAuth = config.auth.mode;
 export const gateAddress = gate.publicAddress;
 export const connectorStatefulSet = connectors.statefulSetName;
 export const connectorHeadlessService = connectors.headlessServiceName;

@@ -16,6 +16,8 @@ export const NAMES = {
   gate: "gate",
   /** Private Service of the gates' metrics port: the gate's own Service is a public LoadBalancer. */
   gateMetricsService: "gate-metrics",
+  /** The gate's auth secrets (HS256 secrets, the studio webhook's secret), when its mode has any. */
+  gateAuthSecret: "gate-auth",
   redis: "redis",
   redisAuthSecret: "redis-auth",
   redisConfig: "redis-config",
@@ -72,6 +74,8 @@ export const LABELS = {
    * `metrics` (gate, connectors) or `http` (games, game-creator: /metrics beside their HTTP API).
    */
   metrics: "pomona.dev/metrics",
+  /** On the Namespace: pomona:environment. The policy pack allows trust-uid only where it is `development`. */
+  environment: "pomona.dev/environment",
 } as const;
 
 export type Component = "connector" | "gate" | "game" | "game-creator" | "redis" | "proxy" | "worker";

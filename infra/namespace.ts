@@ -10,6 +10,8 @@ import { buildConnectTokenSecret, buildDefaultDenyPolicy, buildNamespace } from 
 
 export interface PomonaNamespaceArgs {
   namespace: string;
+  /** pomona:environment, as the label the policy pack reads (trust-uid only in development). */
+  environment: string;
   /** Comma-separated token secrets from the stack (rotation); omitted: one is generated. */
   tokenSecrets?: pulumi.Output<string>;
 }
@@ -22,7 +24,7 @@ export class PomonaNamespace extends PomonaComponent {
   constructor(name: string, args: PomonaNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("PomonaNamespace", name, opts);
     // The namespace itself, with the restricted Pod Security Standard enforced by the API server.
-    const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, buildNamespace(args.namespace), this.child);
+    const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, buildNamespace(args.namespace, args.environment), this.child);
     const inNamespace = { ...this.child, dependsOn: [namespace] };
     // Any pod no tier policy lists as reachable is refused.
     new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, buildDefaultDenyPolicy(args.namespace), inNamespace);

@@ -4,8 +4,10 @@
  * Its metrics are on a private port with a Service of their own, for the scraper only.
  */
 import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import { AUTH_ENV } from "../../services/src/auth/identity/config";
 import type { FrontDoorConfig, StackConfig } from "../config-schema";
-import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget, secretEnv } from "../hardening";
+import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget, secretEnv, type EnvVar } from "../hardening";
 import { NAMES, objectLabels, PORTS, selectorLabels } from "../names";
 import { publicPort } from "./connector";
 import type { TierContext } from "./context";
@@ -16,6 +18,37 @@ export interface GateManifestArgs extends TierContext {
   gate: StackConfig["gate"];
   frontDoor: FrontDoorConfig;
   allowedOrigins?: string[];
+  /** Player identity (AUTH_* env); its secrets come from the `gate-auth` Secret. */
+  auth: StackConfig["auth"];
+}
+
+/** The stack's secrets of the gate's auth mode: they reach the pod by Secret reference only. */
+export interface GateAuthSecrets {
+  /** HS256 secrets, comma-separated (jwt mode without a JWKS). */
+  jwtSecrets?: pulumi.Input<string>;
+  /** What the gate sends the studio's webhook as its bearer token. */
+  webhookSecret?: pulumi.Input<string>;
+}
+
+/** Keys of the `gate-auth` Secret. */
+const AUTH_SECRET_KEYS = { jwtSecrets: "jwtSecrets", webhookSecret: "webhookSecret" } as const;
+
+/** AUTH_* as gate-main reads them: the mode's plain settings as values, its secrets as secretKeyRefs. */
+export function gateAuthEnv(auth: StackConfig["auth"]): EnvVar[] {
+  const plain = Object.fromEntries(Object.entries(auth).map(([field, value]) => [AUTH_ENV[field as keyof typeof AUTH_ENV], Array.isArray(value) ? value.join(",") : (value as string | number)]));
+  const secrets: EnvVar[] = [];
+  if (auth.mode === "jwt" && auth.jwksUrl === undefined) secrets.push(secretEnv(AUTH_ENV.hs256Secrets, NAMES.gateAuthSecret, AUTH_SECRET_KEYS.jwtSecrets));
+  if (auth.mode === "webhook") secrets.push(secretEnv(AUTH_ENV.secret, NAMES.gateAuthSecret, AUTH_SECRET_KEYS.webhookSecret));
+  return [...plainEnv(plain), ...secrets];
+}
+
+/** The `gate-auth` Secret, when the mode has secrets (HS256 secrets, the webhook's secret). */
+export function buildGateAuthSecret(namespace: string, secrets: GateAuthSecrets): k8s.core.v1.SecretArgs | undefined {
+  const stringData: Record<string, pulumi.Input<string>> = {};
+  if (secrets.jwtSecrets !== undefined) stringData[AUTH_SECRET_KEYS.jwtSecrets] = secrets.jwtSecrets;
+  if (secrets.webhookSecret !== undefined) stringData[AUTH_SECRET_KEYS.webhookSecret] = secrets.webhookSecret;
+  if (Object.keys(stringData).length === 0) return undefined;
+  return { metadata: { name: NAMES.gateAuthSecret, namespace, labels }, type: "Opaque", stringData };
 }
 
 const labels = objectLabels("gate");
@@ -49,8 +82,11 @@ export function buildGateDeployment(args: GateManifestArgs): k8s.apps.v1.Deploym
         ALLOWED_ORIGINS: args.allowedOrigins?.join(","),
         // The browser demo, bundled into the image by services/Dockerfile.
         SITE_DIR: GATE_SITE_DIR,
+        RATE_LIMIT_PER_SEC: args.gate.rateLimit?.perSec,
+        RATE_LIMIT_BURST: args.gate.rateLimit?.burst,
         ...frontDoorEnv(args.frontDoor),
       }),
+      ...gateAuthEnv(args.auth),
       secretEnv("TOKEN_SECRETS", NAMES.connectTokenSecret, "secrets"),
       ...args.serverEnv,
     ],

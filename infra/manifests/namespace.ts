@@ -9,12 +9,14 @@ import { LABELS, NAMES } from "../names";
 
 const labels = { [LABELS.partOf]: "pomona", [LABELS.managedBy]: "pulumi" };
 
-export function buildNamespace(namespace: string): k8s.core.v1.NamespaceArgs {
+/** `environment` marks the stack (pomona:environment): the policy pack allows trust-uid only where it says development. */
+export function buildNamespace(namespace: string, environment: string): k8s.core.v1.NamespaceArgs {
   return {
     metadata: {
       name: namespace,
       labels: {
         ...labels,
+        [LABELS.environment]: environment,
         "pod-security.kubernetes.io/enforce": "restricted",
         "pod-security.kubernetes.io/enforce-version": "latest",
         "pod-security.kubernetes.io/warn": "restricted",

@@ -3,6 +3,7 @@
  * pack (index.ts) applies them during `pulumi preview`/`up`, and the tests apply the very same
  * functions to the offline render of every stack and to deliberately bad fixtures.
  */
+import { LABELS } from "../names";
 import { isEmptySelector, selectorMatches, type LabelSelector } from "./selectors";
 
 /** Manifests arrive as untyped JSON (inputs during preview, parsed YAML in tests): read them loosely. */
@@ -176,6 +177,20 @@ export const redisClusterIpOnly: ResourceRule = {
   },
 };
 
+/** Env vars holding secrets of the gate and connectors: only ever by secretKeyRef, so no manifest, diff or `kubectl get` shows them. */
+export const SECRET_ENV_NAMES = ["TOKEN_SECRETS", "AUTH_JWT_SECRETS", "AUTH_WEBHOOK_SECRET"];
+
+const envVar = (container: Loose, name: string): Loose => (container.env ?? []).find((variable: { name?: string }) => variable.name === name);
+
+export const secretsByReference: ResourceRule = {
+  name: "pomona-secrets-by-reference",
+  description: `Secret env vars (${SECRET_ENV_NAMES.join(", ")}) come from a Secret (valueFrom.secretKeyRef), never a plain value.`,
+  check: (m) =>
+    SECRET_ENV_NAMES.flatMap((name) =>
+      perContainer(m, (c) => envVar(c, name) === undefined || (envVar(c, name).value === undefined && envVar(c, name).valueFrom?.secretKeyRef !== undefined), `${name} must come from valueFrom.secretKeyRef, not a plain value`),
+    ),
+};
+
 export const RESOURCE_RULES: ResourceRule[] = [
   nonRoot,
   readOnlyRootFilesystem,
@@ -186,6 +201,7 @@ export const RESOURCE_RULES: ResourceRule[] = [
   probes,
   pinnedImages,
   redisClusterIpOnly,
+  secretsByReference,
 ];
 
 const workloads = (manifests: Manifest[]) => manifests.filter((m) => WORKLOAD_KINDS.includes(m.kind ?? "") && m.kind !== "Job");
@@ -221,7 +237,23 @@ export const networkPolicyCoverage: StackRule = {
   },
 };
 
-export const STACK_RULES: StackRule[] = [pdbPerWorkload, networkPolicyCoverage];
+export const trustUidDevelopmentOnly: StackRule = {
+  name: "pomona-trust-uid-development-only",
+  description: `A gate that trusts client-claimed uids (AUTH_MODE=trust-uid) runs only in a Namespace labelled ${LABELS.environment}=development.`,
+  check: (manifests) => {
+    const environmentOf = new Map(manifests.filter((m) => m.kind === "Namespace").map((m) => [m.metadata?.name ?? "default", m.metadata?.labels?.[LABELS.environment]]));
+    return workloads(manifests)
+      .filter((w) => containersOf(w).some((c) => envVar(c.spec, "AUTH_MODE")?.value === "trust-uid"))
+      .filter((w) => environmentOf.get(w.metadata?.namespace ?? "default") !== "development")
+      .map((w) => ({
+        rule: trustUidDevelopmentOnly.name,
+        resource: describe(w),
+        message: `${describe(w)}: AUTH_MODE=trust-uid lets any client log in as any player; its Namespace is not labelled ${LABELS.environment}=development (set pomona:environment: development on a development stack, else pomona:auth.mode jwt, webhook or anonymous)`,
+      }));
+  },
+};
+
+export const STACK_RULES: StackRule[] = [pdbPerWorkload, networkPolicyCoverage, trustUidDevelopmentOnly];
 
 /** Every rule over a set of manifests: what the tests assert is empty for each shipped stack. */
 export function checkAll(manifests: Manifest[]): Violation[] {

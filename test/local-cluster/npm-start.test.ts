@@ -16,6 +16,7 @@ const ROOT = path.resolve(__dirname, "../..");
 
 interface Ready {
   readonly gate: string;
+  readonly authMode: string;
   readonly demo: string;
   readonly nginx: string | null;
   readonly connectors: ReadonlyArray<{ readonly id: string; readonly url: string }>;
@@ -72,6 +73,11 @@ describe("npm start: the local cluster in one command", function () {
       else if (Date.now() > deadline || start.child.exitCode !== null) assert.fail(`no READY line:\n${start.lines.join("\n")}`);
     }
     assert.equal(ready.gate, `http://localhost:${gatePort}`);
+    assert.equal(ready.authMode, "trust-uid");
+    assert.ok(
+      start.lines.some((line) => /player identity +AUTH_MODE=trust-uid: the gate believes any uid a client claims \(development only/.test(line)),
+      "npm start says that its gate trusts client-claimed uids",
+    );
     assert.match(ready.nginx ?? "", /^http:\/\/127\.0\.0\.1:\d+$/, "nginx runs as the subdomain proxy");
     assert.deepEqual(ready.connectors.map((c) => c.id), ["connector-0", "connector-1"]);
     assert.ok(ready.pids.length >= 6, "redis, a game server, 2 connectors, the gate and nginx");

@@ -21,10 +21,12 @@ import {
   requestsAndLimits,
   RESOURCE_RULES,
   seccompRuntimeDefault,
+  secretsByReference,
   STACK_RULES,
+  trustUidDevelopmentOnly,
   type ResourceRule,
 } from "../../infra/policy/rules";
-import { evaluateAllStacks, find, spec, type Loose } from "../infra/stacks";
+import { envOf, evaluateAllStacks, find, spec, type Loose } from "../infra/stacks";
 
 describe("hardening policy rules", function () {
   this.timeout(60_000);
@@ -68,6 +70,8 @@ describe("hardening policy rules", function () {
     [pinnedImages, "Deployment", "subdomain-proxy", "an untagged image", (m) => (container(m).image = "nginxinc/nginx-unprivileged"), /pinned/],
     [redisClusterIpOnly, "Service", "redis", "type LoadBalancer", (m) => (m.spec.type = "LoadBalancer"), /must be type ClusterIP .*LoadBalancer/],
     [redisClusterIpOnly, "Service", "redis", "an external IP", (m) => (m.spec.externalIPs = ["203.0.113.7"]), /without externalIPs/],
+    [secretsByReference, "Deployment", "gate", "TOKEN_SECRETS as a plain value", (m) => (envOf(container(m)).find((v) => v.name === "TOKEN_SECRETS")!.valueFrom = undefined, (envOf(container(m)).find((v) => v.name === "TOKEN_SECRETS")!.value = "0123456789abcdef0123456789abcdef")), /TOKEN_SECRETS must come from valueFrom\.secretKeyRef/],
+    [secretsByReference, "Deployment", "gate", "AUTH_WEBHOOK_SECRET inline", (m) => container(m).env.push({ name: "AUTH_WEBHOOK_SECRET", value: "studio-secret-in-plain-text-0123456789" }), /AUTH_WEBHOOK_SECRET must come from valueFrom\.secretKeyRef/],
   ];
 
   for (const [rule, kind, name, change, breakIt, message] of resourceCases) {
@@ -103,8 +107,28 @@ describe("hardening policy rules", function () {
     assert.deepEqual(networkPolicyCoverage.check(withoutRule("NetworkPolicy", "games")).map((v) => v.resource), ["Deployment/pomona-dev/game-arena-1"]);
   });
 
+  it("pomona-trust-uid-development-only fires for a trust-uid gate outside a development namespace, and for a production gate switched to trust-uid", () => {
+    assert.equal(envOf(container(find(dev, "Deployment", "gate"))).find((v) => v.name === "AUTH_MODE")?.value, "trust-uid", "the dev stack trusts uids");
+    assert.deepEqual(trustUidDevelopmentOnly.check(dev), [], "…in a namespace marked development");
+    const unmarked = dev.map((m) => (m.kind === "Namespace" ? broken("Namespace", "pomona-dev", (n) => (n.metadata.labels["pomona.dev/environment"] = "production")) : m));
+    const violations = trustUidDevelopmentOnly.check(unmarked);
+    assert.deepEqual(violations.map((v) => v.resource), ["Deployment/pomona-dev/gate"]);
+    assert.match(violations[0]!.message, /AUTH_MODE=trust-uid lets any client log in as any player; its Namespace is not labelled pomona\.dev\/environment=development/);
+    const withoutNamespace = dev.filter((m) => m.kind !== "Namespace");
+    assert.equal(trustUidDevelopmentOnly.check(withoutNamespace).length, 1, "no Namespace in the stack: no marker, refused");
+    const prod = stacks.find((s) => s.stack === "prod-eu")!.manifests;
+    assert.deepEqual(trustUidDevelopmentOnly.check(prod), []);
+    const switched = prod.map((m) => {
+      if (!(m.kind === "Deployment" && m.metadata.name === "gate")) return m;
+      const copy = structuredClone(m) as Loose;
+      envOf(container(copy)).find((v) => v.name === "AUTH_MODE")!.value = "trust-uid";
+      return copy;
+    });
+    assert.deepEqual(trustUidDevelopmentOnly.check(switched).map((v) => v.resource), ["Deployment/pomona/gate"]);
+  });
+
   it("every stack rule has a failing fixture above", () => {
-    assert.deepEqual(STACK_RULES.map((r) => r.name).sort(), [networkPolicyCoverage.name, pdbPerWorkload.name].sort());
+    assert.deepEqual(STACK_RULES.map((r) => r.name).sort(), [networkPolicyCoverage.name, pdbPerWorkload.name, trustUidDevelopmentOnly.name].sort());
   });
 
   it("the policy pack loads and serves its policies to the Pulumi engine (prints its gRPC port)", async () => {

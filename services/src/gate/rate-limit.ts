@@ -51,14 +51,19 @@ export class AddressRateLimiter {
 /** The bucket an address counts in: itself for IPv4, its /64 for IPv6 (uWS writes IPv6 in full, 8 groups). */
 export function addressKey(address: string): string {
   if (!isIPv6(address)) return address;
-  const mapped = /^(?:0{1,4}:){5}ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address) ?? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1]!;
   const groups = expandIPv6(address);
+  // IPv4-mapped (::ffff:a.b.c.d, or in hex on a dual-stack socket): the IPv4 address itself, never one shared /64.
+  if (groups.slice(0, 5).every((group) => group === "0") && groups[5] === "ffff") {
+    const [high, low] = [parseInt(groups[6]!, 16), parseInt(groups[7]!, 16)];
+    return [high >> 8, high & 255, low >> 8, low & 255].join(".");
+  }
   return `${groups.slice(0, 4).join(":")}::/64`;
 }
 
 function expandIPv6(address: string): string[] {
-  const [head, tail] = address.split("::") as [string, string | undefined];
+  // A trailing dotted quad (::ffff:127.0.0.1) is the last two groups.
+  const hex = address.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a, b, c, d) => `${((+a << 8) | +b).toString(16)}:${((+c << 8) | +d).toString(16)}`);
+  const [head, tail] = hex.split("::") as [string, string | undefined];
   const left = head === "" ? [] : head.split(":");
   const right = tail === undefined || tail === "" ? [] : tail.split(":");
   const missing = tail === undefined ? 0 : 8 - left.length - right.length;

@@ -35,7 +35,8 @@ const secret = (env: string) =>
     message: `must be at least ${MIN_TOKEN_SECRET_BYTES} bytes; set ${env} from a Secret (\`openssl rand -base64 48\`)`,
   });
 
-const jwtSchema = z
+/** The jwt mode's fields, unrefined (the stack config reuses them, its secrets kept apart). */
+export const jwtFields = z
   .object({
     mode: z.literal("jwt"),
     /** The studio's JSON Web Key Set (AUTH_JWKS_URL); keys are cached and re-fetched when an unknown `kid` arrives (rotation). */
@@ -62,14 +63,15 @@ const jwtSchema = z
     /** One JWKS fetch (AUTH_JWKS_TIMEOUT_MS). */
     jwksTimeoutMs: z.number().int().min(100).max(30_000).default(3_000),
   })
-  .strict()
-  .superRefine((value, ctx) => {
-    if ((value.jwksUrl === undefined) === (value.hs256Secrets === undefined)) {
-      ctx.addIssue({ code: "custom", path: ["jwksUrl"], message: "give exactly one of jwksUrl (AUTH_JWKS_URL) or hs256Secrets (AUTH_JWT_SECRETS)" });
-    }
-  });
+  .strict();
 
-const webhookSchema = z
+const jwtSchema = jwtFields.superRefine((value, ctx) => {
+  if ((value.jwksUrl === undefined) === (value.hs256Secrets === undefined)) {
+    ctx.addIssue({ code: "custom", path: ["jwksUrl"], message: "give exactly one of jwksUrl (AUTH_JWKS_URL) or hs256Secrets (AUTH_JWT_SECRETS)" });
+  }
+});
+
+export const webhookFields = z
   .object({
     mode: z.literal("webhook"),
     /** The studio endpoint the gate POSTs credentials to (AUTH_WEBHOOK_URL). */
@@ -87,12 +89,39 @@ const webhookSchema = z
   })
   .strict();
 
-const anonymousSchema = z.object({ mode: z.literal("anonymous") }).strict();
-const trustUidSchema = z.object({ mode: z.literal("trust-uid") }).strict();
+export const anonymousFields = z.object({ mode: z.literal("anonymous") }).strict();
+export const trustUidFields = z.object({ mode: z.literal("trust-uid") }).strict();
 
-export const playerAuthSchema = z.discriminatedUnion("mode", [jwtSchema, webhookSchema, anonymousSchema, trustUidSchema], {
-  error: 'must be an object whose mode (AUTH_MODE) is "jwt", "webhook", "anonymous" or "trust-uid" (development only: any client claims any uid)',
-});
+export const AUTH_MODE_ERROR = 'must be an object whose mode (AUTH_MODE) is "jwt", "webhook", "anonymous" or "trust-uid" (development only: any client claims any uid)';
+
+export const playerAuthSchema = z.discriminatedUnion("mode", [jwtSchema, webhookFields, anonymousFields, trustUidFields], { error: AUTH_MODE_ERROR });
+
+type AuthField = keyof z.input<typeof jwtFields> | keyof z.input<typeof webhookFields>;
+
+/** The environment variable of each field: gate-main reads them, the stack's gate Deployment sets them. */
+export const AUTH_ENV: Readonly<Record<AuthField, string>> = {
+  mode: "AUTH_MODE",
+  jwksUrl: "AUTH_JWKS_URL",
+  hs256Secrets: "AUTH_JWT_SECRETS",
+  issuer: "AUTH_ISSUER",
+  audience: "AUTH_AUDIENCE",
+  uidClaim: "AUTH_UID_CLAIM",
+  clockSkewSec: "AUTH_CLOCK_SKEW_SEC",
+  algorithms: "AUTH_ALGORITHMS",
+  jwksCooldownMs: "AUTH_JWKS_COOLDOWN_MS",
+  jwksMaxAgeMs: "AUTH_JWKS_MAX_AGE_MS",
+  jwksTimeoutMs: "AUTH_JWKS_TIMEOUT_MS",
+  url: "AUTH_WEBHOOK_URL",
+  secret: "AUTH_WEBHOOK_SECRET",
+  timeoutMs: "AUTH_WEBHOOK_TIMEOUT_MS",
+  maxConcurrent: "AUTH_WEBHOOK_MAX_CONCURRENT",
+  cacheMs: "AUTH_WEBHOOK_CACHE_MS",
+  cacheEntries: "AUTH_WEBHOOK_CACHE_ENTRIES",
+};
+
+/** Fields that are lists (comma-separated in the environment) and numbers; the rest are strings. */
+export const AUTH_LIST_FIELDS: ReadonlySet<AuthField> = new Set(["hs256Secrets", "algorithms"]);
+export const AUTH_NUMBER_FIELDS: ReadonlySet<AuthField> = new Set(["clockSkewSec", "jwksCooldownMs", "jwksMaxAgeMs", "jwksTimeoutMs", "timeoutMs", "maxConcurrent", "cacheMs", "cacheEntries"]);
 
 export type PlayerAuthConfigInput = z.input<typeof playerAuthSchema>;
 export type PlayerAuthConfig = z.output<typeof playerAuthSchema>;

@@ -19,7 +19,15 @@ export function createPlayerAuthenticator(config: PlayerAuthConfig): PlayerAuthe
 }
 
 export {
+  AUTH_ENV,
+  AUTH_LIST_FIELDS,
+  AUTH_MODE_ERROR,
   AUTH_MODES,
+  AUTH_NUMBER_FIELDS,
+  anonymousFields,
+  jwtFields,
+  trustUidFields,
+  webhookFields,
   DEFAULT_JWKS_ALGORITHMS,
   JWKS_ALGORITHMS,
   MAX_CLOCK_SKEW_SEC,
