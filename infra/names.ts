@@ -17,6 +17,7 @@ export const NAMES = {
   /** Private Service of the gates' metrics port: the gate's own Service is a public LoadBalancer. */
   gateMetricsService: "gate-metrics",
   redis: "redis",
+  /** The `default` (operator) password and the users config Redis includes: mounted in the Redis pod only. */
   redisAuthSecret: "redis-auth",
   redisConfig: "redis-config",
   proxy: "subdomain-proxy",
@@ -28,6 +29,9 @@ export const NAMES = {
   serviceMonitor: "pomona",
   defaultDenyPolicy: "default-deny-ingress",
 } as const;
+
+/** One Secret per Redis role (`redis-auth-gate`, …) holding that role's ACL password: each tier references only its own. */
+export const redisRoleSecret = (role: string): string => `redis-auth-${role}`;
 
 /** Resource names of one game: Deployment and Service `game-<id>`, viewer path `/game-<id>`. */
 export const gameName = (id: string): string => `game-${id}`;

@@ -64,7 +64,7 @@ export function buildConnectorStatefulSet(args: ConnectorManifestArgs): k8s.apps
         ALLOWED_ORIGINS: args.allowedOrigins?.join(","),
       }),
       secretEnv("TOKEN_SECRETS", NAMES.connectTokenSecret, "secrets"),
-      ...args.serverEnv,
+      ...args.serverEnv.connector,
     ],
     resources: connector.resources,
     preStopSec: connector.preStopSec,

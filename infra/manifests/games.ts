@@ -39,7 +39,7 @@ export function buildGameDeployment(args: GamesManifestArgs, game: GameConfig): 
       // The game server listens on, and publishes, its pod IP: connectors dial it directly.
       fieldEnv("HOST", "status.podIP"),
       ...plainEnv({ PORT: PORTS.gameRpc, HTTP_PORT: PORTS.gameHttp, GAME_ID: game.id, TICK_HZ: game.tickHz, DRAIN_TIMEOUT_MS: DRAIN_SEC * 1000 }),
-      ...args.serverEnv,
+      ...args.serverEnv.game,
     ],
     resources: game.resources,
     preStopSec: PRE_STOP_SEC,

@@ -52,7 +52,7 @@ export function buildGateDeployment(args: GateManifestArgs): k8s.apps.v1.Deploym
         ...frontDoorEnv(args.frontDoor),
       }),
       secretEnv("TOKEN_SECRETS", NAMES.connectTokenSecret, "secrets"),
-      ...args.serverEnv,
+      ...args.serverEnv.gate,
     ],
     resources: args.gate.resources,
     preStopSec: PRE_STOP_SEC,
