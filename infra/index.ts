@@ -11,6 +11,9 @@ import { Monitoring } from "./monitoring";
 import { PomonaNamespace } from "./namespace";
 import { REDIS_ROLES, type RedisRole } from "../services/src/redis/acl";
 import { plainEnv, type EnvVar } from "./hardening";
+import { dnsEgress } from "./manifests/network-policy";
+import { redisEgress } from "./manifests/redis";
+import { NamespaceQuota } from "./quota";
 import { Redis } from "./redis";
 import { SubdomainProxy } from "./subdomain-proxy";
 
@@ -18,6 +21,7 @@ const tokenSecrets = secretFromStack("tokenSecrets");
 const namespace = new PomonaNamespace("pomona", { namespace: config.namespace, ...(tokenSecrets ? { tokenSecrets } : {}) });
 const inNamespace = { dependsOn: namespace.dependencies };
 
+new NamespaceQuota("quota", { config }, inNamespace);
 const images = new Images("images", { images: config.images, defaultTag: config.stack });
 const redis = new Redis("redis", { namespace: config.namespace, clusterDomain: config.clusterDomain, discoveryNamespace: config.discoveryNamespace, redis: config.redis }, inNamespace);
 const sharedEnv = plainEnv({ POMONA_NAMESPACE: config.discoveryNamespace, POMONA_ROUTES: config.routes?.join(",") });
@@ -29,6 +33,7 @@ const tier = {
   serverEnv: Object.fromEntries(REDIS_ROLES.map((role) => [role, [...redis.clientEnv[role], ...sharedEnv]])) as Record<RedisRole, EnvVar[]>,
   scrapeNamespaces: config.metrics.scrapeNamespaces,
   heartbeatSec: config.heartbeatSec,
+  egress: { dns: dnsEgress(config.dns), redis: redisEgress(config.redis) },
 };
 const origins = config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {};
 const viewer = config.viewer ? { viewer: config.viewer } : {};

@@ -5,6 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { RedisRole } from "../../services/src/redis/acl";
 import type { EnvVar } from "../hardening";
+import type { EgressRule } from "./network-policy";
 
 export interface TierContext {
   namespace: string;
@@ -16,4 +17,6 @@ export interface TierContext {
   /** Namespaces whose pods may scrape /metrics. */
   scrapeNamespaces: string[];
   heartbeatSec: number;
+  /** Egress every tier needs: name resolution, and (servers) Redis. */
+  egress: { dns: EgressRule; redis: EgressRule };
 }

@@ -11,7 +11,7 @@ import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget, secretEnv 
 import { LABELS, NAMES, objectLabels, PORTS, selectorLabels } from "../names";
 import type { TierContext } from "./context";
 import { buildGamesIngress } from "./games";
-import { networkPolicy } from "./network-policy";
+import { networkPolicy, tcp } from "./network-policy";
 import { serverContainer, serverPodSpec } from "./workload";
 
 export interface GameCreatorManifestArgs extends TierContext {
@@ -118,5 +118,7 @@ export function buildGameCreatorNetworkPolicy(args: GameCreatorManifestArgs): k8
     component: "game-creator",
     podSelector: selector,
     ingress: [{ ports: [PORTS.gameCreator], from: [{ namespaces: args.gameCreator.apiClientNamespaces }, { namespaces: args.scrapeNamespaces }] }],
+    // Names, Redis, and the Kubernetes API (the stack's CIDRs, the metadata address excepted).
+    egress: [args.egress.dns, args.egress.redis, { ports: tcp(443, 6443), to: [{ cidrs: args.gameCreator.apiServerCidrs }] }],
   });
 }

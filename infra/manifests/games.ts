@@ -8,7 +8,7 @@ import type { GameConfig, ViewerConfig } from "../config-schema";
 import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget } from "../hardening";
 import { gameName, gamePodLabels, LABELS, NAMES, objectLabels, PORTS, selectorLabels, WORKER_POD_LABELS } from "../names";
 import type { TierContext } from "./context";
-import { networkPolicy } from "./network-policy";
+import { networkPolicy, tcp } from "./network-policy";
 import { serverContainer, serverPodSpec, surgeFirstDeployment } from "./workload";
 
 export interface GamesManifestArgs extends TierContext {
@@ -130,6 +130,8 @@ export function buildGamesNetworkPolicy(args: GamesManifestArgs): k8s.networking
       { ports: [PORTS.gameRpc], from: [{ tiers: ["connector"] }] },
       { ports: [PORTS.gameHttp], from: [{ namespaces: args.viewer?.controllerNamespaces ?? [] }, { namespaces: args.scrapeNamespaces }] },
     ],
+    // Names, Redis, and its players' workers (POST /turn); never the connectors (they dial in).
+    egress: [args.egress.dns, args.egress.redis, { ports: tcp(PORTS.worker), to: [{ tiers: ["worker"] }] }],
   });
 }
 
@@ -141,6 +143,6 @@ export function buildWorkersNetworkPolicy(args: GamesManifestArgs): k8s.networki
     component: "worker",
     podSelector: WORKER_POD_LABELS,
     ingress: [{ ports: [PORTS.worker], from: [{ tiers: ["game"] }] }],
-    denyEgress: true,
+    // No egress rule: a worker may open no connection at all (an escaped bot reaches nothing).
   });
 }

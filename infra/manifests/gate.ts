@@ -99,5 +99,7 @@ export function buildGateNetworkPolicy(args: GateManifestArgs): k8s.networking.v
       { ports: [PORTS.gate], from: ["anywhere"] },
       { ports: [PORTS.metrics], from: [{ namespaces: args.scrapeNamespaces }] },
     ],
+    // Names and Redis (discovery) only: the gate calls no peer.
+    egress: [args.egress.dns, args.egress.redis],
   });
 }

@@ -10,7 +10,7 @@ import type { StackConfig } from "../config-schema";
 import { containerSecurityContext, plainEnv, podDisruptionBudget, podSpec, resources, secretEnv, type EnvVar } from "../hardening";
 import { redisUsername, type RedisRole } from "../../services/src/redis/acl";
 import { NAMES, objectLabels, PORTS, redisRoleSecret, selectorLabels, UIDS } from "../names";
-import { networkPolicy } from "./network-policy";
+import { networkPolicy, tcp, type EgressRule } from "./network-policy";
 
 export type InClusterRedis = Extract<StackConfig["redis"], { mode: "in-cluster" }>;
 
@@ -26,6 +26,12 @@ export function redisClientEnv(redis: StackConfig["redis"], namespace: string, c
     secretEnv("REDIS_PASSWORD", redisRoleSecret(role), "password"),
     ...plainEnv({ REDIS_URL: `redis://${redisUsername(role)}:$(REDIS_PASSWORD)@${NAMES.redis}.${namespace}.svc.${clusterDomain}:${PORTS.redis}` }),
   ];
+}
+
+/** How servers reach Redis: its pods on 6379, or the external address blocks and port of the stack. */
+export function redisEgress(redis: StackConfig["redis"]): EgressRule {
+  if (redis.mode === "external") return { ports: tcp(redis.egress.port), to: [{ cidrs: redis.egress.cidrs }] };
+  return { ports: tcp(PORTS.redis), to: [{ tiers: ["redis"] }] };
 }
 
 /** One role's ACL password. */
@@ -130,7 +136,7 @@ export function buildRedisPodDisruptionBudget(namespace: string): k8s.policy.v1.
   return podDisruptionBudget(NAMES.redis, namespace, labels, selector);
 }
 
-/** Only Pomona's servers reach 6379; Redis itself opens no connection. */
+/** Only Pomona's servers reach 6379; Redis itself opens no connection (no egress rule). */
 export function buildRedisNetworkPolicy(namespace: string): k8s.networking.v1.NetworkPolicyArgs {
   return networkPolicy({
     name: NAMES.redis,
@@ -138,6 +144,5 @@ export function buildRedisNetworkPolicy(namespace: string): k8s.networking.v1.Ne
     component: "redis",
     podSelector: selector,
     ingress: [{ ports: [PORTS.redis], from: [{ tiers: ["gate", "connector", "game", "game-creator"] }] }],
-    denyEgress: true,
   });
 }
