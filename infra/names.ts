@@ -27,7 +27,8 @@ export const NAMES = {
   gameCreator: "game-creator",
   gameCreatorSecret: "game-creator-token",
   serviceMonitor: "pomona",
-  defaultDenyPolicy: "default-deny-ingress",
+  /** Ingress and egress: a pod no tier policy lists reaches nothing and is reached by nothing. */
+  defaultDenyPolicy: "default-deny",
 } as const;
 
 /** One Secret per Redis role (`redis-auth-gate`, …) holding that role's ACL password: each tier references only its own. */
