@@ -3,6 +3,7 @@
  * pack (index.ts) applies them during `pulumi preview`/`up`, and the tests apply the very same
  * functions to the offline render of every stack and to deliberately bad fixtures.
  */
+import { cidrContains, METADATA_ADDRESS } from "../manifests/network-policy";
 import { isEmptySelector, selectorMatches, type LabelSelector } from "./selectors";
 
 /** Manifests arrive as untyped JSON (inputs during preview, parsed YAML in tests): read them loosely. */
@@ -176,14 +177,8 @@ export const redisClusterIpOnly: ResourceRule = {
   },
 };
 
-/** The cloud instance-metadata address (infra/manifests/network-policy.ts METADATA_ADDRESS). */
-const METADATA = "169.254.169.254";
-const ipv4 = (address: string): number => address.split(".").reduce((value, octet) => value * 256 + Number(octet), 0);
-const inCidr = (cidr: string, address: string): boolean => {
-  const [base, bits] = cidr.split("/");
-  const size = 2 ** (32 - Number(bits ?? 32));
-  return Math.floor(ipv4(base) / size) === Math.floor(ipv4(address) / size);
-};
+const METADATA = METADATA_ADDRESS;
+const inCidr = (cidr: string, address: string): boolean => cidrContains(cidr.includes("/") ? cidr : `${cidr}/32`, address);
 
 export const egressNoMetadata: ResourceRule = {
   name: "pomona-egress-no-metadata",
