@@ -88,6 +88,14 @@ const frontDoorSchema = z.discriminatedUnion("mode", [subdomainSchema, loadBalan
   error: 'must be an object whose mode is "subdomain" (gate + nginx + wildcard DNS) or "loadbalancer" (one public address for all connectors)',
 });
 
+/** An IPv4 CIDR; egress rules to it always except the cloud metadata address. */
+const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'must be an IPv4 CIDR such as "10.0.0.1/32" or "0.0.0.0/0"');
+
+const externalRedisEgress = z
+  .object({ cidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]), port: port.default(6379) })
+  .strict()
+  .default({ cidrs: ["0.0.0.0/0"], port: 6379 });
+
 const inClusterRedisSchema = z
   .object({
     mode: z.literal("in-cluster"),
@@ -103,12 +111,26 @@ const externalRedisSchema = z
     mode: z.literal("external"),
     /** An existing Secret (e.g. from external-secrets) whose key holds the full `redis://` / `rediss://` URL with auth. */
     urlSecret: z.object({ name: dnsLabel("the Secret"), key: z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a Secret data key") }).strict(),
+    /** Where the servers may connect to reach it (egress policy). */
+    egress: externalRedisEgress,
   })
   .strict();
 
 const redisSchema = z.discriminatedUnion("mode", [inClusterRedisSchema, externalRedisSchema], {
   error: 'must be an object whose mode is "in-cluster" (a Redis StatefulSet with a generated password) or "external" (a URL from an existing Secret)',
 });
+
+export const CREATOR_LIMIT_DEFAULTS = { maxGames: 20, maxPlayersPerGame: 16, maxWorkers: 64 } as const;
+
+const creatorLimitsSchema = z
+  .object({
+    maxGames: z.number().int().min(1).max(10_000).default(CREATOR_LIMIT_DEFAULTS.maxGames),
+    maxPlayersPerGame: z.number().int().min(1).max(1_000).default(CREATOR_LIMIT_DEFAULTS.maxPlayersPerGame),
+    maxWorkers: z.number().int().min(1).max(100_000).default(CREATOR_LIMIT_DEFAULTS.maxWorkers),
+  })
+  .strict()
+  .default(CREATOR_LIMIT_DEFAULTS)
+  .refine((limits) => limits.maxPlayersPerGame <= limits.maxWorkers, { message: "maxPlayersPerGame must not exceed maxWorkers (every player is one worker)", path: ["maxPlayersPerGame"] });
 
 const gameSchema = z
   .object({
@@ -262,9 +284,37 @@ export const stackConfigSchema = z
         resources: resourcesSchema("100m", "128Mi", "500m", "256Mi"),
         /** Namespaces whose pods may call the creator's API (it is never public; operators use port-forward). */
         apiClientNamespaces: z.array(dnsLabel("a namespace")).default([]),
+        /** What the creator may hold (MAX_GAMES, MAX_PLAYERS_PER_GAME, MAX_WORKERS; 429 past them); the ResourceQuota is sized from them. */
+        limits: creatorLimitsSchema,
+        /** CIDRs of the Kubernetes API server (the only address outside the cluster the creator may reach, on 443 and 6443). */
+        apiServerCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]),
       })
       .strict()
-      .default({ enabled: false, resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } }, apiClientNamespaces: [] }),
+      .default({
+        enabled: false,
+        resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+        apiClientNamespaces: [],
+        limits: CREATOR_LIMIT_DEFAULTS,
+        apiServerCidrs: ["0.0.0.0/0"],
+      }),
+    /** The namespace's ResourceQuota (pods and object counts are derived from the stack) and LimitRange. */
+    quota: z
+      .object({
+        requestsCpu: quantity.default("16"),
+        requestsMemory: quantity.default("32Gi"),
+        limitsCpu: quantity.default("64"),
+        limitsMemory: quantity.default("64Gi"),
+        /** Largest container the namespace admits (LimitRange max). */
+        containerMaxCpu: quantity.default("2"),
+        containerMaxMemory: quantity.default("2Gi"),
+      })
+      .strict()
+      .default({ requestsCpu: "16", requestsMemory: "32Gi", limitsCpu: "64", limitsMemory: "64Gi", containerMaxCpu: "2", containerMaxMemory: "2Gi" }),
+    /** Where every pod may resolve names (egress to DNS only there). */
+    dns: z
+      .object({ namespace: dnsLabel("the DNS namespace").default("kube-system"), podLabels: z.record(z.string(), z.string()).default({ "k8s-app": "kube-dns" }) })
+      .strict()
+      .default({ namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" } }),
     images: imagesSchema,
     metrics: z
       .object({

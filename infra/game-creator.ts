@@ -6,6 +6,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { PomonaComponent } from "./component";
+import type { EnvVar } from "./hardening";
+import { buildCreatorAdmissionBinding, buildCreatorAdmissionPolicy } from "./manifests/admission";
 import {
   buildGameCreatorDeployment,
   buildGameCreatorNetworkPolicy,
@@ -39,12 +41,20 @@ export class GameCreator extends PomonaComponent {
     const account = new k8s.core.v1.ServiceAccount(`${name}-serviceaccount`, buildGameCreatorServiceAccount(args), this.child);
     // Deployments, Services, worker Pods and one Ingress, in this namespace only.
     const role = new k8s.rbac.v1.Role(`${name}-role`, buildGameCreatorRole(args), this.child);
+    // What the creator's requests may contain (image, labels, restricted pods, allowed Secrets), checked by the API server.
+    const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+      `${name}-admission-policy`,
+      buildCreatorAdmissionPolicy({ namespace: args.namespace, image: args.image, allowedSecrets: secretNames(args.serverEnv.game) }),
+      this.child,
+    );
+    // Applies the policy to this namespace and denies what it refuses.
+    const admission = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-admission-binding`, buildCreatorAdmissionBinding(args.namespace), { ...this.child, dependsOn: [policy] });
     // Grants the Role to the ServiceAccount.
     const binding = new k8s.rbac.v1.RoleBinding(`${name}-rolebinding`, buildGameCreatorRoleBinding(args), { ...this.child, dependsOn: [account, role] });
     // Created once with its host; afterwards its paths are the game-creator's (JSON patches), not Pulumi's.
     new k8s.networking.v1.Ingress(`${name}-ingress`, buildRuntimeIngress(args), { ...this.child, ignoreChanges: ["spec.rules"] });
     // The reconciler itself.
-    new k8s.apps.v1.Deployment(`${name}-deployment`, buildGameCreatorDeployment(args), { ...this.child, dependsOn: [binding] });
+    new k8s.apps.v1.Deployment(`${name}-deployment`, buildGameCreatorDeployment(args), { ...this.child, dependsOn: [binding, admission] });
     // The API address inside the cluster (never public).
     const service = new k8s.core.v1.Service(`${name}-service`, buildGameCreatorService(args), this.child);
     // Drains evict it like any pod; it adopts what exists when it restarts.
@@ -54,4 +64,12 @@ export class GameCreator extends PomonaComponent {
     this.serviceName = service.metadata.name;
     this.registerOutputs({ serviceName: this.serviceName });
   }
+}
+
+/** The Secrets an env references (the games' own Redis password): the only ones the admission policy lets the creator pass on. */
+function secretNames(env: EnvVar[]): string[] {
+  return env.flatMap((variable) => {
+    const name = (variable.valueFrom as { secretKeyRef?: { name?: unknown } } | undefined)?.secretKeyRef?.name;
+    return typeof name === "string" ? [name] : [];
+  });
 }

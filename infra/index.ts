@@ -9,7 +9,11 @@ import { Games } from "./games";
 import { Images } from "./images";
 import { Monitoring } from "./monitoring";
 import { PomonaNamespace } from "./namespace";
-import { plainEnv } from "./hardening";
+import { REDIS_ROLES, type RedisRole } from "../services/src/redis/acl";
+import { plainEnv, type EnvVar } from "./hardening";
+import { dnsEgress } from "./manifests/network-policy";
+import { redisEgress } from "./manifests/redis";
+import { NamespaceQuota } from "./quota";
 import { Redis } from "./redis";
 import { SubdomainProxy } from "./subdomain-proxy";
 
@@ -17,16 +21,19 @@ const tokenSecrets = secretFromStack("tokenSecrets");
 const namespace = new PomonaNamespace("pomona", { namespace: config.namespace, environment: config.environment, ...(tokenSecrets ? { tokenSecrets } : {}) });
 const inNamespace = { dependsOn: namespace.dependencies };
 
+new NamespaceQuota("quota", { config }, inNamespace);
 const images = new Images("images", { images: config.images, defaultTag: config.stack });
-const redis = new Redis("redis", { namespace: config.namespace, clusterDomain: config.clusterDomain, redis: config.redis }, inNamespace);
+const redis = new Redis("redis", { namespace: config.namespace, clusterDomain: config.clusterDomain, discoveryNamespace: config.discoveryNamespace, redis: config.redis }, inNamespace);
+const sharedEnv = plainEnv({ POMONA_NAMESPACE: config.discoveryNamespace, POMONA_ROUTES: config.routes?.join(",") });
 
 const tier = {
   namespace: config.namespace,
   image: images.servicesRef,
   ...(config.images.pullSecret ? { imagePullSecret: config.images.pullSecret } : {}),
-  serverEnv: [...redis.clientEnv, ...plainEnv({ POMONA_NAMESPACE: config.discoveryNamespace, POMONA_ROUTES: config.routes?.join(",") })],
+  serverEnv: Object.fromEntries(REDIS_ROLES.map((role) => [role, [...redis.clientEnv[role], ...sharedEnv]])) as Record<RedisRole, EnvVar[]>,
   scrapeNamespaces: config.metrics.scrapeNamespaces,
   heartbeatSec: config.heartbeatSec,
+  egress: { dns: dnsEgress(config.dns), redis: redisEgress(config.redis) },
 };
 const origins = config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {};
 const viewer = config.viewer ? { viewer: config.viewer } : {};

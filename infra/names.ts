@@ -19,6 +19,7 @@ export const NAMES = {
   /** The gate's auth secrets (HS256 secrets, the studio webhook's secret), when its mode has any. */
   gateAuthSecret: "gate-auth",
   redis: "redis",
+  /** The `default` (operator) password and the users config Redis includes: mounted in the Redis pod only. */
   redisAuthSecret: "redis-auth",
   redisConfig: "redis-config",
   proxy: "subdomain-proxy",
@@ -28,8 +29,12 @@ export const NAMES = {
   gameCreator: "game-creator",
   gameCreatorSecret: "game-creator-token",
   serviceMonitor: "pomona",
-  defaultDenyPolicy: "default-deny-ingress",
+  /** Ingress and egress: a pod no tier policy lists reaches nothing and is reached by nothing. */
+  defaultDenyPolicy: "default-deny",
 } as const;
+
+/** One Secret per Redis role (`redis-auth-gate`, …) holding that role's ACL password: each tier references only its own. */
+export const redisRoleSecret = (role: string): string => `redis-auth-${role}`;
 
 /** Resource names of one game: Deployment and Service `game-<id>`, viewer path `/game-<id>`. */
 export const gameName = (id: string): string => `game-${id}`;

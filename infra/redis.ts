@@ -1,6 +1,6 @@
 /**
- * Redis: the in-cluster StatefulSet with a generated password, or an external Redis from an existing
- * Secret. Either way `clientEnv` is what every server puts in its environment.
+ * Redis: the in-cluster StatefulSet with one generated ACL user per role, or an external Redis from an
+ * existing Secret. Either way `clientEnv[role]` is what that role's servers put in their environment.
  */
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
@@ -8,9 +8,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { PomonaComponent } from "./component";
 import type { StackConfig } from "./config-schema";
+import { aclUsersConf, REDIS_ROLES, type RedisRole } from "../services/src/redis/acl";
 import type { EnvVar } from "./hardening";
 import {
   buildRedisAuthSecret,
+  buildRedisRoleSecret,
   buildRedisConfigMap,
   buildRedisNetworkPolicy,
   buildRedisPodDisruptionBudget,
@@ -22,27 +24,39 @@ import {
 export interface RedisArgs {
   namespace: string;
   clusterDomain: string;
+  /** POMONA_NAMESPACE: the key prefix the ACL users are confined to. */
+  discoveryNamespace: string;
   redis: StackConfig["redis"];
 }
 
 export class Redis extends PomonaComponent {
-  /** REDIS_URL (and REDIS_PASSWORD before it) for every server container. */
-  readonly clientEnv: EnvVar[];
+  /** Per role: REDIS_URL (and REDIS_PASSWORD, that role's own, before it). */
+  readonly clientEnv: Record<RedisRole, EnvVar[]>;
   /** In-cluster address, or the Secret reference of the external URL. */
   readonly endpoint: pulumi.Output<string>;
 
   constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
     super("Redis", name, opts);
     const { namespace, redis } = args;
-    this.clientEnv = redisClientEnv(redis, namespace, args.clusterDomain);
+    this.clientEnv = Object.fromEntries(REDIS_ROLES.map((role) => [role, redisClientEnv(redis, namespace, args.clusterDomain, role)])) as Record<RedisRole, EnvVar[]>;
 
     if (redis.mode === "external") {
       this.endpoint = pulumi.output(`secret ${redis.urlSecret.name}/${redis.urlSecret.key}`);
     } else {
-      // The password Redis requires; alphanumeric so it sits in a redis:// URL unescaped.
+      // The operators' (`default` user) password; alphanumeric so it sits in a redis:// URL unescaped.
       const password = new random.RandomPassword(`${name}-password`, { length: 40, special: false }, { parent: this });
-      // Holds the password for clients and the `requirepass` line Redis includes.
-      new k8s.core.v1.Secret(`${name}-auth`, buildRedisAuthSecret(namespace, password.result, pulumi.interpolate`requirepass ${password.result}\n`), this.child);
+      const rolePasswords = Object.fromEntries(
+        REDIS_ROLES.map((role) => {
+          // Each role's own ACL password: a leaked one opens only that role's keys and commands.
+          const rolePassword = new random.RandomPassword(`${name}-${role}-password`, { length: 40, special: false }, { parent: this }).result;
+          // The role's pods reference this Secret and no other Redis secret.
+          new k8s.core.v1.Secret(`${name}-auth-${role}`, buildRedisRoleSecret(namespace, role, rolePassword), this.child);
+          return [role, rolePassword];
+        }),
+      ) as Record<RedisRole, pulumi.Output<string>>;
+      const usersConf = pulumi.all([password.result, pulumi.all(rolePasswords)]).apply(([admin, roles]) => aclUsersConf(args.discoveryNamespace, admin, roles as Record<RedisRole, string>));
+      // The operators' password and the `user` lines Redis includes (digests only).
+      new k8s.core.v1.Secret(`${name}-auth`, buildRedisAuthSecret(namespace, password.result, usersConf), this.child);
       const configMap = buildRedisConfigMap(namespace, redis);
       const confHash = createHash("sha256").update(JSON.stringify(configMap.data)).digest("hex");
       // redis.conf: bind, persistence mode, the auth include.

@@ -9,7 +9,7 @@ import type { FrontDoorConfig, StackConfig } from "../config-schema";
 import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget, secretEnv } from "../hardening";
 import { NAMES, objectLabels, PORTS, selectorLabels } from "../names";
 import type { TierContext } from "./context";
-import { networkPolicy, type Source } from "./network-policy";
+import { networkPolicy, tcp, type Source } from "./network-policy";
 import { privateMetricsService, publicLoadBalancer, serverContainer, serverPodSpec } from "./workload";
 
 export interface ConnectorManifestArgs extends TierContext {
@@ -64,7 +64,7 @@ export function buildConnectorStatefulSet(args: ConnectorManifestArgs): k8s.apps
         ALLOWED_ORIGINS: args.allowedOrigins?.join(","),
       }),
       secretEnv("TOKEN_SECRETS", NAMES.connectTokenSecret, "secrets"),
-      ...args.serverEnv,
+      ...args.serverEnv.connector,
     ],
     resources: connector.resources,
     preStopSec: connector.preStopSec,
@@ -136,5 +136,7 @@ export function buildConnectorNetworkPolicy(args: ConnectorManifestArgs): k8s.ne
       { ports: [PORTS.connector], from: players },
       { ports: [PORTS.metrics], from: [{ namespaces: args.scrapeNamespaces }] },
     ],
+    // Names, Redis, and the game servers' RPC port (connectors dial the game pods).
+    egress: [args.egress.dns, args.egress.redis, { ports: tcp(PORTS.gameRpc), to: [{ tiers: ["game"] }] }],
   });
 }

@@ -11,7 +11,7 @@ import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget, secretEnv 
 import { LABELS, NAMES, objectLabels, PORTS, selectorLabels } from "../names";
 import type { TierContext } from "./context";
 import { buildGamesIngress } from "./games";
-import { networkPolicy } from "./network-policy";
+import { networkPolicy, tcp } from "./network-policy";
 import { serverContainer, serverPodSpec } from "./workload";
 
 export interface GameCreatorManifestArgs extends TierContext {
@@ -64,9 +64,10 @@ export function buildGameCreatorDeployment(args: GameCreatorManifestArgs): k8s.a
       // The image it starts games from: the same digest as every other server.
       { name: "GAME_IMAGE", value: args.image },
       secretEnv("CREATOR_TOKEN", NAMES.gameCreatorSecret, "token"),
-      ...args.serverEnv,
-      // The env every game server it creates gets: the same Secret references, never the password itself.
-      { name: "GAME_ENV", value: pulumi.output(args.serverEnv).apply((env) => JSON.stringify(env)) },
+      ...args.serverEnv.creator,
+      // The env every game server it creates gets: the game role's Secret references, never a password.
+      { name: "GAME_ENV", value: pulumi.output(args.serverEnv.game).apply((env) => JSON.stringify(env)) },
+      ...plainEnv({ MAX_GAMES: args.gameCreator.limits.maxGames, MAX_PLAYERS_PER_GAME: args.gameCreator.limits.maxPlayersPerGame, MAX_WORKERS: args.gameCreator.limits.maxWorkers }),
     ],
     resources: args.gameCreator.resources,
     preStopSec: 2,
@@ -117,5 +118,7 @@ export function buildGameCreatorNetworkPolicy(args: GameCreatorManifestArgs): k8
     component: "game-creator",
     podSelector: selector,
     ingress: [{ ports: [PORTS.gameCreator], from: [{ namespaces: args.gameCreator.apiClientNamespaces }, { namespaces: args.scrapeNamespaces }] }],
+    // Names, Redis, and the Kubernetes API (the stack's CIDRs, the metadata address excepted).
+    egress: [args.egress.dns, args.egress.redis, { ports: tcp(443, 6443), to: [{ cidrs: args.gameCreator.apiServerCidrs }] }],
   });
 }

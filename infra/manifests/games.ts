@@ -8,7 +8,7 @@ import type { GameConfig, ViewerConfig } from "../config-schema";
 import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget } from "../hardening";
 import { gameName, gamePodLabels, LABELS, NAMES, objectLabels, PORTS, selectorLabels, WORKER_POD_LABELS } from "../names";
 import type { TierContext } from "./context";
-import { networkPolicy } from "./network-policy";
+import { networkPolicy, tcp } from "./network-policy";
 import { serverContainer, serverPodSpec, surgeFirstDeployment } from "./workload";
 
 export interface GamesManifestArgs extends TierContext {
@@ -39,7 +39,7 @@ export function buildGameDeployment(args: GamesManifestArgs, game: GameConfig): 
       // The game server listens on, and publishes, its pod IP: connectors dial it directly.
       fieldEnv("HOST", "status.podIP"),
       ...plainEnv({ PORT: PORTS.gameRpc, HTTP_PORT: PORTS.gameHttp, GAME_ID: game.id, TICK_HZ: game.tickHz, DRAIN_TIMEOUT_MS: DRAIN_SEC * 1000 }),
-      ...args.serverEnv,
+      ...args.serverEnv.game,
     ],
     resources: game.resources,
     preStopSec: PRE_STOP_SEC,
@@ -130,6 +130,8 @@ export function buildGamesNetworkPolicy(args: GamesManifestArgs): k8s.networking
       { ports: [PORTS.gameRpc], from: [{ tiers: ["connector"] }] },
       { ports: [PORTS.gameHttp], from: [{ namespaces: args.viewer?.controllerNamespaces ?? [] }, { namespaces: args.scrapeNamespaces }] },
     ],
+    // Names, Redis, and its players' workers (POST /turn); never the connectors (they dial in).
+    egress: [args.egress.dns, args.egress.redis, { ports: tcp(PORTS.worker), to: [{ tiers: ["worker"] }] }],
   });
 }
 
@@ -141,6 +143,6 @@ export function buildWorkersNetworkPolicy(args: GamesManifestArgs): k8s.networki
     component: "worker",
     podSelector: WORKER_POD_LABELS,
     ingress: [{ ports: [PORTS.worker], from: [{ tiers: ["game"] }] }],
-    denyEgress: true,
+    // No egress rule: a worker may open no connection at all (an escaped bot reaches nothing).
   });
 }

@@ -88,7 +88,7 @@ export function buildGateDeployment(args: GateManifestArgs): k8s.apps.v1.Deploym
       }),
       ...gateAuthEnv(args.auth),
       secretEnv("TOKEN_SECRETS", NAMES.connectTokenSecret, "secrets"),
-      ...args.serverEnv,
+      ...args.serverEnv.gate,
     ],
     resources: args.gate.resources,
     preStopSec: PRE_STOP_SEC,
@@ -135,5 +135,7 @@ export function buildGateNetworkPolicy(args: GateManifestArgs): k8s.networking.v
       { ports: [PORTS.gate], from: ["anywhere"] },
       { ports: [PORTS.metrics], from: [{ namespaces: args.scrapeNamespaces }] },
     ],
+    // Names and Redis (discovery) only: the gate calls no peer.
+    egress: [args.egress.dns, args.egress.redis],
   });
 }

@@ -28,7 +28,8 @@ export function buildNamespace(namespace: string, environment: string): k8s.core
 export function buildDefaultDenyPolicy(namespace: string): k8s.networking.v1.NetworkPolicyArgs {
   return {
     metadata: { name: NAMES.defaultDenyPolicy, namespace, labels },
-    spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [] },
+    // Egress too: a pod no tier policy selects (anything created outside the stack) can open no connection.
+    spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [], egress: [] },
   };
 }
 

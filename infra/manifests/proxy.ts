@@ -14,7 +14,7 @@ import { containerSecurityContext, httpProbes, podDisruptionBudget, podSpec, res
 import { NAMES, objectLabels, PORTS, selectorLabels, UIDS } from "../names";
 import { publicPort } from "./connector";
 import type { TierContext } from "./context";
-import { networkPolicy } from "./network-policy";
+import { networkPolicy, tcp } from "./network-policy";
 import { publicLoadBalancer, surgeFirstDeployment } from "./workload";
 
 type Subdomain = Extract<StackConfig["frontDoor"], { mode: "subdomain" }>;
@@ -150,5 +150,13 @@ export function buildProxyPodDisruptionBudget(args: ProxyManifestArgs): k8s.poli
 /** Public: players reach nginx from anywhere. */
 export function buildProxyNetworkPolicy(args: ProxyManifestArgs): k8s.networking.v1.NetworkPolicyArgs {
   const port = args.frontDoor.tls ? PORTS.proxyHttps : PORTS.proxyHttp;
-  return networkPolicy({ name: NAMES.proxy, namespace: args.namespace, component: "proxy", podSelector: selector, ingress: [{ ports: [port], from: ["anywhere"] }] });
+  return networkPolicy({
+    name: NAMES.proxy,
+    namespace: args.namespace,
+    component: "proxy",
+    podSelector: selector,
+    ingress: [{ ports: [port], from: ["anywhere"] }],
+    // Names (its resolver finds connector-N by DNS) and the connectors' WebSocket port only.
+    egress: [args.egress.dns, { ports: tcp(PORTS.connector), to: [{ tiers: ["connector"] }] }],
+  });
 }

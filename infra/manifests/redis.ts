@@ -1,14 +1,16 @@
 /**
  * Redis for discovery, session bindings and the game registry: one StatefulSet behind a ClusterIP
- * Service, `requirepass` from a generated Secret, reachable only from Pomona's server pods. Or an
- * external Redis whose URL (with auth) lives in an existing Secret.
+ * Service, reachable only from Pomona's server pods, with one ACL user per role (services/src/redis/acl.ts:
+ * the same rules `npm start` uses) whose passwords are generated Secrets. Or an external Redis whose
+ * URL (with auth) lives in an existing Secret.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config-schema";
 import { containerSecurityContext, plainEnv, podDisruptionBudget, podSpec, resources, secretEnv, type EnvVar } from "../hardening";
-import { NAMES, objectLabels, PORTS, selectorLabels, UIDS } from "../names";
-import { networkPolicy } from "./network-policy";
+import { redisUsername, type RedisRole } from "../../services/src/redis/acl";
+import { NAMES, objectLabels, PORTS, redisRoleSecret, selectorLabels, UIDS } from "../names";
+import { networkPolicy, tcp, type EgressRule } from "./network-policy";
 
 export type InClusterRedis = Extract<StackConfig["redis"], { mode: "in-cluster" }>;
 
@@ -16,17 +18,28 @@ const AUTH_CONF = "auth.conf";
 const labels = objectLabels("redis");
 const selector = selectorLabels("redis");
 
-/** `REDIS_URL` for every server: in-cluster via $(REDIS_PASSWORD) expansion, or from the external Secret. */
-export function redisClientEnv(redis: StackConfig["redis"], namespace: string, clusterDomain: string): EnvVar[] {
+/** A role's `REDIS_URL`: in-cluster its own ACL user via $(REDIS_PASSWORD) expansion, or the external Secret's URL. */
+export function redisClientEnv(redis: StackConfig["redis"], namespace: string, clusterDomain: string, role: RedisRole): EnvVar[] {
   if (redis.mode === "external") return [secretEnv("REDIS_URL", redis.urlSecret.name, redis.urlSecret.key)];
   return [
     // Defined before REDIS_URL: Kubernetes expands $(VAR) only from variables listed earlier.
-    secretEnv("REDIS_PASSWORD", NAMES.redisAuthSecret, "password"),
-    ...plainEnv({ REDIS_URL: `redis://:$(REDIS_PASSWORD)@${NAMES.redis}.${namespace}.svc.${clusterDomain}:${PORTS.redis}` }),
+    secretEnv("REDIS_PASSWORD", redisRoleSecret(role), "password"),
+    ...plainEnv({ REDIS_URL: `redis://${redisUsername(role)}:$(REDIS_PASSWORD)@${NAMES.redis}.${namespace}.svc.${clusterDomain}:${PORTS.redis}` }),
   ];
 }
 
-/** The password, and the same password as a redis.conf line (so it never appears in a command line). */
+/** How servers reach Redis: its pods on 6379, or the external address blocks and port of the stack. */
+export function redisEgress(redis: StackConfig["redis"]): EgressRule {
+  if (redis.mode === "external") return { ports: tcp(redis.egress.port), to: [{ cidrs: redis.egress.cidrs }] };
+  return { ports: tcp(PORTS.redis), to: [{ tiers: ["redis"] }] };
+}
+
+/** One role's ACL password. */
+export function buildRedisRoleSecret(namespace: string, role: RedisRole, password: pulumi.Input<string>): k8s.core.v1.SecretArgs {
+  return { metadata: { name: redisRoleSecret(role), namespace, labels }, type: "Opaque", stringData: { password } };
+}
+
+/** The operator (`default` user) password, and every user as redis.conf `user` lines (digests only, never a command line). */
 export function buildRedisAuthSecret(namespace: string, password: pulumi.Input<string>, authConf: pulumi.Input<string>): k8s.core.v1.SecretArgs {
   return {
     metadata: { name: NAMES.redisAuthSecret, namespace, labels },
@@ -123,7 +136,7 @@ export function buildRedisPodDisruptionBudget(namespace: string): k8s.policy.v1.
   return podDisruptionBudget(NAMES.redis, namespace, labels, selector);
 }
 
-/** Only Pomona's servers reach 6379; Redis itself opens no connection. */
+/** Only Pomona's servers reach 6379; Redis itself opens no connection (no egress rule). */
 export function buildRedisNetworkPolicy(namespace: string): k8s.networking.v1.NetworkPolicyArgs {
   return networkPolicy({
     name: NAMES.redis,
@@ -131,6 +144,5 @@ export function buildRedisNetworkPolicy(namespace: string): k8s.networking.v1.Ne
     component: "redis",
     podSelector: selector,
     ingress: [{ ports: [PORTS.redis], from: [{ tiers: ["gate", "connector", "game", "game-creator"] }] }],
-    denyEgress: true,
   });
 }

@@ -4,6 +4,7 @@
  * functions to the offline render of every stack and to deliberately bad fixtures.
  */
 import { LABELS } from "../names";
+import { cidrContains, METADATA_ADDRESS } from "../manifests/network-policy";
 import { isEmptySelector, selectorMatches, type LabelSelector } from "./selectors";
 
 /** Manifests arrive as untyped JSON (inputs during preview, parsed YAML in tests): read them loosely. */
@@ -188,6 +189,36 @@ export const secretsByReference: ResourceRule = {
   check: (m) =>
     SECRET_ENV_NAMES.flatMap((name) =>
       perContainer(m, (c) => envVar(c, name) === undefined || (envVar(c, name).value === undefined && envVar(c, name).valueFrom?.secretKeyRef !== undefined), `${name} must come from valueFrom.secretKeyRef, not a plain value`),
+const METADATA = METADATA_ADDRESS;
+const inCidr = (cidr: string, address: string): boolean => cidrContains(cidr.includes("/") ? cidr : `${cidr}/32`, address);
+
+export const egressNoMetadata: ResourceRule = {
+  name: "pomona-egress-no-metadata",
+  description: "No egress rule allows every destination, and every address block holding 169.254.169.254 excepts it (node credentials).",
+  check: (m) => {
+    if (m.kind !== "NetworkPolicy") return [];
+    return ((m.spec?.egress ?? []) as Loose[]).flatMap((rule, i) => {
+      if (rule.to === undefined || rule.to.length === 0) return [`${describe(m)} egress rule ${i}: allows every destination; list the peers (DNS, Redis, the tier's own)`];
+      return (rule.to as Loose[])
+        .filter((peer) => peer.ipBlock !== undefined && inCidr(peer.ipBlock.cidr, METADATA) && !(peer.ipBlock.except ?? []).some((except: string) => inCidr(except, METADATA)))
+        .map((peer) => `${describe(m)} egress rule ${i}: ${peer.ipBlock.cidr} includes the metadata address ${METADATA}; add except: ["${METADATA}/32"]`);
+    });
+  },
+};
+
+export const redisAclUser: ResourceRule = {
+  name: "pomona-redis-acl-user",
+  description: "Servers reach Redis as their role's ACL user (redis://<user>:…), never as the all-powerful default user, and read only their role's password Secret.",
+  check: (m) =>
+    perContainer(
+      m,
+      (c) => {
+        const env = (c.env ?? []) as Loose[];
+        const url = env.find((e) => e.name === "REDIS_URL")?.value;
+        const password = env.find((e) => e.name === "REDIS_PASSWORD")?.valueFrom?.secretKeyRef?.name;
+        return !(typeof url === "string" && /^rediss?:\/\/:/.test(url)) && password !== "redis-auth";
+      },
+      'must connect to Redis as its role\'s ACL user (REDIS_URL redis://pomona-<role>:$(REDIS_PASSWORD)@…, REDIS_PASSWORD from redis-auth-<role>), not the default user',
     ),
 };
 
@@ -202,6 +233,8 @@ export const RESOURCE_RULES: ResourceRule[] = [
   pinnedImages,
   redisClusterIpOnly,
   secretsByReference,
+  egressNoMetadata,
+  redisAclUser,
 ];
 
 const workloads = (manifests: Manifest[]) => manifests.filter((m) => WORKLOAD_KINDS.includes(m.kind ?? "") && m.kind !== "Job");
@@ -253,7 +286,76 @@ export const trustUidDevelopmentOnly: StackRule = {
   },
 };
 
-export const STACK_RULES: StackRule[] = [pdbPerWorkload, networkPolicyCoverage, trustUidDevelopmentOnly];
+export const egressPerWorkload: StackRule = {
+  name: "pomona-egress-per-workload",
+  description: "Each namespace denies egress by default, and each workload has an egress policy: whom it may reach is declared.",
+  check: (manifests) => {
+    const egressPolicies = manifests.filter((m) => m.kind === "NetworkPolicy" && (m.spec?.policyTypes ?? []).includes("Egress"));
+    const violations: Violation[] = [];
+    const namespaces = new Set(workloads(manifests).map((w) => w.metadata?.namespace ?? "default"));
+    for (const namespace of namespaces) {
+      const denies = egressPolicies.some((p) => (p.metadata?.namespace ?? "default") === namespace && isEmptySelector(p.spec?.podSelector) && (p.spec?.egress ?? []).length === 0);
+      if (!denies) violations.push({ rule: egressPerWorkload.name, resource: `Namespace/${namespace}`, message: `namespace ${namespace} has no default-deny egress NetworkPolicy (podSelector {}, policyTypes Egress, no egress rules)` });
+    }
+    for (const w of workloads(manifests)) {
+      const covered = egressPolicies.some((p) => sameNamespace(p, w) && !isEmptySelector(p.spec?.podSelector) && selectorMatches(p.spec?.podSelector, podTemplate(w)!.labels));
+      if (!covered) violations.push({ rule: egressPerWorkload.name, resource: describe(w), message: `${describe(w)}: no NetworkPolicy declares its egress (whom it may reach)` });
+    }
+    return violations;
+  },
+};
+
+export const quotaPerNamespace: StackRule = {
+  name: "pomona-quota-per-namespace",
+  description: "Each namespace with workloads has a ResourceQuota (pods, CPU and memory limits) and a LimitRange with a per-container max.",
+  check: (manifests) => {
+    const violations: Violation[] = [];
+    for (const namespace of new Set(workloads(manifests).map((w) => w.metadata?.namespace ?? "default"))) {
+      const inNamespace = (kind: string) => manifests.filter((m) => m.kind === kind && (m.metadata?.namespace ?? "default") === namespace);
+      const quotaOk = inNamespace("ResourceQuota").some((q) => ["pods", "limits.cpu", "limits.memory"].every((key) => q.spec?.hard?.[key] !== undefined));
+      if (!quotaOk) violations.push({ rule: quotaPerNamespace.name, resource: `Namespace/${namespace}`, message: `namespace ${namespace} has no ResourceQuota bounding pods, limits.cpu and limits.memory` });
+      const rangeOk = inNamespace("LimitRange").some((r) => (r.spec?.limits ?? []).some((limit: Loose) => limit.type === "Container" && limit.max?.cpu !== undefined && limit.max?.memory !== undefined));
+      if (!rangeOk) violations.push({ rule: quotaPerNamespace.name, resource: `Namespace/${namespace}`, message: `namespace ${namespace} has no LimitRange with a Container max (cpu, memory)` });
+    }
+    return violations;
+  },
+};
+
+/** A Role granting `create` on pods or deployments: whoever holds it can start code in the namespace. */
+const createsPods = (role: Manifest): boolean =>
+  ((role.rules ?? []) as Loose[]).some((rule) => (rule.verbs ?? []).includes("create") && (rule.resources ?? []).some((resource: string) => ["pods", "deployments"].includes(resource)));
+
+export const creatorAdmission: StackRule = {
+  name: "pomona-creator-admission",
+  description: "A ServiceAccount that may create pods or Deployments is bound by a ValidatingAdmissionPolicy (failurePolicy Fail) matched to its requests, with a binding that denies in its namespace.",
+  check: (manifests) => {
+    const policies = manifests.filter((m) => m.kind === "ValidatingAdmissionPolicy");
+    const bindings = manifests.filter((m) => m.kind === "ValidatingAdmissionPolicyBinding");
+    const violations: Violation[] = [];
+    for (const binding of manifests.filter((m) => m.kind === "RoleBinding")) {
+      const role = manifests.find((m) => m.kind === "Role" && m.metadata?.name === (binding.roleRef as Loose)?.name && sameNamespace(m, binding));
+      if (role === undefined || !createsPods(role)) continue;
+      for (const subject of ((binding.subjects ?? []) as Loose[]).filter((s) => s.kind === "ServiceAccount")) {
+        const username = `system:serviceaccount:${subject.namespace ?? binding.metadata?.namespace}:${subject.name}`;
+        const policy = policies.find(
+          (p) => p.spec?.failurePolicy === "Fail" && (p.spec?.matchConditions ?? []).some((c: Loose) => String(c.expression).includes(`'${username}'`)) && (p.spec?.validations ?? []).length > 0,
+        );
+        const bound =
+          policy !== undefined &&
+          bindings.some(
+            (b) =>
+              b.spec?.policyName === policy.metadata?.name &&
+              (b.spec?.validationActions ?? []).includes("Deny") &&
+              b.spec?.matchResources?.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === (subject.namespace ?? binding.metadata?.namespace),
+          );
+        if (!bound) violations.push({ rule: creatorAdmission.name, resource: describe(binding), message: `${username} may create pods (Role ${role.metadata?.name}) but no ValidatingAdmissionPolicy with failurePolicy Fail matches its requests, or no binding denies in its namespace` });
+      }
+    }
+    return violations;
+  },
+};
+
+export const STACK_RULES: StackRule[] = [pdbPerWorkload, networkPolicyCoverage, trustUidDevelopmentOnly, egressPerWorkload, quotaPerNamespace, creatorAdmission];
 
 /** Every rule over a set of manifests: what the tests assert is empty for each shipped stack. */
 export function checkAll(manifests: Manifest[]): Violation[] {

@@ -92,6 +92,14 @@ describe("stack config validation", () => {
     assert.match(failure((c) => (c.games[0].type = "chess")).message, /pomona:games\.0\.type: must be one of the game types the image contains: arena/);
   });
 
+  it("the creator's limits, the quota and egress CIDRs are validated, naming the key", () => {
+    const creator = { ...devConfig(), gameCreator: { enabled: true, limits: { maxGames: 5, maxPlayersPerGame: 50, maxWorkers: 10 } } };
+    assert.throws(() => parseStackConfig("dev", creator), /pomona:gameCreator\.limits\.maxPlayersPerGame: maxPlayersPerGame must not exceed maxWorkers/);
+    assert.throws(() => parseStackConfig("dev", { ...devConfig(), quota: { limitsCpu: "lots" } }), /pomona:quota\.limitsCpu: must be a Kubernetes quantity/);
+    assert.throws(() => parseStackConfig("dev", { ...devConfig(), gameCreator: { enabled: true, apiServerCidrs: ["10.0.0.1"] } }), /pomona:gameCreator\.apiServerCidrs\.0: must be an IPv4 CIDR/);
+    assert.deepEqual(parseStackConfig("dev", devConfig()).gameCreator.limits, { maxGames: 20, maxPlayersPerGame: 16, maxWorkers: 64 });
+  });
+
   it("secrets given in the stack file are checked but never kept in the plain config", () => {
     const error = failure((c) => (c.tokenSecrets = "short,also-short"));
     assert.match(error.message, /pomona:tokenSecrets: every comma-separated secret must be at least 32 bytes/);

@@ -59,7 +59,9 @@ describe("Pulumi stacks under mocks", function () {
       const namespace = stackFile(stack).namespace;
       for (const m of manifests) {
         assert.match(m.metadata.name, /^[a-z0-9][a-z0-9.-]*$/, `${stack}: ${m.kind}`);
-        if (m.kind !== "Namespace") assert.equal(m.metadata.namespace, namespace, `${stack}: ${m.kind}/${m.metadata.name}`);
+        // Cluster-scoped: the namespace itself and the creator's admission policy and binding (named after the namespace).
+        if (["Namespace", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"].includes(m.kind)) assert.match(m.metadata.name, new RegExp(namespace), `${stack}: ${m.kind}`);
+        else assert.equal(m.metadata.namespace, namespace, `${stack}: ${m.kind}/${m.metadata.name}`);
       }
     }
   });
@@ -131,7 +133,7 @@ describe("Pulumi stacks under mocks", function () {
     }
   });
 
-  it("every server gets REDIS_URL, with REDIS_PASSWORD defined before it when Redis is in the cluster", () => {
+  it("every server gets REDIS_URL as its role's own ACL user, with that role's REDIS_PASSWORD Secret defined before it when Redis is in the cluster", () => {
     for (const { stack, manifests } of evaluations) {
       const external = stackFile(stack).redis.mode === "external";
       for (const workload of manifests.filter((m) => WORKLOADS.includes(m.kind) && m.metadata.name !== "redis" && m.metadata.name !== NAMES.proxy)) {
@@ -142,7 +144,10 @@ describe("Pulumi stacks under mocks", function () {
           assert.deepEqual(url.valueFrom.secretKeyRef, stackFile(stack).redis.urlSecret);
         } else {
           assert.ok(names.indexOf("REDIS_PASSWORD") >= 0 && names.indexOf("REDIS_PASSWORD") < names.indexOf("REDIS_URL"), `${stack}: ${workload.metadata.name} env order`);
-          assert.match(url.value!, /^redis:\/\/:\$\(REDIS_PASSWORD\)@redis\.[a-z0-9-]+\.svc\.cluster\.local:6379$/);
+          const role = workload.metadata.name === NAMES.gameCreator ? "creator" : workload.metadata.name.startsWith("game-") ? "game" : workload.metadata.name;
+          assert.match(url.value!, new RegExp(`^redis://pomona-${role}:\\$\\(REDIS_PASSWORD\\)@redis\\.[a-z0-9-]+\\.svc\\.cluster\\.local:6379$`), `${stack}: ${workload.metadata.name}`);
+          const password = envOf(containers(workload)[0]).find((e) => e.name === "REDIS_PASSWORD")!;
+          assert.deepEqual(password.valueFrom.secretKeyRef, { name: `redis-auth-${role}`, key: "password" }, `${stack}: ${workload.metadata.name} reads only its role's password`);
         }
       }
     }
@@ -274,10 +279,14 @@ describe("Pulumi stacks under mocks", function () {
       const env = new Map(envOf(containers(creator)[0]).map((e) => [e.name, e]));
       find(manifests, "Ingress", env.get("INGRESS_NAME")!.value!);
       assert.match(env.get("GAME_IMAGE")!.value!, /@sha256:[0-9a-f]{64}$/);
-      // The games it creates get the servers' own env: Secret references, never a password in plain text.
+      // The games it creates get the static games' own env (the game role's Secret references), never a password in plain text.
       const gameEnv = JSON.parse(env.get("GAME_ENV")!.value!) as Array<{ name: string; value?: string; valueFrom?: Loose }>;
-      const serverEnvOfGate = envOf(containers(find(manifests, "Deployment", NAMES.gate))[0]).filter((e) => gameEnv.some((g) => g.name === e.name));
-      assert.deepEqual(gameEnv, serverEnvOfGate, `${stack}: GAME_ENV is the servers' env, in order`);
+      const staticGame = manifests.find((m) => m.kind === "Deployment" && m.metadata.name.startsWith("game-") && m.metadata.name !== NAMES.gameCreator);
+      if (staticGame !== undefined) {
+        const serverEnvOfGame = envOf(containers(staticGame)[0]).filter((e) => gameEnv.some((g) => g.name === e.name));
+        assert.deepEqual(gameEnv, serverEnvOfGame, `${stack}: GAME_ENV is the game servers' env, in order`);
+      }
+      if (stackFile(stack).redis.mode !== "external") assert.equal(gameEnv.find((e) => e.name === "REDIS_PASSWORD")?.valueFrom.secretKeyRef.name, "redis-auth-game", `${stack}: games get the game role's password`);
       assert.ok(gameEnv.some((e) => e.name === "REDIS_URL"));
       for (const entry of gameEnv) assert.doesNotMatch(entry.value ?? "", /redis:\/\/:[^$]/, `${stack}: no password in ${entry.name}`);
       assert.equal(parseCreatorConfig({ BACKEND: "kubernetes", REDIS_URL: "redis://x:6379", CREATOR_TOKEN: "t".repeat(32), POD_NAMESPACE: "pomona", INGRESS_NAME: "games-runtime", GAME_IMAGE: "img", GAME_ENV: env.get("GAME_ENV")!.value! }).GAME_ENV?.length, gameEnv.length, "the creator accepts it");

@@ -6,13 +6,16 @@ import { clusterRoutes, planLocalCluster, type LocalClusterInput } from "../../s
 const base: LocalClusterInput = { tokenSecret: "t".repeat(48), redisPassword: "p".repeat(24), workDir: "/tmp/pomona-plan-test" };
 
 describe("local cluster plan (what npm start runs)", () => {
-  it("lays out games, connectors and the gate on consecutive ports, all sharing Redis, routes and secrets", () => {
+  it("lays out games, connectors and the gate on consecutive ports, each role as its own Redis ACL user, sharing routes and secrets", () => {
     const plan = planLocalCluster({ ...base, connectors: 3, games: 2 });
     assert.deepEqual(plan.processes.map((p) => `${p.name}:${p.port}`), ["arena-1:4100", "arena-2:4101", "connector-0:3010", "connector-1:3011", "connector-2:3012", "gate:3000"]);
     assert.deepEqual(plan.processes.filter((p) => p.role === "game").map((p) => p.env.HTTP_PORT), ["8100", "8101"]);
     const routes = clusterRoutes().join(",");
     for (const process of plan.processes) {
-      assert.equal(process.env.REDIS_URL, `redis://:${"p".repeat(24)}@127.0.0.1:6390`, process.name);
+      const user = { game: "pomona-game", connector: "pomona-connector", gate: "pomona-gate" }[process.role as "game" | "connector" | "gate"];
+      assert.equal(process.env.REDIS_URL, plan.redis.roleUrls[process.role as "game" | "connector" | "gate"], process.name);
+      assert.match(process.env.REDIS_URL!, new RegExp(`^redis://${user}:[A-Za-z0-9_-]{43}@127\\.0\\.0\\.1:6390$`), process.name);
+      assert.doesNotMatch(process.env.REDIS_URL!, /p{24}/, `${process.name} never gets the operators' password`);
       assert.equal(process.env.POMONA_ROUTES, routes, `${process.name} uses the one route dictionary`);
       assert.equal(process.env.PORT, String(process.port));
     }

@@ -9,14 +9,19 @@ import type { Evaluation, Manifest } from "../../infra/offline/evaluate";
 import { REPO_ROOT } from "../../infra/offline/evaluate";
 import {
   checkAll,
+  creatorAdmission,
   dropAllCapabilities,
+  egressNoMetadata,
+  egressPerWorkload,
   networkPolicyCoverage,
   noPrivilegeEscalation,
   nonRoot,
   pdbPerWorkload,
   pinnedImages,
   probes,
+  quotaPerNamespace,
   readOnlyRootFilesystem,
+  redisAclUser,
   redisClusterIpOnly,
   requestsAndLimits,
   RESOURCE_RULES,
@@ -45,6 +50,7 @@ describe("hardening policy rules", function () {
     return copy;
   }
   const container = (m: Loose) => m.spec.template.spec.containers[0];
+  const envVar = (m: Loose, name: string) => container(m).env.find((e: Loose) => e.name === name);
   const withoutRule = (kind: string, name: string) => dev.filter((m) => !(m.kind === kind && m.metadata.name === name));
 
   it("every rule passes on every shipped stack", () => {
@@ -72,6 +78,10 @@ describe("hardening policy rules", function () {
     [redisClusterIpOnly, "Service", "redis", "an external IP", (m) => (m.spec.externalIPs = ["203.0.113.7"]), /without externalIPs/],
     [secretsByReference, "Deployment", "gate", "TOKEN_SECRETS as a plain value", (m) => (envOf(container(m)).find((v) => v.name === "TOKEN_SECRETS")!.valueFrom = undefined, (envOf(container(m)).find((v) => v.name === "TOKEN_SECRETS")!.value = "0123456789abcdef0123456789abcdef")), /TOKEN_SECRETS must come from valueFrom\.secretKeyRef/],
     [secretsByReference, "Deployment", "gate", "AUTH_WEBHOOK_SECRET inline", (m) => container(m).env.push({ name: "AUTH_WEBHOOK_SECRET", value: "studio-secret-in-plain-text-0123456789" }), /AUTH_WEBHOOK_SECRET must come from valueFrom\.secretKeyRef/],
+    [egressNoMetadata, "NetworkPolicy", "game-creator", "an API-server block without the metadata exception", (m) => delete m.spec.egress.find((rule: Loose) => rule.to[0].ipBlock).to[0].ipBlock.except, /includes the metadata address 169\.254\.169\.254/],
+    [egressNoMetadata, "NetworkPolicy", "gate", "an egress rule to anywhere", (m) => m.spec.egress.push({ ports: [{ port: 443, protocol: "TCP" }] }), /allows every destination/],
+    [redisAclUser, "Deployment", "gate", "the default user's URL", (m) => (envVar(m, "REDIS_URL").value = "redis://:$(REDIS_PASSWORD)@redis.pomona-dev.svc.cluster.local:6379"), /role's ACL user/],
+    [redisAclUser, "StatefulSet", "connector", "the operators' password Secret", (m) => (envVar(m, "REDIS_PASSWORD").valueFrom.secretKeyRef.name = "redis-auth"), /role's ACL user/],
   ];
 
   for (const [rule, kind, name, change, breakIt, message] of resourceCases) {
@@ -100,7 +110,7 @@ describe("hardening policy rules", function () {
   });
 
   it("pomona-network-policy-coverage fires without a default deny, and for a workload no policy selects", () => {
-    assert.deepEqual(networkPolicyCoverage.check(withoutRule("NetworkPolicy", "default-deny-ingress")).map((v) => v.resource), ["Namespace/pomona-dev"]);
+    assert.deepEqual(networkPolicyCoverage.check(withoutRule("NetworkPolicy", "default-deny")).map((v) => v.resource), ["Namespace/pomona-dev"]);
     assert.deepEqual(networkPolicyCoverage.check(withoutRule("NetworkPolicy", "gate")).map((v) => v.resource), ["Deployment/pomona-dev/gate"]);
     const games = spec(find(dev, "NetworkPolicy", "games"));
     assert.ok(games.podSelector.matchLabels["app.kubernetes.io/component"] === "game");
@@ -127,8 +137,32 @@ describe("hardening policy rules", function () {
     assert.deepEqual(trustUidDevelopmentOnly.check(switched).map((v) => v.resource), ["Deployment/pomona/gate"]);
   });
 
+  it("pomona-egress-per-workload fires without a default deny of egress, and for a workload no egress policy selects", () => {
+    assert.deepEqual(egressPerWorkload.check(withoutRule("NetworkPolicy", "default-deny")).map((v) => v.resource), ["Namespace/pomona-dev"]);
+    assert.deepEqual(egressPerWorkload.check(withoutRule("NetworkPolicy", "gate")).map((v) => v.resource), ["Deployment/pomona-dev/gate"]);
+    const ingressOnly = dev.map((m) => (m.kind === "NetworkPolicy" && m.metadata.name === "connector" ? broken("NetworkPolicy", "connector", (p) => (p.spec.policyTypes = ["Ingress"])) : m));
+    assert.deepEqual(egressPerWorkload.check(ingressOnly).map((v) => v.resource), ["StatefulSet/pomona-dev/connector"]);
+  });
+
+  it("pomona-quota-per-namespace fires without the ResourceQuota, without the LimitRange, and for a quota that bounds no pods", () => {
+    assert.match(quotaPerNamespace.check(withoutRule("ResourceQuota", "pomona")).map((v) => v.message).join(), /no ResourceQuota/);
+    assert.match(quotaPerNamespace.check(withoutRule("LimitRange", "pomona")).map((v) => v.message).join(), /no LimitRange/);
+    const unbounded = dev.map((m) => (m.kind === "ResourceQuota" ? broken("ResourceQuota", "pomona", (q) => delete q.spec.hard.pods) : m));
+    assert.equal(quotaPerNamespace.check(unbounded).length, 1);
+  });
+
+  it("pomona-creator-admission fires without the binding, with a policy that fails open, and with one matched to another account", () => {
+    const name = "pomona-game-creator-pomona-dev";
+    assert.deepEqual(creatorAdmission.check(withoutRule("ValidatingAdmissionPolicyBinding", name)).map((v) => v.resource), ["RoleBinding/pomona-dev/game-creator"]);
+    const swap = (change: (p: Loose) => void) => dev.map((m) => (m.kind === "ValidatingAdmissionPolicy" ? broken("ValidatingAdmissionPolicy", name, change) : m));
+    assert.equal(creatorAdmission.check(swap((p) => (p.spec.failurePolicy = "Ignore"))).length, 1);
+    assert.equal(creatorAdmission.check(swap((p) => (p.spec.matchConditions[0].expression = "request.userInfo.username == 'system:serviceaccount:pomona-dev:someone-else'"))).length, 1);
+    const auditOnly = dev.map((m) => (m.kind === "ValidatingAdmissionPolicyBinding" ? broken("ValidatingAdmissionPolicyBinding", name, (b) => (b.spec.validationActions = ["Audit"])) : m));
+    assert.equal(creatorAdmission.check(auditOnly).length, 1);
+  });
+
   it("every stack rule has a failing fixture above", () => {
-    assert.deepEqual(STACK_RULES.map((r) => r.name).sort(), [networkPolicyCoverage.name, pdbPerWorkload.name, trustUidDevelopmentOnly.name].sort());
+    assert.deepEqual(STACK_RULES.map((r) => r.name).sort(), [networkPolicyCoverage.name, pdbPerWorkload.name, trustUidDevelopmentOnly.name, egressPerWorkload.name, quotaPerNamespace.name, creatorAdmission.name].sort());
   });
 
   it("the policy pack loads and serves its policies to the Pulumi engine (prints its gRPC port)", async () => {
