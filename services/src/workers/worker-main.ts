@@ -3,7 +3,7 @@
  * the game-creator). Imports only its own folder and Node built-ins, so it runs under Node's
  * permission model with read access to this folder alone:
  *
- *   node --max-old-space-size=64 --experimental-permission --allow-fs-read=<this folder>/ --allow-worker worker-main.js
+ *   node --max-old-space-size=64 --permission --allow-fs-read=<this folder>/ --allow-worker worker-main.js   (Node 20: --experimental-permission)
  *
  * Env: PLAYER, PLAYER_CODE (the bot's JavaScript), PORT (0: any), HOST (default 127.0.0.1),
  * TURN_DEADLINE_MS, SANDBOX_MEMORY_MB, MAX_DEADLINE_MISSES. Prints `{"event":"ready","port":…}`;

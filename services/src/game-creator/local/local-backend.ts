@@ -12,6 +12,7 @@ import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { renderGameRoutes } from "../../proxy/game-routes";
+import { permissionFlag } from "../../workers/permission-flag";
 import type { GameBackend } from "../backend";
 import { GAME_TYPES } from "../game-types";
 import { gameName, viewerPath, workerName, type GameSpec, type PlayerSpec } from "../game-spec";
@@ -171,7 +172,7 @@ export class LocalBackend implements GameBackend {
       args: [
         "--no-warnings",
         `--max-old-space-size=${limits.sandboxMemoryMb * 2}`,
-        "--experimental-permission",
+        permissionFlag(),
         `--allow-fs-read=${path.dirname(entry)}${path.sep}`,
         "--allow-worker",
         entry,
