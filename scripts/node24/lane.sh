@@ -45,7 +45,7 @@ build_root() {
     log "installing debootstrap"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
   fi
-  log "debootstrap --variant=minbase ${SUITE} (about 25-70 s)"
+  log "debootstrap --variant=minbase ${SUITE}"
   debootstrap --variant=minbase "${SUITE}" "${work}" >"${work}.log" 2>&1 || { tail -20 "${work}.log" >&2; rm -f "${work}.log"; exit 1; }
   rm -f "${work}.log"
   printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"${work}/etc/hosts"
