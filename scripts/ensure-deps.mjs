@@ -32,10 +32,9 @@ function run(command, args) {
 
 function ensureNode() {
   const [major, minor] = process.versions.node.split(".").map(Number);
-  if (major < 20 || (major === 20 && minor < 19)) {
-    console.error(`[ensure-deps] Node ${process.versions.node} is too old: Pomona needs Node 20.19+ (Node 20 is what CI and the images run).`);
-    process.exit(1);
-  }
+  if ((major === 20 && minor >= 19) || major === 24) return;
+  console.error(`[ensure-deps] Node ${process.versions.node} is not supported: Pomona runs on Node 24 (the images) or 20.19+ (development machines with glibc < 2.38), as package.json "engines" says.`);
+  process.exit(1);
 }
 
 function ensureSystemPackages() {

@@ -45,7 +45,7 @@ build_root() {
     log "installing debootstrap"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
   fi
-  log "debootstrap --variant=minbase ${SUITE} (about 25-70 s)"
+  log "debootstrap --variant=minbase ${SUITE}"
   debootstrap --variant=minbase "${SUITE}" "${work}" >"${work}.log" 2>&1 || { tail -20 "${work}.log" >&2; rm -f "${work}.log"; exit 1; }
   rm -f "${work}.log"
   printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"${work}/etc/hosts"
@@ -128,8 +128,16 @@ inside_exec() {
 run() {
   ensure
   [ "${1:-}" = "--" ] && shift
-  # --kill-child: whatever stops the lane stops PID 1 inside, whose trap unmounts; its death ends the namespace.
-  exec unshare --mount --propagation private --pid --fork --kill-child=TERM -- bash "${SELF}" __inside_run "$@"
+  # unshare blocks INT and TERM while it waits for its child, so this shell stays on top and turns
+  # any of them into SIGKILL for unshare: --kill-child then sends TERM to PID 1 inside, whose trap
+  # stops the command and unmounts. --pdeathsig: unshare dies with this shell, even by SIGKILL.
+  local lane status=0
+  setpriv --pdeathsig KILL -- unshare --mount --propagation private --pid --fork --kill-child=TERM -- bash "${SELF}" __inside_run "$@" &
+  lane=$!
+  trap 'kill -KILL "${lane}" 2>/dev/null' INT TERM HUP
+  wait "${lane}" || status=$?
+  trap - INT TERM HUP
+  return "${status}"
 }
 
 exec_lane() {
@@ -144,6 +152,9 @@ lane_test() {
   local suite
   for suite in "${SERVER_SUITES[@]}"; do globs+=("test/${suite}/**/*.test.ts"); done
   local status=0
+  ensure
+  # The lane itself, from this machine's side (its runtime, its clean-up when interrupted).
+  node node_modules/mocha/bin/mocha.js test/node24/lane.test.ts || status=$?
   (run node --import tsx scripts/node24/banner.ts)
   (run node node_modules/mocha/bin/mocha.js "${globs[@]}") || status=$?
   log "lane finished in $((SECONDS - started)) s"

@@ -195,7 +195,8 @@ describe("bad input against the gate, the connectors and nginx (local cluster)",
       const { token: resumeAsConnect } = issueConnectToken({ secret: cluster.plan.options.tokenSecret, uid: "x", connectorId: "pomona:resume", ttlMs: 60_000 });
       assert.match(await attempt("/"), /401/);
       assert.match(await attempt(`/?token=${token("eve").slice(0, -4)}AAAA`), /401/);
-      assert.match(await attempt(`/?token=${"A".repeat(5_000)}`), /401/);
+      // uWS 20.57 (Node 24) refuses a request over its 4 KB header limit itself (431); 20.30 (Node 20) leaves it to the token check (401).
+      assert.match(await attempt(`/?token=${"A".repeat(5_000)}`), /401|431 Request Header Fields Too Large/);
       assert.match(await attempt(`/?token=${token("eve", "connector-9")}`), /403/);
       assert.match(await attempt(`/?token=${resumeAsConnect}`), /403/);
       assert.match(await attempt(`/?token=${token("eve")}`, { Origin: "https://evil.example" }), /403/);

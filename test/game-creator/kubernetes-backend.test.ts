@@ -126,7 +126,7 @@ describe("game-creator Kubernetes backend (in-test Kubernetes API server)", func
     assert.equal(pod.metadata.labels["app.kubernetes.io/component"], "worker");
     assert.equal(pod.spec.restartPolicy, "Never");
     assert.equal(pod.spec.automountServiceAccountToken, false);
-    assert.ok(pod.spec.containers[0].command.includes("--experimental-permission"));
+    assert.ok(pod.spec.containers[0].command.includes("--permission"), "the images' Node 24 flag (Node 24 refuses --experimental-permission)");
     assert.equal(pod.spec.containers[0].ports[0].containerPort, 8000);
     // Not ready yet: the game sees no worker.
     assert.deepEqual(await redis.hgetall(workerKeys("prod", "g1").endpoints), {});

@@ -15,6 +15,7 @@
  * Dependency-free (the worker process may read its own folder only).
  */
 import path from "node:path";
+import { permissionFlag } from "./permission-flag";
 export const ISOLATIONS = ["namespaces", "pod", "none"] as const;
 export type Isolation = (typeof ISOLATIONS)[number];
 
@@ -43,7 +44,7 @@ export function parseIsolation(value: string | undefined): Isolation {
 
 /** Node's flags for the supervisor (`entry`: worker-main.js): it may read its own folder and start its sandbox process, nothing else. */
 export function supervisorNodeArgs(entry: string, sandboxMemoryMb: number): string[] {
-  return ["--no-warnings", `--max-old-space-size=${Math.max(32, sandboxMemoryMb)}`, "--experimental-permission", `--allow-fs-read=${path.dirname(entry)}${path.sep}`, "--allow-child-process", entry];
+  return ["--no-warnings", `--max-old-space-size=${Math.max(32, sandboxMemoryMb)}`, permissionFlag(), `--allow-fs-read=${path.dirname(entry)}${path.sep}`, "--allow-child-process", entry];
 }
 
 /** The command line of the sandbox process: `[command, ...args]`. */
@@ -51,7 +52,7 @@ export function sandboxCommand(options: SandboxCommandOptions): string[] {
   const node = [
     options.nodePath,
     `--max-old-space-size=${options.heapMb * 2}`,
-    "--experimental-permission",
+    permissionFlag(),
     `--allow-fs-read=${options.readableDir}`,
     "--allow-worker",
     // Without it Node 20 ignores the vm's import() callback (sandbox-thread.ts refuses to run the bot then).

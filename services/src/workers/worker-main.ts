@@ -8,7 +8,7 @@
  * (`memory limit exceeded: …`) and serves the turns in its place with that reason, so the game marks
  * the bot stopped instead of seeing a refused connection. Imports only its own folder and built-ins:
  *
- *   node --max-old-space-size=64 --experimental-permission --allow-fs-read=<this folder>/ --allow-child-process worker-main.js
+ *   node --max-old-space-size=64 --permission --allow-fs-read=<this folder>/ --allow-child-process worker-main.js   (Node 20: --experimental-permission)
  *
  * Env: PLAYER, PLAYER_CODE, PORT (0: any), HOST (default 127.0.0.1), TURN_DEADLINE_MS,
  * SANDBOX_MEMORY_MB, MAX_DEADLINE_MISSES, SANDBOX_PROCESS_MEMORY_MB (RLIMIT_DATA of the sandbox

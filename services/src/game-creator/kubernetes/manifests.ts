@@ -7,6 +7,7 @@
 import type { V1Deployment, V1EnvVar, V1OwnerReference, V1Pod, V1SecurityContext, V1Service } from "@kubernetes/client-node";
 import { GAME_TYPES } from "../game-types";
 import { gameName, workerName, type GameSpec, type PlayerSpec } from "../game-spec";
+import { IMAGE_PERMISSION_FLAG } from "../../workers/permission-flag";
 
 export const LABELS = {
   partOf: "app.kubernetes.io/part-of",
@@ -161,7 +162,7 @@ export function workerPod(context: ManifestContext, gameId: string, deploymentUi
           command: [
             "node",
             `--max-old-space-size=${limits.sandboxMemoryMb * 2}`,
-            "--experimental-permission",
+            IMAGE_PERMISSION_FLAG,
             `--allow-fs-read=${WORKER_DIST_DIR}`,
             "--allow-worker",
             `${WORKER_DIST_DIR}worker-main.js`,
