@@ -20,6 +20,8 @@ const ROOT = path.resolve(__dirname, "../..");
 export interface Wiring {
   readonly env?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   readonly proxies?: ReadonlyMap<string, FaultProxy>;
+  /** Stops what the wiring started besides the proxies (a Sentinel and its replicas). */
+  readonly dispose?: () => Promise<void>;
 }
 
 export interface CaseContext {
@@ -108,17 +110,32 @@ export async function runCase(chaosCase: ChaosCase, options: { players?: number 
   const startedMs = performance.now();
   let wiring: Wiring = {};
   const cleanups: Array<() => void | Promise<void>> = [];
-  const cluster = await startEphemeralCluster(
-    { connectors: 2, games: 2, ...chaosCase.cluster },
-    {
-      log: null,
-      prepare: async (plan) => {
-        wiring = (await chaosCase.wire?.(plan)) ?? {};
-        for (const proxy of wiring.proxies?.values() ?? []) cleanups.push(() => proxy.close());
-        return wiring.env ?? {};
+  const start = () =>
+    startEphemeralCluster(
+      { connectors: 2, games: 2, ...chaosCase.cluster },
+      {
+        log: null,
+        prepare: async (plan) => {
+          wiring = (await chaosCase.wire?.(plan)) ?? {};
+          for (const proxy of wiring.proxies?.values() ?? []) cleanups.push(() => proxy.close());
+          if (wiring.dispose) cleanups.push(wiring.dispose);
+          return wiring.env ?? {};
+        },
       },
-    },
-  );
+    );
+  // A free port can be taken by another program between the probe and the listen: one more try on fresh ports.
+  const undoWiring = async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  };
+  const cluster = await start()
+    .catch(async () => {
+      await undoWiring();
+      return start();
+    })
+    .catch(async (error: unknown) => {
+      await undoWiring();
+      throw error;
+    });
   const expected = new Map<string, number | undefined>();
   const notes: string[] = [];
   let redis = cluster.redis;
@@ -280,7 +297,7 @@ async function sessionsHeld(servers: ReadonlyMap<string, ManagedProcess>): Promi
   for (const [name, server] of servers) {
     if (!name.startsWith("arena") || server.exited) continue;
     const seen = server.eventCount;
-    const stats = server.waitFor("stats", 5_000, () => server.eventCount > seen);
+    const stats = server.waitFor("stats", 15_000, () => server.eventCount > seen);
     server.signal("SIGUSR2");
     held.set(name, Number((await stats).sessions));
   }

@@ -305,7 +305,7 @@ function sessionSnapshot(payload: unknown): SessionSnapshot {
 function sessionClosed(payload: unknown): SessionClosed {
   const closed = payload as Partial<SessionClosed> | null;
   if (typeof closed !== "object" || closed === null || typeof closed.sessionId !== "string") throw new GameError("BAD_REQUEST", "malformed sessionClosed");
-  return { sessionId: closed.sessionId, uid: typeof closed.uid === "string" ? closed.uid : null, reason: typeof closed.reason === "string" ? closed.reason : "" };
+  return { sessionId: closed.sessionId, uid: typeof closed.uid === "string" ? closed.uid : null, reason: typeof closed.reason === "string" ? closed.reason : "", resumable: closed.resumable === true };
 }
 
 /** A free port to publish before listening (only when none is configured; a fixed port is the production case). */
