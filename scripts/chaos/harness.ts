@@ -267,28 +267,33 @@ export async function runCaseOrFail(chaosCase: ChaosCase, options: { players?: n
     return await runCase(chaosCase, options);
   } catch (error) {
     const check: Check = { name: "the case ran", ok: false, detail: error instanceof Error ? error.message : String(error) };
-    return {
-      name: chaosCase.name,
-      fault: chaosCase.fault,
-      players: 0,
-      affected: 0,
-      detectServerS: null,
-      detectClientS: null,
-      recoverS: null,
-      outcomes: { continued: 0, rebound: 0, resumed: 0, reconnected: 0, rejoined: 0, ended: 0, hung: 0 },
-      endedReasons: {},
-      hung: 0,
-      unexpectedExits: [],
-      ackedLost: 0,
-      failedRequests: 0,
-      disconnects: 0,
-      figures: {},
-      checks: [check],
-      failedChecks: [check],
-      notes: [],
-      durationS: round((performance.now() - startedMs) / 1000),
-    };
+    return { ...blankResult(chaosCase), checks: [check], failedChecks: [check], durationS: round((performance.now() - startedMs) / 1000) };
   }
+}
+
+/** A result with nothing measured and nothing checked yet. */
+export function blankResult(chaosCase: Pick<ChaosCase, "name" | "fault">): CaseResult {
+  return {
+    name: chaosCase.name,
+    fault: chaosCase.fault,
+    players: 0,
+    affected: 0,
+    detectServerS: null,
+    detectClientS: null,
+    recoverS: null,
+    outcomes: { continued: 0, rebound: 0, resumed: 0, reconnected: 0, rejoined: 0, ended: 0, hung: 0 },
+    endedReasons: {},
+    hung: 0,
+    unexpectedExits: [],
+    ackedLost: 0,
+    failedRequests: 0,
+    disconnects: 0,
+    figures: {},
+    checks: [],
+    failedChecks: [],
+    notes: [],
+    durationS: 0,
+  };
 }
 
 /** Sessions each living game server holds, from its own stats (SIGUSR2 prints them). */
