@@ -107,7 +107,7 @@ export class GameServer<S = unknown> {
     this.resolveIdentityLost?.(reason);
   }
 
-  /** Players the cluster moved to another server while this one was away are dropped here, so no player is served twice. */
+  /** Frozen past the TTL and registered again as a new incarnation: the connectors move every player of the old one, so all are dropped here (none served twice). */
   private reincarnate(incarnation: string, frozenMs: number): void {
     const sessions = this.runtime.allSessions();
     log.warn({ frozenMs, incarnation, players: sessions.length }, "lease lost while frozen: registered again under a new incarnation; its players were moved");
