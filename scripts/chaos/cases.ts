@@ -17,6 +17,7 @@ import { NAMESPACE, type ClusterPlan } from "../local-cluster/plan";
 import { nodeWebSocket } from "../local-cluster/node-websocket";
 import { freePortRange } from "../local-cluster/ports";
 import { killQuietly } from "../local-cluster/processes";
+import { RedisServer } from "../../test/helpers/redis-server";
 import { FaultProxy } from "./fault-proxy";
 import { sleep, type CaseContext, type ChaosCase, type Wiring } from "./harness";
 import { atMost, equal, everyoneContinued, exactSet, noFailedRequests, onlyThese, type JudgedPlayer } from "./promises";
@@ -177,6 +178,63 @@ function faultFor(ctx: CaseContext, proxy: string, label: string, fault: Paramet
   return sleep(seconds * 1000).then(() => target.set(label, { kind: "pass" }));
 }
 
+/**
+ * Redis as a primary, a replica and a Sentinel (test/helpers/redis-server.ts); every server of the
+ * cluster finds the primary through the Sentinel. The case kills the primary; the Sentinel promotes
+ * the replica.
+ */
+function sentinelFailover(): ChaosCase {
+  const MASTER = "chaos";
+  let trio: { primary: RedisServer; replica: RedisServer; sentinel: RedisServer } | undefined;
+  return {
+    name: "redis-sentinel-failover",
+    fault: "SIGKILL the Redis primary; Sentinel promotes the replica",
+    promise: "no request fails, everyone continues; the replica is promoted and every server registers on it; a new login works",
+    async wire(plan) {
+      const primary = await RedisServer.start({ password: plan.redis.password });
+      const replica = await RedisServer.start({ password: plan.redis.password, replicaOf: primary });
+      const sentinel = await RedisServer.start({ sentinel: { master: primary, masterName: MASTER, downAfterMs: 1_000, failoverTimeoutMs: 5_000 } });
+      trio = { primary, replica, sentinel };
+      const deadline = performance.now() + 15_000;
+      while (!(await sentinel.command("SENTINEL", "replicas", MASTER)).includes(String(replica.port))) {
+        if (performance.now() > deadline) throw new Error("the Sentinel never saw the replica");
+        await sleep(200);
+      }
+      const env = { REDIS_URL: primary.url, REDIS_SENTINELS: `${sentinel.host}:${sentinel.port}`, REDIS_SENTINEL_MASTER: MASTER };
+      return {
+        env: Object.fromEntries(plan.processes.map((planned) => [planned.name, env])),
+        dispose: () => Promise.all([sentinel.dispose(), replica.dispose(), primary.dispose()]).then(() => undefined),
+      };
+    },
+    async run(ctx) {
+      const { primary, replica, sentinel } = trio!;
+      ctx.injected();
+      const killedMs = performance.now();
+      await primary.kill();
+      let promotedMs: number | undefined;
+      while (promotedMs === undefined && performance.now() - killedMs < 20_000) {
+        if ((await sentinel.command("SENTINEL", "get-master-addr-by-name", MASTER)).endsWith(String(replica.port))) promotedMs = performance.now() - killedMs;
+        else await sleep(100);
+      }
+      await sleep(3_000);
+      const watcher = new ServiceDiscovery({ redis: { url: replica.url }, namespace: NAMESPACE });
+      await watcher.start();
+      const registered = watcher.members().length;
+      await watcher.stop();
+      const login = await newLoginWorks(ctx.cluster, "after-failover");
+      return {
+        figures: { promotedAfterS: promotedMs === undefined ? "never" : Math.round(promotedMs) / 1000 },
+        checks: [
+          equal("the replica was promoted", promotedMs !== undefined, true),
+          equal("every server registered on the promoted replica", registered, ctx.cluster.plan.processes.length),
+          equal("a new login works after the failover", login, true),
+        ],
+      };
+    },
+    promises: (view) => [...everyoneContinued(view.players), noFailedRequests(view.players)],
+  };
+}
+
 /** New players log in (gate, connector, join) until all have, each retrying on failure like a game client. */
 async function loginStorm(ctx: CaseContext, count: number, deadlineMs: number): Promise<{ joined: number; lastJoinedMs: number }> {
   const startedMs = performance.now();
@@ -300,6 +358,7 @@ export function chaosCases(quick = false): ChaosCase[] {
     run: killRedisFor(longRedisSeconds),
     promises: (view) => [...everyoneContinued(view.players), noFailedRequests(view.players)],
   },
+  sentinelFailover(),
   {
     name: "redis-pause-3s",
     fault: "CLIENT PAUSE Redis 3 s",

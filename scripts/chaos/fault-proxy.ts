@@ -45,6 +45,11 @@ export class FaultProxy {
     return proxy;
   }
 
+  /** The port it listens on (the one asked for, or the one the system chose for 0). */
+  get port(): number {
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
   /** From now on, connections of class `label` ("*": every class without its own fault) get `fault`. */
   set(label: string, fault: Fault): void {
     this.faults.set(label, fault);

@@ -20,6 +20,8 @@ const ROOT = path.resolve(__dirname, "../..");
 export interface Wiring {
   readonly env?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   readonly proxies?: ReadonlyMap<string, FaultProxy>;
+  /** Stops what the wiring started besides the proxies (a Sentinel and its replicas). */
+  readonly dispose?: () => Promise<void>;
 }
 
 export interface CaseContext {
@@ -108,17 +110,32 @@ export async function runCase(chaosCase: ChaosCase, options: { players?: number 
   const startedMs = performance.now();
   let wiring: Wiring = {};
   const cleanups: Array<() => void | Promise<void>> = [];
-  const cluster = await startEphemeralCluster(
-    { connectors: 2, games: 2, ...chaosCase.cluster },
-    {
-      log: null,
-      prepare: async (plan) => {
-        wiring = (await chaosCase.wire?.(plan)) ?? {};
-        for (const proxy of wiring.proxies?.values() ?? []) cleanups.push(() => proxy.close());
-        return wiring.env ?? {};
+  const start = () =>
+    startEphemeralCluster(
+      { connectors: 2, games: 2, ...chaosCase.cluster },
+      {
+        log: null,
+        prepare: async (plan) => {
+          wiring = (await chaosCase.wire?.(plan)) ?? {};
+          for (const proxy of wiring.proxies?.values() ?? []) cleanups.push(() => proxy.close());
+          if (wiring.dispose) cleanups.push(wiring.dispose);
+          return wiring.env ?? {};
+        },
       },
-    },
-  );
+    );
+  // A free port can be taken by another program between the probe and the listen: one more try on fresh ports.
+  const undoWiring = async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  };
+  const cluster = await start()
+    .catch(async () => {
+      await undoWiring();
+      return start();
+    })
+    .catch(async (error: unknown) => {
+      await undoWiring();
+      throw error;
+    });
   const expected = new Map<string, number | undefined>();
   const notes: string[] = [];
   let redis = cluster.redis;
@@ -250,28 +267,33 @@ export async function runCaseOrFail(chaosCase: ChaosCase, options: { players?: n
     return await runCase(chaosCase, options);
   } catch (error) {
     const check: Check = { name: "the case ran", ok: false, detail: error instanceof Error ? error.message : String(error) };
-    return {
-      name: chaosCase.name,
-      fault: chaosCase.fault,
-      players: 0,
-      affected: 0,
-      detectServerS: null,
-      detectClientS: null,
-      recoverS: null,
-      outcomes: { continued: 0, rebound: 0, resumed: 0, reconnected: 0, rejoined: 0, ended: 0, hung: 0 },
-      endedReasons: {},
-      hung: 0,
-      unexpectedExits: [],
-      ackedLost: 0,
-      failedRequests: 0,
-      disconnects: 0,
-      figures: {},
-      checks: [check],
-      failedChecks: [check],
-      notes: [],
-      durationS: round((performance.now() - startedMs) / 1000),
-    };
+    return { ...blankResult(chaosCase), checks: [check], failedChecks: [check], durationS: round((performance.now() - startedMs) / 1000) };
   }
+}
+
+/** A result with nothing measured and nothing checked yet. */
+export function blankResult(chaosCase: Pick<ChaosCase, "name" | "fault">): CaseResult {
+  return {
+    name: chaosCase.name,
+    fault: chaosCase.fault,
+    players: 0,
+    affected: 0,
+    detectServerS: null,
+    detectClientS: null,
+    recoverS: null,
+    outcomes: { continued: 0, rebound: 0, resumed: 0, reconnected: 0, rejoined: 0, ended: 0, hung: 0 },
+    endedReasons: {},
+    hung: 0,
+    unexpectedExits: [],
+    ackedLost: 0,
+    failedRequests: 0,
+    disconnects: 0,
+    figures: {},
+    checks: [],
+    failedChecks: [],
+    notes: [],
+    durationS: 0,
+  };
 }
 
 /** Sessions each living game server holds, from its own stats (SIGUSR2 prints them). */
@@ -280,7 +302,7 @@ async function sessionsHeld(servers: ReadonlyMap<string, ManagedProcess>): Promi
   for (const [name, server] of servers) {
     if (!name.startsWith("arena") || server.exited) continue;
     const seen = server.eventCount;
-    const stats = server.waitFor("stats", 5_000, () => server.eventCount > seen);
+    const stats = server.waitFor("stats", 15_000, () => server.eventCount > seen);
     server.signal("SIGUSR2");
     held.set(name, Number((await stats).sessions));
   }

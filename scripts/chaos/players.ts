@@ -58,6 +58,8 @@ export class ChaosPlayer {
   /** A rebind was announced: the next record may be a new one. */
   private expectNewRecord = true;
   private watchingFromMs = Infinity;
+  /** The last things that happened to this player, for the report of a loss. */
+  private readonly trail: string[] = [];
 
   constructor(
     readonly uid: string,
@@ -83,6 +85,7 @@ export class ChaosPlayer {
     this.client.on("closed", ({ reason }: { reason: string }) => (this.closedReason = reason));
     this.client.on("onRebind", ({ serverId }: { serverId: string }) => {
       this.rebinds++;
+      this.remember(`onRebind → ${serverId}`);
       this.server = serverId;
       this.needsJoin = true;
       this.expectNewRecord = true;
@@ -135,7 +138,12 @@ export class ChaosPlayer {
   }
 
   private lostSoFar(): string | undefined {
-    return this.recordsLost > 0 ? `${this.recordsLost} record(s) created again without a rebind` : undefined;
+    return this.recordsLost > 0 ? `${this.recordsLost} record(s) created again without a rebind (${this.trail.join("; ")})` : undefined;
+  }
+
+  private remember(event: string): void {
+    this.trail.push(event);
+    if (this.trail.length > 8) this.trail.shift();
   }
 
   private outcome(): Outcome {
@@ -147,8 +155,9 @@ export class ChaosPlayer {
   }
 
   /** Takes what the server says it holds; a record it created again without a rebind is a loss. */
-  private adopt(answer: RecordAnswer): void {
+  private adopt(answer: RecordAnswer, route: string): void {
     if (answer.record !== this.record) {
+      this.remember(`${route}: ${answer.server} record ${answer.record.slice(0, 8)} seq ${answer.seq}${this.expectNewRecord ? "" : " (unexpected)"}`);
       if (this.record !== undefined && !this.expectNewRecord) this.recordsLost++;
       this.record = answer.record;
       this.ackedSeq = answer.seq;
@@ -161,7 +170,7 @@ export class ChaosPlayer {
   private async join(): Promise<void> {
     const answer = await this.client.request<RecordAnswer>("arena.room.join", { name: this.uid });
     this.needsJoin = false;
-    this.adopt(answer);
+    this.adopt(answer, "join");
   }
 
   private step(): void {
@@ -172,10 +181,11 @@ export class ChaosPlayer {
   private async move(): Promise<void> {
     try {
       if (this.needsJoin) await this.join();
-      this.adopt(await this.client.request<RecordAnswer>("arena.room.move", { seq: this.ackedSeq + 1, dir: "right" }));
+      this.adopt(await this.client.request<RecordAnswer>("arena.room.move", { seq: this.ackedSeq + 1, dir: "right" }), "move");
       if (this.disruptedAtMs !== undefined && this.recoveredAtMs === undefined) this.recoveredAtMs = performance.now();
     } catch (error) {
       this.failures++;
+      this.remember(`move failed: ${error instanceof PomonaError ? `${error.code} ${error.details.serverCode ?? ""} ${error.details.handlerCode ?? ""}` : String(error)}`);
       if (isHandlerCode(error, "NOT_JOINED")) {
         this.needsJoin = true;
         this.rejoins++;

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { BackendMethod } from "../../services/src/cluster/contract";
 import { RpcClient } from "../../services/src/rpc";
 import { chaosCases } from "../../scripts/chaos/cases";
-import { runCase, sleep, type CaseResult, type ChaosCase } from "../../scripts/chaos/harness";
+import { blankResult, runCase, sleep, type CaseResult, type ChaosCase } from "../../scripts/chaos/harness";
 import { markdownTable, passed, totals } from "../../scripts/chaos/report";
 
 const PLAYERS = 30;
@@ -72,24 +72,9 @@ describe("fault suite loss check", function () {
 
 describe("fault suite report", () => {
   const result = (over: Partial<CaseResult>): CaseResult => ({
-    name: "x",
-    fault: "f",
+    ...blankResult({ name: "x", fault: "f" }),
     players: 10,
-    affected: 0,
-    detectServerS: null,
-    detectClientS: null,
-    recoverS: null,
     outcomes: { continued: 10, rebound: 0, resumed: 0, reconnected: 0, rejoined: 0, ended: 0, hung: 0 },
-    endedReasons: {},
-    hung: 0,
-    unexpectedExits: [],
-    ackedLost: 0,
-    failedRequests: 0,
-    disconnects: 0,
-    figures: {},
-    checks: [],
-    failedChecks: [],
-    notes: [],
     durationS: 1,
     ...over,
   });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { ServiceDiscovery, type DiscoveryOptionsInput, type ServerIdentity, type ServerInfo } from "../../services/src/discovery";
+import { FaultProxy } from "../../scripts/chaos/fault-proxy";
 import { FixtureProcess } from "../helpers/child-process";
 import { RedisServer } from "../helpers/redis-server";
 import { sleep, waitUntil } from "../helpers/wait";
@@ -177,6 +178,25 @@ describe("discovery on a real redis-server", function () {
     assert.notEqual(lost.incarnation, oldIncarnation);
     await waitUntil(() => peer.get("arena-5")?.incarnation === lost.incarnation, 3000, "peer sees the new incarnation");
     assert.ok(!seenIncarnations.includes(oldIncarnation), "the old incarnation must never come back");
+  });
+
+  it("lets a server cut off from Redis past its TTL (not frozen) register again under the same incarnation, and says it lapsed", async function () {
+    this.timeout(20_000);
+    const proxy = await FaultProxy.start({ listen: { host: "127.0.0.1", port: 0 }, target: { host: "127.0.0.1", port: redis.port } });
+    try {
+      const peer = await startMember("connector-0", "connector");
+      const cutOff = await startMember("arena-6", "arena", { redis: { port: proxy.port, commandTimeoutMs: 250, connectTimeoutMs: 500, reconnectMaxDelayMs: 400 } });
+      await waitUntil(() => peer.get("arena-6") !== undefined, 1000, "peer sees arena-6");
+      const lapsed = new Promise<{ unacknowledgedMs: number }>((resolve) => cutOff.once("lapsed", resolve));
+      const removed = new Promise<ServerInfo>((resolve) => peer.on("removed", (s) => s.id === "arena-6" && resolve(s)));
+      proxy.set("*", { kind: "hold" });
+      assert.equal((await removed).incarnation, cutOff.incarnation, "peers drop it when its lease expires");
+      proxy.set("*", { kind: "pass" });
+      assert.ok((await lapsed).unacknowledgedMs > TTL_MS);
+      await waitUntil(() => peer.get("arena-6")?.incarnation === cutOff.incarnation, 3000, "peer sees it again, same incarnation");
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("refuses a second live process with the same id, with a clear error", async () => {

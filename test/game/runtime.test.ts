@@ -42,7 +42,7 @@ describe("game runtime: handlers, input validation and the tick's batch", () => 
     assert.equal(body.code, 200);
     assert.equal(body.id, "s1");
     assert.equal(runtime.sessionCount, 1);
-    assert.deepEqual(gameRoutes(arena), ["arena.room.join", "arena.room.move", "arena.room.leave", "onState", "onAck"]);
+    assert.deepEqual(gameRoutes(arena), ["arena.room.join", "arena.room.move", "arena.room.state", "arena.room.leave", "onState", "onAck"]);
   });
 
   it("refuses input that fails the handler's schema with BAD_INPUT and a message naming the field, without running the handler", async () => {
@@ -201,6 +201,28 @@ describe("game runtime: a player's session moving to another connector (resume)"
     assert.equal(runtime.counters.sessionsOrphaned, 2);
     assert.deepEqual([...runtime.state.players.values()].map((p) => p.session.uid).sort(), ["a", "d"]);
     assert.equal(runtime.closeOrphans(1_000 + 60_000), 0);
+  });
+
+  it("keeps a player whose socket dropped (a resumable close) for the grace period: its resume gets the same record, a no-show is dropped", async () => {
+    const { runtime } = runtimeFor(arena);
+    const dropped = ["e", "f"].map((uid, i) => session(`connector-0.z.${i}`, "connector-0", uid));
+    for (const s of dropped) await runtime.request(request(s, "arena.room.join", {}));
+    const record = runtime.state.players.get(dropped[0]!.id)!.record;
+    for (const s of dropped) runtime.sessionClosed({ sessionId: s.id, uid: s.uid, reason: "client closed (1006)", resumable: true }, 5_000);
+    assert.equal(runtime.state.players.size, 2, "nothing dropped at the close");
+    runtime.sessionResumed(session("connector-1.z.9", "connector-1", "e"));
+    assert.equal(runtime.state.players.get("connector-1.z.9")?.record, record, "the resumed player keeps its record");
+    assert.equal(runtime.closeOrphans(5_000 + 29_999), 0);
+    assert.equal(runtime.closeOrphans(5_000 + 30_000), 1);
+    assert.deepEqual([...runtime.state.players.values()].map((p) => p.session.uid), ["e"]);
+  });
+
+  it("drops a player at once on a close that is not resumable", async () => {
+    const { runtime } = runtimeFor(arena);
+    const s = session("connector-0.w.1", "connector-0", "g");
+    await runtime.request(request(s, "arena.room.join", {}));
+    runtime.sessionClosed({ sessionId: s.id, uid: "g", reason: "client closed (1000)" });
+    assert.equal(runtime.state.players.size, 0);
   });
 
   it("a uid bound later by a handler also takes its older session's place", async () => {

@@ -3,7 +3,7 @@
  *
  *   tsx services/games/arena/main.ts --redis redis://127.0.0.1:6379 --id arena-1 --host 127.0.0.1 --port 4100
  *
- * Every flag has an environment variable: REDIS_URL, SERVER_ID, HOST (published address), LISTEN_HOST
+ * Every flag has an environment variable: REDIS_URL (with REDIS_SENTINELS + REDIS_SENTINEL_MASTER for Sentinel), SERVER_ID, HOST (published address), LISTEN_HOST
  * (bind address; default HOST), PORT, TICK_HZ,
  * POMONA_NAMESPACE, POMONA_ROUTES (comma-separated route dictionary, the same on every server),
  * STATS_INTERVAL_MS, HTTP_PORT (probes `/healthz` `/readyz`, `/metrics`; absent: no HTTP server),
@@ -14,6 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { GameServer } from "../../src/game";
+import { redisFromEnv } from "../../src/redis/env";
 import { numberOrUndefined, printEvent, runServerProcess, type RunningServer } from "../../src/roles/server-process";
 import { arena } from "./game";
 
@@ -46,7 +47,7 @@ async function start(): Promise<RunningServer> {
     ...(values["http-port"] ? { httpPort: Number(values["http-port"]) } : {}),
     ...(values["http-host"] ? { httpHost: values["http-host"] } : {}),
     ...(values["game-id"] ? { gameId: values["game-id"] } : {}),
-    ...(values.redis ? { discovery: { redis: { url: values.redis }, ...(values.namespace ? { namespace: values.namespace } : {}) } } : {}),
+    ...(values.redis ? { discovery: { redis: redisFromEnv(values.redis), ...(values.namespace ? { namespace: values.namespace } : {}) } } : {}),
   });
   const address = await server.start();
   // Another live process holds this id: exit and let the supervisor sort it out.

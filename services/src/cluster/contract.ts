@@ -63,6 +63,8 @@ export interface SessionClosed {
   readonly sessionId: string;
   readonly uid: string | null;
   readonly reason: string;
+  /** The player may resume (network drop, drain): keep it for the resume grace instead of dropping it now. */
+  readonly resumable?: boolean;
 }
 
 /** [topic, sessionId]: subscribe or unsubscribe a session's socket on a uWS topic. */

@@ -30,7 +30,7 @@ import { ClientPackageHandler, type HandshakeCheck } from "./client-to-connector
 import { parseConnectorConfig, type ConnectorConfig, type ConnectorConfigInput } from "./config";
 import { emptyCounters, type ConnectorCounters } from "./counters";
 import { ClientConnection, type SocketData } from "./socket/client-connection";
-import type { CloseKind } from "./socket/close-reasons";
+import { resumableClose, type CloseKind } from "./socket/close-reasons";
 import { sweepConnections, sweepIntervalMs } from "./socket/liveness";
 import { TokenBucket } from "./socket/token-bucket";
 import { createUpgradeCheck, UPGRADE_REJECTION_TEXT, type UpgradeCheck, type UpgradeVerdict } from "./socket/upgrade";
@@ -344,7 +344,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     this.counters.sessions = this.sessions.size;
     if (!connection.session.markClosed(reason)) return;
     try {
-      this.gateway.sessionClosed(connection.session, reason, kind === "draining");
+      this.gateway.sessionClosed(connection.session, reason, resumableClose(kind, code));
     } catch (error) {
       log.error({ err: error, sessionId: connection.session.id }, "gateway.sessionClosed threw (it must not)");
     }

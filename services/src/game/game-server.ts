@@ -107,7 +107,7 @@ export class GameServer<S = unknown> {
     this.resolveIdentityLost?.(reason);
   }
 
-  /** Players the cluster moved to another server while this one was away are dropped here, so no player is served twice. */
+  /** Frozen past the TTL and registered again as a new incarnation: the connectors move every player of the old one, so all are dropped here (none served twice). */
   private reincarnate(incarnation: string, frozenMs: number): void {
     const sessions = this.runtime.allSessions();
     log.warn({ frozenMs, incarnation, players: sessions.length }, "lease lost while frozen: registered again under a new incarnation; its players were moved");
@@ -305,7 +305,7 @@ function sessionSnapshot(payload: unknown): SessionSnapshot {
 function sessionClosed(payload: unknown): SessionClosed {
   const closed = payload as Partial<SessionClosed> | null;
   if (typeof closed !== "object" || closed === null || typeof closed.sessionId !== "string") throw new GameError("BAD_REQUEST", "malformed sessionClosed");
-  return { sessionId: closed.sessionId, uid: typeof closed.uid === "string" ? closed.uid : null, reason: typeof closed.reason === "string" ? closed.reason : "" };
+  return { sessionId: closed.sessionId, uid: typeof closed.uid === "string" ? closed.uid : null, reason: typeof closed.reason === "string" ? closed.reason : "", resumable: closed.resumable === true };
 }
 
 /** A free port to publish before listening (only when none is configured; a fixed port is the production case). */

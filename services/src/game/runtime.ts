@@ -204,7 +204,12 @@ export class GameRuntime<S> {
     return closed;
   }
 
-  sessionClosed(closed: SessionClosed): void {
+  sessionClosed(closed: SessionClosed, nowMs = Date.now()): void {
+    if (closed.resumable === true) {
+      // The player may come back through another socket (its resume moves the session); closeOrphans drops a no-show.
+      if (this.sessions.has(closed.sessionId) && !this.orphanDeadlines.has(closed.sessionId)) this.orphanDeadlines.set(closed.sessionId, nowMs + (this.options.resumeGraceMs ?? DEFAULT_RESUME_GRACE_MS));
+      return;
+    }
     this.channels.forgetSession(closed.sessionId);
     this.orphanDeadlines.delete(closed.sessionId);
     const known = this.sessions.get(closed.sessionId);

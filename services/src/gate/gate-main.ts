@@ -4,7 +4,7 @@
  *   tsx services/src/gate/gate-main.ts --redis redis://127.0.0.1:6379 --port 3000 \
  *     --token-secrets "$(openssl rand -base64 48)" --front-door subdomain --domain play.example.com
  *
- * Every flag has an environment variable: REDIS_URL, POMONA_NAMESPACE, GATE_ID, HOST (bind address),
+ * Every flag has an environment variable: REDIS_URL (with REDIS_SENTINELS + REDIS_SENTINEL_MASTER for Sentinel), POMONA_NAMESPACE, GATE_ID, HOST (bind address),
  * ADVERTISE_HOST (address published in discovery), PORT, TOKEN_SECRETS (comma-separated, ≥ 32 bytes
  * each, the first signs), TOKEN_TTL_MS, FRONT_DOOR (subdomain | loadbalancer | direct), DOMAIN
  * (subdomain), PUBLIC_HOST (loadbalancer), PUBLIC_PORT, PUBLIC_TLS (true/false), ALLOWED_ORIGINS
@@ -20,6 +20,7 @@ import { parseArgs } from "node:util";
 import { numberOrUndefined, runServerProcess, type RunningServer } from "../roles/server-process";
 import { commaList, playerAuthFromEnv } from "./auth-env";
 import { startGate } from "./gate-role";
+import { redisFromEnv } from "../redis/env";
 
 const { values } = parseArgs({
   options: {
@@ -75,7 +76,7 @@ async function start(): Promise<RunningServer> {
       ...defined({ tokenTtlMs: numberOrUndefined(values["token-ttl-ms"]), heartbeatSec: numberOrUndefined(values["heartbeat-sec"]) }),
       ...(allowedOrigins?.length ? { allowedOrigins } : {}),
     },
-    discovery: { redis: { url: values.redis! }, ...(values.namespace ? { namespace: values.namespace } : {}) },
+    discovery: { redis: redisFromEnv(values.redis!), ...(values.namespace ? { namespace: values.namespace } : {}) },
     advertiseHost: values["advertise-host"]!,
     ...(values["site-dir"] ? { siteDir: values["site-dir"] } : {}),
     ...(values["metrics-port"] ? { metricsPort: Number(values["metrics-port"]) } : {}),

@@ -1,2 +1,3 @@
 export { createRedisClient, toIoredisOptions } from "./connection";
 export { redisConnectionSchema, type RedisConnectionInput, type RedisConnectionOptions } from "./options";
+export { redisFromEnv } from "./env";

@@ -3,7 +3,7 @@
  *
  *   tsx services/src/roles/connector-main.ts --redis redis://127.0.0.1:6379 --id connector-0 --port 3010
  *
- * Every flag has an environment variable: REDIS_URL, SERVER_ID, HOST (bind address), ADVERTISE_HOST
+ * Every flag has an environment variable: REDIS_URL (with REDIS_SENTINELS + REDIS_SENTINEL_MASTER for Sentinel), SERVER_ID, HOST (bind address), ADVERTISE_HOST
  * (address published in discovery, the pod IP), PORT, POMONA_NAMESPACE, HEARTBEAT_SEC, POMONA_ROUTES
  * (comma-separated route dictionary, the same list the game servers use), REQUEST_TIMEOUT_MS,
  * STATS_INTERVAL_MS, TOKEN_SECRETS (comma-separated, ≥ 32 bytes each: clients must then present a
@@ -23,6 +23,7 @@
 import { parseArgs } from "node:util";
 import { connectorOrdinal } from "../gate/entry";
 import { RouteDictionary } from "../protocol";
+import { redisFromEnv } from "../redis/env";
 import { startConnectorRole } from "./connector-role";
 import { numberOrUndefined, runServerProcess, type RunningServer } from "./server-process";
 
@@ -99,7 +100,7 @@ async function start(): Promise<RunningServer> {
       ...(routeLimits === undefined ? {} : { routeRateLimits: routeLimits }),
       ...(maxBackpressureBytes === undefined ? {} : { maxBackpressureBytes }),
     },
-    discovery: { redis: { url: values.redis! }, ...(values.namespace ? { namespace: values.namespace } : {}) },
+    discovery: { redis: redisFromEnv(values.redis!), ...(values.namespace ? { namespace: values.namespace } : {}) },
     advertiseHost: values["advertise-host"]!,
     frontDoor: { ...(ordinal === undefined ? {} : { ordinal }), ...(publicUrl === undefined ? {} : { publicUrl }) },
     ...(values["metrics-port"] ? { metricsPort: Number(values["metrics-port"]) } : {}),

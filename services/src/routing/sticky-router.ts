@@ -183,12 +183,11 @@ export class StickyRouter implements BackendGateway {
   sessionClosed(session: Session, reason: string, resumable = false): void {
     for (const [, binding] of session.backends) {
       this.unindex(session, binding.serverId);
-      // Drained: the player resumes elsewhere and the game moves it; its orphan timer covers a no-show.
-      if (resumable) continue;
       const server = this.options.membership.get(binding.serverId);
       if (!server || server.incarnation !== binding.incarnation) continue;
       try {
-        this.options.rpc.notify(server, BackendMethod.sessionClosed, { sessionId: session.id, uid: session.uid, reason });
+        // Resumable: the game keeps the player for its resume grace, and a resume moves it.
+        this.options.rpc.notify(server, BackendMethod.sessionClosed, { sessionId: session.id, uid: session.uid, reason, ...(resumable ? { resumable } : {}) });
       } catch {
         this.count("SESSION_CLOSED_UNDELIVERED");
       }

@@ -37,6 +37,16 @@ export const CloseKind = {
 } as const;
 export type CloseKind = keyof typeof CloseKind;
 
+/**
+ * Whether the player may still come back to this session (resume with its token): the connector
+ * drained, the network dropped, the client's or the connector's watchdog gave up, the client did not
+ * read. A deliberate goodbye (1000 / 1001 from the client) or a kick ends it.
+ */
+export function resumableClose(kind: CloseKind, code: number): boolean {
+  if (kind === "clientClosed") return code !== 1000 && code !== 1001;
+  return kind === "draining" || kind === "heartbeatTimeout" || kind === "backpressure";
+}
+
 /** Close frame reasons are limited to 123 bytes (125 minus the code). */
 export function closeFrameReason(reason: string): string {
   const bytes = Buffer.from(reason, "utf8");
