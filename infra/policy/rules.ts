@@ -189,6 +189,9 @@ export const secretsByReference: ResourceRule = {
   check: (m) =>
     SECRET_ENV_NAMES.flatMap((name) =>
       perContainer(m, (c) => envVar(c, name) === undefined || (envVar(c, name).value === undefined && envVar(c, name).valueFrom?.secretKeyRef !== undefined), `${name} must come from valueFrom.secretKeyRef, not a plain value`),
+    ),
+};
+
 const METADATA = METADATA_ADDRESS;
 const inCidr = (cidr: string, address: string): boolean => cidrContains(cidr.includes("/") ? cidr : `${cidr}/32`, address);
 
