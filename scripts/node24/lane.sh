@@ -152,6 +152,8 @@ lane_test() {
   local suite
   for suite in "${SERVER_SUITES[@]}"; do globs+=("test/${suite}/**/*.test.ts"); done
   local status=0
+  # A clean clone: node_modules from the lockfile (both uWS builds), which the lane mounts.
+  node scripts/ensure-deps.mjs --node-only
   ensure
   # The lane itself, from this machine's side (its runtime, its clean-up when interrupted).
   node node_modules/mocha/bin/mocha.js test/node24/lane.test.ts || status=$?
