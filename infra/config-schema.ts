@@ -206,7 +206,7 @@ export const ENVIRONMENTS = ["development", "staging", "production"] as const;
  * `pomona:authWebhookSecret`, Pulumi secrets that reach the gate through a Kubernetes Secret.
  */
 const authSchema = z.discriminatedUnion("mode", [jwtFields.omit({ hs256Secrets: true }), webhookFields.omit({ secret: true }), anonymousFields, trustUidFields], {
-  error: `${AUTH_MODE_ERROR.replace(" (AUTH_MODE)", "")}`,
+  error: AUTH_MODE_ERROR.replace(" (AUTH_MODE)", ""),
 });
 
 export const stackConfigSchema = z
