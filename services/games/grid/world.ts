@@ -4,6 +4,7 @@
  */
 export const MOVES = ["up", "down", "left", "right", "stay"] as const;
 export type Move = (typeof MOVES)[number];
+export const MAX_REASON_CHARS = 300;
 
 export interface Avatar {
   readonly player: string;
@@ -50,11 +51,12 @@ export class GridWorld {
     this.avatars.delete(player);
   }
 
+  /** `reason` is cut to MAX_REASON_CHARS: it came from a worker, and every viewer receives it every tick. */
   stop(player: string, reason: string): void {
     const avatar = this.avatars.get(player);
     if (avatar === undefined || avatar.status === "stopped") return;
     avatar.status = "stopped";
-    avatar.reason = reason;
+    avatar.reason = String(reason).slice(0, MAX_REASON_CHARS);
   }
 
   /** Applies a bot's action; anything that is not `{move: <one of MOVES>}` is a no-op. */
