@@ -1,7 +1,8 @@
 /**
  * The workers scenario of issue 6, shared by its test (short) and `npm run bench:workers` (30 s): a
  * grid game created through the game-creator of a local cluster, N well-behaved bots plus four that
- * misbehave (an endless loop, allocation without bound — 8 MB more every turn —, require('fs'), fetch), watched through the nginx
+ * misbehave (an endless loop, allocation without bound — 8 MB more every turn —, require('fs'), fetch, import() written to pass
+ * a source filter with the attacker's constructor escape, a 256 MB string flattened past the process's memory), watched through the nginx
  * viewer route for `seconds`. Returns what the viewer saw and the game's own tick timing.
  */
 import { performance } from "node:perf_hooks";
@@ -27,6 +28,11 @@ export const BAD_BOTS: Readonly<Record<string, { readonly code: string; readonly
   "bad-alloc": { code: "const hoard = []; function turn(view) { hoard.push(new Array(2000000).fill(view.tick)); return { move: 'up' }; }", reason: /memory limit exceeded/ },
   "bad-fs": { code: "function turn(view) { return { move: require('fs').readFileSync('/etc/passwd', 'utf8') }; }", reason: /sandbox violation: require\("fs"\)/ },
   "bad-net": { code: "function turn(view) { fetch('http://127.0.0.1:6379/'); return { move: 'up' }; }", reason: /sandbox violation: fetch/ },
+  "bad-import": {
+    code: "function turn(view) { import /* */ ('node:net').catch((e) => { try { e.constructor.constructor('return this')().process.exit(7); } catch (x) {} }); return { move: 'up' }; }",
+    reason: /sandbox violation: import\(\)/,
+  },
+  "bad-flatten": { code: "function turn(view) { let s = 'x'.repeat(1 << 20); for (let i = 0; i < 8; i++) s = s + s; return { move: s.indexOf('y') }; }", reason: /^memory limit exceeded: the bot's sandbox process ran out of memory/ },
 };
 
 export interface Avatar {
@@ -70,7 +76,10 @@ export interface ScenarioResult {
   readonly stopped: Record<string, string>;
   /** Good bots whose move count grew during the last quarter of the run. */
   readonly goodBotsStillPlaying: number;
+  /** Squares changed per good bot inside the run's window (not before it; a stay is not a move). */
   readonly movesPerGoodBot: number;
+  /** Ticks the window spans. */
+  readonly ticks: number;
 }
 
 export async function runWorkersScenario(options: { api: ScenarioApi; openViewer: (id: string) => Promise<ViewerLike>; gameId: string; seconds: number; goodBots: number }): Promise<ScenarioResult> {
@@ -117,6 +126,7 @@ export async function runWorkersScenario(options: { api: ScenarioApi; openViewer
     windows: windows.length,
     stopped: Object.fromEntries(last.avatars.filter((a) => a.status === "stopped").map((a) => [a.player, a.reason ?? ""])),
     goodBotsStillPlaying: good.filter((a) => a.status === "playing" && a.moves > movesAt(quarter, a.player)).length,
-    movesPerGoodBot: Math.round(good.reduce((n, a) => n + a.moves, 0) / Math.max(1, good.length)),
+    movesPerGoodBot: Math.round(good.reduce((n, a) => n + a.moves - movesAt(played[0], a.player), 0) / Math.max(1, good.length)),
+    ticks: last.tick - played[0].tick,
   };
 }

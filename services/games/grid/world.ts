@@ -14,6 +14,7 @@ export interface Avatar {
   /** "playing", or "stopped" with the sandbox's reason. */
   status: "playing" | "stopped";
   reason?: string;
+  /** Actions that changed its square (a stay or a step into the edge is not a move). */
   moves: number;
 }
 
@@ -66,9 +67,10 @@ export class GridWorld {
     const move = (action as { move?: unknown } | null)?.move;
     if (typeof move !== "string" || !(MOVES as readonly string[]).includes(move)) return;
     const [dx, dy] = move === "up" ? [0, -1] : move === "down" ? [0, 1] : move === "left" ? [-1, 0] : move === "right" ? [1, 0] : [0, 0];
-    avatar.x = clamp(avatar.x + dx, 0, this.size - 1);
-    avatar.y = clamp(avatar.y + dy, 0, this.size - 1);
-    avatar.moves++;
+    const [x, y] = [clamp(avatar.x + dx, 0, this.size - 1), clamp(avatar.y + dy, 0, this.size - 1)];
+    if (x !== avatar.x || y !== avatar.y) avatar.moves++;
+    avatar.x = x;
+    avatar.y = y;
     const coin = this.coins.findIndex(([x, y]) => x === avatar.x && y === avatar.y);
     if (coin >= 0) {
       avatar.score++;

@@ -150,7 +150,12 @@ export class Sandbox {
     });
     if ((this.state as SandboxState) === "stopped") return { status: "stopped", reason: this.reason ?? "stopped", ms: elapsed() };
     if (reply === undefined || reply.kind !== "turn") {
-      await this.terminate(`the bot did not yield to its ${this.limits.turnDeadlineMs} ms deadline; its sandbox was terminated`);
+      const peakMb = Math.round(this.peakHeapMb);
+      await this.terminate(
+        this.peakHeapMb >= GC_BOUND_FRACTION * this.limits.memoryMb
+          ? `memory limit exceeded: the bot held ${peakMb} MB of its ${this.limits.memoryMb} MB heap and its turn did not come back from the garbage collector; its sandbox was terminated`
+          : `the bot did not yield to its ${this.limits.turnDeadlineMs} ms deadline; its sandbox was terminated`,
+      );
       return { status: "stopped", reason: this.reason!, ms: elapsed() };
     }
     this.peakHeapMb = Math.max(this.peakHeapMb, reply.heapMb);
