@@ -35,6 +35,8 @@ export const BAD_BOTS: Readonly<Record<string, { readonly code: string; readonly
   "bad-flatten": { code: "function turn(view) { let s = 'x'.repeat(1 << 20); for (let i = 0; i < 8; i++) s = s + s; return { move: s.indexOf('y') }; }", reason: /^memory limit exceeded: the bot's sandbox process ran out of memory/ },
 };
 
+export const JOIN_TIMEOUT_MS = 120_000;
+
 export interface Avatar {
   readonly player: string;
   readonly status: string;
@@ -95,9 +97,10 @@ export async function runWorkersScenario(options: { api: ScenarioApi; openViewer
     if (reply.status !== 202) throw new Error(`submitting ${player}: ${JSON.stringify(reply.body)}`);
   }
   const worlds = () => viewer.frames.map((f) => ({ tick: f.tick, atMs: f.atMs, ...f.broadcasts.find((b) => b.route === "onWorld")?.body }) as WorldFrame);
-  const deadline = performance.now() + 60_000;
+  // Each worker is two Node processes starting at once with every other: on 2 cores busy with other suites that took 27 s.
+  const deadline = performance.now() + JOIN_TIMEOUT_MS;
   while ((worlds().at(-1)?.avatars?.length ?? 0) < players.length) {
-    if (performance.now() > deadline) throw new Error(`only ${worlds().at(-1)?.avatars?.length ?? 0} of ${players.length} workers joined within 60 s`);
+    if (performance.now() > deadline) throw new Error(`only ${worlds().at(-1)?.avatars?.length ?? 0} of ${players.length} workers joined within ${JOIN_TIMEOUT_MS} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const workersReadyMs = Math.round(performance.now() - submittedAt);

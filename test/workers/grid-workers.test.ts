@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { BAD_BOTS, runWorkersScenario } from "../../scripts/bench/workers-scenario";
+import { BAD_BOTS, JOIN_TIMEOUT_MS, runWorkersScenario } from "../../scripts/bench/workers-scenario";
 import { startTestCluster, type TestCluster } from "../helpers/local-cluster";
 import { freePortRange } from "../helpers/ports";
 import { creatorApi, pidsOfGame, rssMb, Viewer } from "../game-creator/creator-client";
@@ -33,7 +33,7 @@ const commandOf = (pid: number) => {
 };
 
 describe("workers: bots submitted through the game-creator play a grid game (local cluster, real processes)", function () {
-  this.timeout(120_000 + SECONDS * 1000);
+  this.timeout(120_000 + JOIN_TIMEOUT_MS + SECONDS * 1000);
   let cluster: TestCluster;
   const viewers: Viewer[] = [];
 
