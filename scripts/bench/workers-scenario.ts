@@ -56,6 +56,7 @@ export interface ScenarioApi {
   create(game: Record<string, unknown>): Promise<{ status: number; body: any }>;
   submit(id: string, player: string, code: string): Promise<{ status: number; body: any }>;
   waitReady(id: string, timeoutMs: number): Promise<number>;
+  get(id: string): Promise<{ status: number; body: any }>;
 }
 
 export interface ViewerLike {
@@ -100,7 +101,11 @@ export async function runWorkersScenario(options: { api: ScenarioApi; openViewer
   // Each worker is two Node processes starting at once with every other: on 2 cores busy with other suites that took 27 s.
   const deadline = performance.now() + JOIN_TIMEOUT_MS;
   while ((worlds().at(-1)?.avatars?.length ?? 0) < players.length) {
-    if (performance.now() > deadline) throw new Error(`only ${worlds().at(-1)?.avatars?.length ?? 0} of ${players.length} workers joined within ${JOIN_TIMEOUT_MS} ms`);
+    if (performance.now() > deadline) {
+      const workers = ((await api.get(gameId)).body?.status?.workers ?? []) as Array<{ player: string; phase: string; reason?: string }>;
+      const missing = workers.filter((w) => w.phase !== "ready").map((w) => `${w.player}: ${w.phase}${w.reason === undefined ? "" : ` (${w.reason})`}`);
+      throw new Error(`only ${worlds().at(-1)?.avatars?.length ?? 0} of ${players.length} workers joined within ${JOIN_TIMEOUT_MS} ms; not ready: ${missing.join("; ")}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const workersReadyMs = Math.round(performance.now() - submittedAt);
