@@ -30,7 +30,7 @@ const WORKERS: Record<string, Handler> = {
 };
 
 describe("turn client: a worker's answer is hostile input (real HTTP)", function () {
-  this.timeout(20_000);
+  this.timeout(30_000);
   const servers: http.Server[] = [];
   const urls = new Map<string, string>();
 
@@ -48,13 +48,19 @@ describe("turn client: a worker's answer is hostile input (real HTTP)", function
   });
 
   it("stops each misbehaving worker with a short reason, cuts an endless answer at the deadline, and keeps calling the honest one", async function () {
-    const client = new TurnClient(200);
+    // About hostile answers, not speed: a generous 1 s per turn on a machine at load average 40; the endless answer is cut there.
+    const client = new TurnClient(1_000);
     const world = new GridWorld();
     for (const name of urls.keys()) world.join(name);
+    let honestActions = 0;
     for (let turn = 1; turn <= 5; turn++) {
       client.send(turn, [...urls].map(([name, url]) => [name, url, JSON.stringify({ tick: turn })] as const));
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      for (const [player, outcome] of client.take()) if (outcome.status === "ok") world.act(player, outcome.action);
+      await new Promise((resolve) => setTimeout(resolve, 1_300));
+      for (const [player, outcome] of client.take()) {
+        if (outcome.status !== "ok") continue;
+        world.act(player, outcome.action);
+        if (player === "honest") honestActions++;
+      }
       for (const [player, outcome] of client.last) if (outcome.status === "stopped") world.stop(player, outcome.reason ?? "stopped");
     }
     const stopped = Object.fromEntries([...world.avatars.values()].filter((a) => a.status === "stopped").map((a) => [a.player, a.reason]));
@@ -64,7 +70,8 @@ describe("turn client: a worker's answer is hostile input (real HTTP)", function
     assert.match(stopped["a long reason"]!, /^its worker sent an answer outside the schema \(reason: too_big\): stopped$/);
     assert.match(stopped["an unknown status"]!, /^its worker sent an answer outside the schema \(status: invalid_value\): stopped$/);
     assert.ok(Object.values(stopped).every((reason) => reason!.length <= MAX_REASON_CHARS));
-    assert.equal(world.avatars.get("honest")!.moves, 5);
+    assert.equal(honestActions, 5);
+    assert.equal(world.avatars.get("honest")!.status, "playing");
     assert.equal(world.avatars.get("an endless dribble")!.status, "playing", "a slow worker is a timed-out turn, not a stop");
     assert.ok(client.counters.timedOut >= 4, JSON.stringify(client.counters));
     client.close();
