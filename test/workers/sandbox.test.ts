@@ -58,7 +58,8 @@ describe("worker sandbox", function () {
       assert.match(why!, reason);
       assert.equal(results.at(-1)!.status, "stopped");
       assert.ok(results.slice(0, turnsBeforeStop).every((r) => r.status === "deadline"), JSON.stringify(results));
-      assert.ok(ms < 4_000, `bounded: ${ms} ms`);
+      // Measured 1.1–4.5 s per bot (5 turns, start and stop included) at load average 20–40 on 2 cores; the watchdog's grace is 1 s.
+      assert.ok(ms < 8_000, `bounded: ${ms} ms`);
     });
   }
 
