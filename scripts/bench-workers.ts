@@ -15,7 +15,7 @@ import { creatorApi, Viewer } from "./local-cluster/creator-client";
 import { startLocalCluster } from "./local-cluster/cluster";
 import { planLocalCluster } from "./local-cluster/plan";
 import { freePortRange } from "./local-cluster/ports";
-import { runWorkersScenario } from "./bench/workers-scenario";
+import { BAD_BOTS, runWorkersScenario } from "./bench/workers-scenario";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "30" }, good: { type: "string", default: "20" } } });
 
@@ -56,8 +56,8 @@ async function main(): Promise<void> {
         return viewer;
       },
     });
-    console.log(`workers ready (all ${result.goodBots + 4} in the game) ${result.workersReadyMs} ms after submitting their code`);
-    console.log(`${result.seconds} s of play: ${result.frames} viewer frames (${result.framesPerSec}/s), good bots still playing ${result.goodBotsStillPlaying}/${result.goodBots}, ${result.movesPerGoodBot} moves each`);
+    console.log(`workers ready (all ${result.goodBots + Object.keys(BAD_BOTS).length} in the game) ${result.workersReadyMs} ms after submitting their code`);
+    console.log(`${result.seconds} s of play: ${result.frames} viewer frames (${result.framesPerSec}/s), good bots still playing ${result.goodBotsStillPlaying}/${result.goodBots}, ${result.movesPerGoodBot} moves each in ${result.ticks} ticks`);
     console.log(`tick interval p50 ${result.tickIntervalP50Ms} ms, p99 ${result.tickIntervalP99Ms} ms (period 100 ms); onTick work p99 ${result.tickWorkP99Ms} ms; viewer frame gap p99 ${result.viewerGapP99Ms} ms`);
     for (const [player, reason] of Object.entries(result.stopped)) console.log(`stopped ${player.padEnd(10)} ${reason}`);
     console.log(JSON.stringify({ bench: "workers", ...result }));

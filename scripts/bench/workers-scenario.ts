@@ -1,7 +1,8 @@
 /**
  * The workers scenario of issue 6, shared by its test (short) and `npm run bench:workers` (30 s): a
  * grid game created through the game-creator of a local cluster, N well-behaved bots plus four that
- * misbehave (an endless loop, allocation without bound — 8 MB more every turn —, require('fs'), fetch), watched through the nginx
+ * misbehave (an endless loop, allocation without bound — 8 MB more every turn —, require('fs'), fetch, import() written to pass
+ * a source filter with the attacker's constructor escape, a 256 MB string flattened past the process's memory), watched through the nginx
  * viewer route for `seconds`. Returns what the viewer saw and the game's own tick timing.
  */
 import { performance } from "node:perf_hooks";
@@ -27,7 +28,14 @@ export const BAD_BOTS: Readonly<Record<string, { readonly code: string; readonly
   "bad-alloc": { code: "const hoard = []; function turn(view) { hoard.push(new Array(2000000).fill(view.tick)); return { move: 'up' }; }", reason: /memory limit exceeded/ },
   "bad-fs": { code: "function turn(view) { return { move: require('fs').readFileSync('/etc/passwd', 'utf8') }; }", reason: /sandbox violation: require\("fs"\)/ },
   "bad-net": { code: "function turn(view) { fetch('http://127.0.0.1:6379/'); return { move: 'up' }; }", reason: /sandbox violation: fetch/ },
+  "bad-import": {
+    code: "function turn(view) { import /* */ ('node:net').catch((e) => { try { e.constructor.constructor('return this')().process.exit(7); } catch (x) {} }); return { move: 'up' }; }",
+    reason: /sandbox violation: import\(\)/,
+  },
+  "bad-flatten": { code: "function turn(view) { let s = 'x'.repeat(1 << 20); for (let i = 0; i < 8; i++) s = s + s; return { move: s.indexOf('y') }; }", reason: /^memory limit exceeded: the bot's sandbox process ran out of memory/ },
 };
+
+export const JOIN_TIMEOUT_MS = 120_000;
 
 export interface Avatar {
   readonly player: string;
@@ -48,6 +56,7 @@ export interface ScenarioApi {
   create(game: Record<string, unknown>): Promise<{ status: number; body: any }>;
   submit(id: string, player: string, code: string): Promise<{ status: number; body: any }>;
   waitReady(id: string, timeoutMs: number): Promise<number>;
+  get(id: string): Promise<{ status: number; body: any }>;
 }
 
 export interface ViewerLike {
@@ -70,7 +79,10 @@ export interface ScenarioResult {
   readonly stopped: Record<string, string>;
   /** Good bots whose move count grew during the last quarter of the run. */
   readonly goodBotsStillPlaying: number;
+  /** Squares changed per good bot inside the run's window (not before it; a stay is not a move). */
   readonly movesPerGoodBot: number;
+  /** Ticks the window spans. */
+  readonly ticks: number;
 }
 
 export async function runWorkersScenario(options: { api: ScenarioApi; openViewer: (id: string) => Promise<ViewerLike>; gameId: string; seconds: number; goodBots: number }): Promise<ScenarioResult> {
@@ -86,9 +98,14 @@ export async function runWorkersScenario(options: { api: ScenarioApi; openViewer
     if (reply.status !== 202) throw new Error(`submitting ${player}: ${JSON.stringify(reply.body)}`);
   }
   const worlds = () => viewer.frames.map((f) => ({ tick: f.tick, atMs: f.atMs, ...f.broadcasts.find((b) => b.route === "onWorld")?.body }) as WorldFrame);
-  const deadline = performance.now() + 60_000;
+  // Each worker is two Node processes starting at once with every other: on 2 cores busy with other suites that took 27 s.
+  const deadline = performance.now() + JOIN_TIMEOUT_MS;
   while ((worlds().at(-1)?.avatars?.length ?? 0) < players.length) {
-    if (performance.now() > deadline) throw new Error(`only ${worlds().at(-1)?.avatars?.length ?? 0} of ${players.length} workers joined within 60 s`);
+    if (performance.now() > deadline) {
+      const workers = ((await api.get(gameId)).body?.status?.workers ?? []) as Array<{ player: string; phase: string; reason?: string }>;
+      const missing = workers.filter((w) => w.phase !== "ready").map((w) => `${w.player}: ${w.phase}${w.reason === undefined ? "" : ` (${w.reason})`}`);
+      throw new Error(`only ${worlds().at(-1)?.avatars?.length ?? 0} of ${players.length} workers joined within ${JOIN_TIMEOUT_MS} ms; not ready: ${missing.join("; ")}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const workersReadyMs = Math.round(performance.now() - submittedAt);
@@ -117,6 +134,7 @@ export async function runWorkersScenario(options: { api: ScenarioApi; openViewer
     windows: windows.length,
     stopped: Object.fromEntries(last.avatars.filter((a) => a.status === "stopped").map((a) => [a.player, a.reason ?? ""])),
     goodBotsStillPlaying: good.filter((a) => a.status === "playing" && a.moves > movesAt(quarter, a.player)).length,
-    movesPerGoodBot: Math.round(good.reduce((n, a) => n + a.moves, 0) / Math.max(1, good.length)),
+    movesPerGoodBot: Math.round(good.reduce((n, a) => n + a.moves - movesAt(played[0], a.player), 0) / Math.max(1, good.length)),
+    ticks: last.tick - played[0].tick,
   };
 }

@@ -127,6 +127,10 @@ describe("game-creator Kubernetes backend (in-test Kubernetes API server)", func
     assert.equal(pod.spec.restartPolicy, "Never");
     assert.equal(pod.spec.automountServiceAccountToken, false);
     assert.ok(pod.spec.containers[0].command.includes("--permission"), "the images' Node 24 flag (Node 24 refuses --experimental-permission)");
+    // The supervisor starts the sandbox process; the pod is its network and PID namespace (docs/workers.md).
+    assert.ok(pod.spec.containers[0].command.includes("--allow-child-process"));
+    assert.ok(!pod.spec.containers[0].command.includes("--allow-worker"));
+    assert.deepEqual(pod.spec.containers[0].env.find((e: { name: string }) => e.name === "WORKER_ISOLATION"), { name: "WORKER_ISOLATION", value: "pod" });
     assert.equal(pod.spec.containers[0].ports[0].containerPort, 8000);
     // Not ready yet: the game sees no worker.
     assert.deepEqual(await redis.hgetall(workerKeys("prod", "g1").endpoints), {});

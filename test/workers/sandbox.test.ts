@@ -10,15 +10,17 @@ import { Sandbox, type TurnResult } from "../../services/src/workers/sandbox/san
 
 const limits = sandboxLimits({ turnDeadlineMs: 50, memoryMb: 32 });
 
-async function play(code: string, turns = 4, threadFile?: string, limitsOfTheTest = limits): Promise<{ sandbox: Sandbox; results: TurnResult[]; ms: number }> {
+/** Plays `turns` turns; `state` and `reason` are the sandbox's before the test stops it. */
+async function play(code: string, turns = 4, threadFile?: string, limitsOfTheTest = limits): Promise<{ state: string; reason: string | undefined; results: TurnResult[]; ms: number }> {
   const sandbox = new Sandbox(code, limitsOfTheTest, threadFile);
   const started = performance.now();
   await sandbox.start();
   const results: TurnResult[] = [];
   for (let i = 0; i < turns; i++) results.push(await sandbox.turn(JSON.stringify({ tick: i, me: { x: 1, y: 2 } })));
   const ms = performance.now() - started;
+  const { state, reason } = sandbox;
   sandbox.stop("test over");
-  return { sandbox, results, ms };
+  return { state, reason, results, ms };
 }
 
 describe("worker sandbox", function () {
@@ -35,7 +37,8 @@ describe("worker sandbox", function () {
     // Each step of the chain allocates a promise: it ends on its deadlines or its heap, whichever the GC reaches first.
     ["an endless chain of promises (microtasks count)", "function turn() { Promise.resolve().then(function again() { return Promise.resolve().then(again); }); return {}; }", /^(CPU deadline exceeded|memory limit exceeded)/, 2],
     ["allocation without bound, a little more every turn", "const hoard = []; function turn(v) { hoard.push(new Array(2000000).fill(v.tick)); return { move: 'up' }; }", /^memory limit exceeded: the bot (allocated more than|holds \d+ MB of|held \d+ MB of) its 32 MB heap/, 0],
-    ["unbounded allocation in one turn", "const hoard = []; function turn(v) { for (;;) hoard.push(new Array(100000).fill(v.tick)); }", /^memory limit exceeded: the bot (allocated more than|holds \d+ MB of|held \d+ MB of) its 32 MB heap/, 0],
+    // An endless loop that allocates: on a loaded machine its 50 ms (wall clock) may not reach the heap limit before its third miss.
+    ["unbounded allocation in one turn", "const hoard = []; function turn(v) { for (;;) hoard.push(new Array(100000).fill(v.tick)); }", /^(memory limit exceeded: the bot (allocated more than|holds \d+ MB of|held \d+ MB of) its 32 MB heap|CPU deadline exceeded)/, 0],
     ["require('fs')", "function turn() { return require('fs').readFileSync('/etc/passwd', 'utf8'); }", /^sandbox violation: require\("fs"\)/, 0],
     ["require caught and ignored", "function turn() { try { require('child_process'); } catch (e) {} return { move: 'up' }; }", /^sandbox violation: require\("child_process"\)/, 0],
     ["fetch", "function turn() { fetch('http://127.0.0.1:1/'); return {}; }", /^sandbox violation: fetch/, 0],
@@ -45,24 +48,26 @@ describe("worker sandbox", function () {
     ["import with a comment before its parenthesis, then the rejection's constructor", "function turn() { import /* */ ('node:fs').catch((e) => { try { e.constructor.constructor('return this')().process.exit(7); } catch (x) {} }); return {}; }", /^sandbox violation: import\(\)/, 0],
     ["import with a newline before its parenthesis, at the top level", "import\n('node:fs').catch((e) => { try { e.constructor.constructor('return this')().process.exit(7); } catch (x) {} }); function turn() { return {}; }", /^sandbox violation: import\(\)/, 0],
     ["the constructor escape (Function from a host object)", "function turn() { return this.constructor.constructor('return process')().pid; }", /^sandbox violation: code generation from strings/, 0],
-    ["an endless loop at the top level", "while (true) {}", /^its code did not finish loading within 1000 ms/, 0],
+    // V8's interrupt at 1000 ms, or on a loaded machine the host's watchdog at 1000 + 1000 ms.
+    ["an endless loop at the top level", "while (true) {}", /^its code did not finish loading within (1000|2000) ms/, 0],
   ];
   for (const [what, code, reason, turnsBeforeStop] of stopped) {
     it(`stops a bot for ${what}, with the reason`, async function () {
-      const { sandbox, results, ms } = await play(code, 5);
-      assert.equal(sandbox.state, "stopped");
-      assert.match(sandbox.reason!, reason);
+      const { state, reason: why, results, ms } = await play(code, 5);
+      assert.equal(state, "stopped");
+      assert.match(why!, reason);
       assert.equal(results.at(-1)!.status, "stopped");
       assert.ok(results.slice(0, turnsBeforeStop).every((r) => r.status === "deadline"), JSON.stringify(results));
-      assert.ok(ms < 4_000, `bounded: ${ms} ms`);
+      // Measured 1.1–4.5 s per bot (5 turns, start and stop included) at load average 20–40 on 2 cores; the watchdog's grace is 1 s.
+      assert.ok(ms < 8_000, `bounded: ${ms} ms`);
     });
   }
 
   it("a throwing bot or a slow turn is a no-op turn, not a stop; the next turns run", async function () {
-    const { sandbox, results } = await play("let n = 0; function turn() { n++; if (n === 1) throw new Error('boom'); if (n === 2) { const end = Date.now() + 80; while (Date.now() < end) {} } return { n }; }");
+    const { state, reason, results } = await play("let n = 0; function turn() { n++; if (n === 1) throw new Error('boom'); if (n === 2) { const end = Date.now() + 80; while (Date.now() < end) {} } return { n }; }");
     assert.deepEqual(results.map((r) => r.status), ["error", "deadline", "ok", "ok"]);
     assert.match((results[0] as { reason: string }).reason, /the bot threw: boom/);
-    assert.equal(sandbox.reason, "test over");
+    assert.deepEqual([state, reason], ["running", undefined]);
   });
 
   it("player code cannot poison the intrinsics the harness uses, and has no typed arrays or WebAssembly", async function () {
@@ -83,7 +88,8 @@ describe("worker sandbox", function () {
       grab(() => [].constructor.constructor('return import("node:fs")')());
       return errors.map((e) => e instanceof Error && e.constructor.constructor === Function && e.name);
     }`;
-    const { results } = await play(code, 1);
+    // A stack overflow takes a while on a loaded machine: this test is about realms, not deadlines.
+    const { results } = await play(code, 1, undefined, sandboxLimits({ turnDeadlineMs: 5_000, memoryMb: 32 }));
     assert.deepEqual(results[0].status === "ok" ? results[0].action : results[0], ["SyntaxError", "RangeError", "TypeError", "RangeError", "TypeError", "Error", "EvalError"]);
   });
 
@@ -97,8 +103,9 @@ describe("worker sandbox", function () {
       };
       for (const name of ["__pomonaInput", "__pomonaOutput", "view", "input", "result", "__probe"]) Object.defineProperty(globalThis, name, { set: escape, get: escape, configurable: false });
       function turn(view) { return { calls, tick: view.tick, move: { toJSON() { escape(); return "up"; } } }; }`;
-    const { sandbox, results } = await play(code, 3);
-    assert.equal(sandbox.reason, "test over");
+    // About callers, not deadlines: a cold first turn on a loaded machine took 99 ms against 50.
+    const { state, results } = await play(code, 3, undefined, sandboxLimits({ turnDeadlineMs: 5_000, memoryMb: 32 }));
+    assert.equal(state, "running");
     assert.deepEqual(results.map((r) => (r.status === "ok" ? r.action : r)), [0, 1, 2].map((tick) => ({ calls: tick, tick, move: "up" })));
   });
 
@@ -106,8 +113,8 @@ describe("worker sandbox", function () {
     const walk = "(function () { for (let f = arguments.callee.caller; f; f = f.caller) { try { f.constructor('return process')().exit(7); } catch (e) {} } })()";
     const trap = `new Proxy({}, { get() { ${walk}; }, getPrototypeOf() { ${walk}; return null; }, has() { ${walk}; return true; }, getOwnPropertyDescriptor() { ${walk}; } })`;
     for (const thrown of [trap, `{ get code() { ${walk}; return "ERR_SCRIPT_EXECUTION_TIMEOUT"; }, get message() { ${walk}; return "x"; } }`]) {
-      const { sandbox } = await play(`throw ${thrown};`, 0);
-      assert.equal(sandbox.reason, "its code failed to load: the bot's code threw at its top level");
+      const { state, reason } = await play(`throw ${thrown};`, 0);
+      assert.deepEqual([state, reason], ["stopped", "its code failed to load: the bot's code threw at its top level"]);
     }
   });
 
@@ -118,10 +125,10 @@ describe("worker sandbox", function () {
     const cases = ["loaded twice", "an 8 MB violation", "loaded before booted", "a turn result nobody asked for", "an extra field", "an unknown kind", "not an object", "an 8 MB turn output", "a 3000-character violation in the turn output", "a turn output with extra fields", "a turn answered twice"];
     for (const forgery of cases) {
       it(`${forgery}: the bot is stopped with a short reason that names it`, async function () {
-        const { sandbox, results } = await play(forgery, 2, escaped, patient);
-        assert.equal(sandbox.state, "stopped");
-        assert.match(sandbox.reason!, /^sandbox violation: its thread sent .+ \(the thread speaks only through the harness; the bot left its vm\)$/);
-        assert.ok(sandbox.reason!.length < 300, `reason of ${sandbox.reason!.length} characters`);
+        const { state, reason, results } = await play(forgery, 2, escaped, patient);
+        assert.equal(state, "stopped");
+        assert.match(reason!, /^sandbox violation: its thread sent .+ \(the thread speaks only through the harness; the bot left its vm\)$/);
+        assert.ok(reason!.length < 300, `reason of ${reason!.length} characters`);
         assert.ok(results.every((r) => r.status !== "ok") || forgery === "a turn answered twice", JSON.stringify(results));
         assert.equal(results.at(-1)!.status, "stopped");
       });

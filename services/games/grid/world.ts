@@ -4,6 +4,7 @@
  */
 export const MOVES = ["up", "down", "left", "right", "stay"] as const;
 export type Move = (typeof MOVES)[number];
+export const MAX_REASON_CHARS = 300;
 
 export interface Avatar {
   readonly player: string;
@@ -13,6 +14,7 @@ export interface Avatar {
   /** "playing", or "stopped" with the sandbox's reason. */
   status: "playing" | "stopped";
   reason?: string;
+  /** Actions that changed its square (a stay or a step into the edge is not a move). */
   moves: number;
 }
 
@@ -50,11 +52,12 @@ export class GridWorld {
     this.avatars.delete(player);
   }
 
+  /** `reason` is cut to MAX_REASON_CHARS: it came from a worker, and every viewer receives it every tick. */
   stop(player: string, reason: string): void {
     const avatar = this.avatars.get(player);
     if (avatar === undefined || avatar.status === "stopped") return;
     avatar.status = "stopped";
-    avatar.reason = reason;
+    avatar.reason = String(reason).slice(0, MAX_REASON_CHARS);
   }
 
   /** Applies a bot's action; anything that is not `{move: <one of MOVES>}` is a no-op. */
@@ -64,9 +67,10 @@ export class GridWorld {
     const move = (action as { move?: unknown } | null)?.move;
     if (typeof move !== "string" || !(MOVES as readonly string[]).includes(move)) return;
     const [dx, dy] = move === "up" ? [0, -1] : move === "down" ? [0, 1] : move === "left" ? [-1, 0] : move === "right" ? [1, 0] : [0, 0];
-    avatar.x = clamp(avatar.x + dx, 0, this.size - 1);
-    avatar.y = clamp(avatar.y + dy, 0, this.size - 1);
-    avatar.moves++;
+    const [x, y] = [clamp(avatar.x + dx, 0, this.size - 1), clamp(avatar.y + dy, 0, this.size - 1)];
+    if (x !== avatar.x || y !== avatar.y) avatar.moves++;
+    avatar.x = x;
+    avatar.y = y;
     const coin = this.coins.findIndex(([x, y]) => x === avatar.x && y === avatar.y);
     if (coin >= 0) {
       avatar.score++;

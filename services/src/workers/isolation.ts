@@ -43,8 +43,8 @@ export function parseIsolation(value: string | undefined): Isolation {
 }
 
 /** Node's flags for the supervisor (`entry`: worker-main.js): it may read its own folder and start its sandbox process, nothing else. */
-export function supervisorNodeArgs(entry: string, sandboxMemoryMb: number): string[] {
-  return ["--no-warnings", `--max-old-space-size=${Math.max(32, sandboxMemoryMb)}`, permissionFlag(), `--allow-fs-read=${path.dirname(entry)}${path.sep}`, "--allow-child-process", entry];
+export function supervisorNodeArgs(entry: string, sandboxMemoryMb: number, permission = permissionFlag()): string[] {
+  return ["--no-warnings", `--max-old-space-size=${Math.max(32, sandboxMemoryMb)}`, permission, `--allow-fs-read=${path.dirname(entry)}${path.sep}`, "--allow-child-process", entry];
 }
 
 /** The command line of the sandbox process: `[command, ...args]`. */

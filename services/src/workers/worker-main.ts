@@ -79,7 +79,8 @@ async function main(): Promise<void> {
 
   const dir = __dirname + path.sep;
   const [command, ...args] = sandboxCommand({ isolation, nodePath: process.execPath, entry: path.join(__dirname, `worker-process${path.extname(__filename)}`), readableDir: dir, heapMb: limits.memoryMb, dataMb });
-  const sandboxEnv = { PLAYER: player, PLAYER_CODE: code, TURN_DEADLINE_MS: String(limits.turnDeadlineMs), SANDBOX_MEMORY_MB: String(limits.memoryMb), MAX_DEADLINE_MISSES: String(limits.maxConsecutiveDeadlineMisses) };
+  // GAME_ID only labels the process (tests and operators find a game's processes by it).
+  const sandboxEnv = { ...(env.GAME_ID === undefined ? {} : { GAME_ID: env.GAME_ID }), PLAYER: player, PLAYER_CODE: code, TURN_DEADLINE_MS: String(limits.turnDeadlineMs), SANDBOX_MEMORY_MB: String(limits.memoryMb), MAX_DEADLINE_MISSES: String(limits.maxConsecutiveDeadlineMisses) };
   delete env.PLAYER_CODE;
   const stdio: StdioOptions = ["ignore", "pipe", "pipe"];
   stdio[LISTEN_FD] = fd;

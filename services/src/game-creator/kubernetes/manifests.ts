@@ -8,6 +8,7 @@ import type { V1Deployment, V1EnvVar, V1OwnerReference, V1Pod, V1SecurityContext
 import { GAME_TYPES } from "../game-types";
 import { gameName, workerName, type GameSpec, type PlayerSpec } from "../game-spec";
 import { IMAGE_PERMISSION_FLAG } from "../../workers/permission-flag";
+import { supervisorNodeArgs } from "../../workers/isolation";
 
 export const LABELS = {
   partOf: "app.kubernetes.io/part-of",
@@ -159,16 +160,12 @@ export function workerPod(context: ManifestContext, gameId: string, deploymentUi
         {
           name: "worker",
           image: context.image,
-          command: [
-            "node",
-            `--max-old-space-size=${limits.sandboxMemoryMb * 2}`,
-            IMAGE_PERMISSION_FLAG,
-            `--allow-fs-read=${WORKER_DIST_DIR}`,
-            "--allow-worker",
-            `${WORKER_DIST_DIR}worker-main.js`,
-          ],
+          // The supervisor; it starts the bot's sandbox process under the same permission model (services/src/workers/isolation.ts).
+          command: ["node", ...supervisorNodeArgs(`${WORKER_DIST_DIR}worker-main.js`, limits.sandboxMemoryMb, IMAGE_PERMISSION_FLAG)],
           ports: [{ name: "turn", containerPort: PORTS.worker }],
           env: [
+            // The pod is the sandbox process's network and PID namespace (no capability to make its own).
+            { name: "WORKER_ISOLATION", value: "pod" },
             { name: "PORT", value: String(PORTS.worker) },
             { name: "HOST", value: "0.0.0.0" },
             { name: "PLAYER", value: player.player },

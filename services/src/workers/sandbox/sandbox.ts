@@ -51,6 +51,9 @@ export class Sandbox {
   private consecutiveMisses = 0;
   /** Largest heap in use seen after a turn: tells a bot stuck in the GC near its limit from an endless loop. */
   private peakHeapMb = 0;
+  /** Heap after the last turn and how much it grew in that turn: a turn that never comes back from a heap growing past the limit is memory. */
+  private lastHeapMb = 0;
+  private heapGrowthMb = 0;
   private nextId = 1;
   /** Set once the watchdog terminates the thread: the reason waits for how the thread ends. */
   private ending: Promise<void> | undefined;
@@ -150,10 +153,17 @@ export class Sandbox {
     });
     if ((this.state as SandboxState) === "stopped") return { status: "stopped", reason: this.reason ?? "stopped", ms: elapsed() };
     if (reply === undefined || reply.kind !== "turn") {
-      await this.terminate(`the bot did not yield to its ${this.limits.turnDeadlineMs} ms deadline; its sandbox was terminated`);
+      const projectedMb = this.lastHeapMb + this.heapGrowthMb;
+      await this.terminate(
+        this.peakHeapMb >= GC_BOUND_FRACTION * this.limits.memoryMb || projectedMb >= MEMORY_STOP_FRACTION * this.limits.memoryMb
+          ? `memory limit exceeded: the bot held ${Math.round(this.lastHeapMb)} MB of its ${this.limits.memoryMb} MB heap, growing ${Math.round(this.heapGrowthMb)} MB a turn, and its turn did not come back from the garbage collector; its sandbox was terminated`
+          : `the bot did not yield to its ${this.limits.turnDeadlineMs} ms deadline; its sandbox was terminated`,
+      );
       return { status: "stopped", reason: this.reason!, ms: elapsed() };
     }
     this.peakHeapMb = Math.max(this.peakHeapMb, reply.heapMb);
+    this.heapGrowthMb = Math.max(0, reply.heapMb - this.lastHeapMb);
+    this.lastHeapMb = reply.heapMb;
     if (reply.heapMb >= MEMORY_STOP_FRACTION * this.limits.memoryMb) {
       this.stop(`memory limit exceeded: the bot holds ${Math.round(reply.heapMb)} MB of its ${this.limits.memoryMb} MB heap`);
       return { status: "stopped", reason: this.reason!, ms: elapsed() };
