@@ -11,7 +11,7 @@ import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget, secretEnv,
 import { NAMES, objectLabels, PORTS, selectorLabels } from "../names";
 import { publicPort } from "./connector";
 import type { TierContext } from "./context";
-import { networkPolicy } from "./network-policy";
+import { networkPolicy, tcp, type EgressRule } from "./network-policy";
 import { privateMetricsService, publicLoadBalancer, serverContainer, serverPodSpec, surgeFirstDeployment } from "./workload";
 
 export interface GateManifestArgs extends TierContext {
@@ -124,6 +124,19 @@ export function buildGatePodDisruptionBudget(args: GateManifestArgs): k8s.policy
   return podDisruptionBudget(NAMES.gate, args.namespace, labels, selector);
 }
 
+/**
+ * Where the gate's auth mode sends it: the studio's JWKS or webhook host, usually outside the cluster
+ * and on an address nobody can pin, so any address on that URL's port (the metadata address excepted
+ * by the builder). Other modes call out to nobody.
+ */
+export function gateAuthEgress(auth: StackConfig["auth"]): EgressRule[] {
+  const url = auth.mode === "jwt" ? auth.jwksUrl : auth.mode === "webhook" ? auth.url : undefined;
+  if (url === undefined) return [];
+  const parsed = new URL(url);
+  const port = parsed.port !== "" ? Number(parsed.port) : parsed.protocol === "https:" ? 443 : 80;
+  return [{ ports: tcp(port), to: [{ cidrs: ["0.0.0.0/0"] }] }];
+}
+
 /** The gate is public: anyone may reach its port; only the scrapers its metrics port. */
 export function buildGateNetworkPolicy(args: GateManifestArgs): k8s.networking.v1.NetworkPolicyArgs {
   return networkPolicy({
@@ -135,7 +148,7 @@ export function buildGateNetworkPolicy(args: GateManifestArgs): k8s.networking.v
       { ports: [PORTS.gate], from: ["anywhere"] },
       { ports: [PORTS.metrics], from: [{ namespaces: args.scrapeNamespaces }] },
     ],
-    // Names and Redis (discovery) only: the gate calls no peer.
-    egress: [args.egress.dns, args.egress.redis],
+    // Names, Redis (discovery) and the studio's identity endpoint if its auth mode has one: the gate calls no peer.
+    egress: [args.egress.dns, args.egress.redis, ...gateAuthEgress(args.auth)],
   });
 }

@@ -78,6 +78,26 @@ describe("stack config: player identity at the gate", function () {
     }
   });
 
+  it("the gate may reach the studio's identity endpoint on its URL's port (metadata address excepted), and nothing outside in modes without one", async () => {
+    // Address-block rules other than an external Redis's (its own port, tested with the Redis tier).
+    const egressToAddresses = (manifests: Manifest[], redisPort = 6379) =>
+      ((find(manifests, "NetworkPolicy", "gate") as Loose).spec.egress as Loose[]).filter(
+        (rule) => rule.to.some((peer: Loose) => peer.ipBlock !== undefined) && !rule.ports.some((port: Loose) => port.port === redisPort),
+      );
+    for (const { stack, manifests } of await evaluateAllStacks()) {
+      const file = stackConfig(stack);
+      const rules = egressToAddresses(manifests, file.redis?.egress?.port);
+      if (file.auth.mode === "jwt" && file.auth.jwksUrl !== undefined) {
+        assert.deepEqual(rules.map((rule) => rule.ports), [[{ port: Number(new URL(file.auth.jwksUrl).port || 443), protocol: "TCP" }]], stack);
+        assert.deepEqual(rules[0].to, [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }], stack);
+      } else {
+        assert.deepEqual(rules, [], `${stack}: ${file.auth.mode} calls out to nobody`);
+      }
+    }
+    const webhook = await evaluateStack({ stack: "prod-us", config: { ...readStackConfig("prod-us"), "pomona:auth": { mode: "webhook", url: "https://auth.play.example.com:8443/check" }, "pomona:authWebhookSecret": SECURE } });
+    assert.deepEqual(egressToAddresses(webhook.manifests).map((rule) => rule.ports), [[{ port: 8443, protocol: "TCP" }]]);
+  });
+
   for (const [mode, auth, secretKey, envName] of [
     ["webhook", { mode: "webhook", url: "https://auth.play.example.com/check", timeoutMs: 1500 }, "authWebhookSecret", "AUTH_WEBHOOK_SECRET"],
     ["jwt with HS256 secrets", { mode: "jwt", issuer: "https://id.play.example.com", audience: "pomona" }, "authJwtSecrets", "AUTH_JWT_SECRETS"],
