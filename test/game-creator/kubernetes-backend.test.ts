@@ -4,6 +4,7 @@
  * 409, adoption after a restart, cleanup by name, label and ownerReferences, the Role's verbs only.
  * No live cluster is involved anywhere in this repository's tests.
  */
+import { workerPodMemoryMi } from "../../services/src/workers/isolation";
 import assert from "node:assert/strict";
 import { KubeConfig } from "@kubernetes/client-node";
 import Redis from "ioredis";
@@ -46,7 +47,7 @@ describe("game-creator Kubernetes backend (in-test Kubernetes API server)", func
       ingressName: INGRESS,
       image: "registry.example.com/pomona/services@sha256:" + "a".repeat(64),
       gameEnv: [{ name: "REDIS_URL", valueFrom: { secretKeyRef: { name: "redis-auth", key: "url" } } }, { name: "POMONA_NAMESPACE", value: "prod" }],
-      workerLimits: { turnDeadlineMs: 50, sandboxMemoryMb: 32, podMemoryMi: 128, podCpuMilli: 250 },
+      workerLimits: { turnDeadlineMs: 50, sandboxMemoryMb: 32, podMemoryMi: workerPodMemoryMi(32), podCpuMilli: 250 },
     });
     reconciler = new Reconciler(store, backend, { resyncMs: 100, followUpMs: 30, concurrency: 8 });
     api = new GameCreatorApi(store, reconciler);
@@ -131,6 +132,9 @@ describe("game-creator Kubernetes backend (in-test Kubernetes API server)", func
     assert.ok(pod.spec.containers[0].command.includes("--allow-child-process"));
     assert.ok(!pod.spec.containers[0].command.includes("--allow-worker"));
     assert.deepEqual(pod.spec.containers[0].env.find((e: { name: string }) => e.name === "WORKER_ISOLATION"), { name: "WORKER_ISOLATION", value: "pod" });
+    // A native allocation must meet the sandbox process's RLIMIT_DATA (stop reason recorded) before the pod's OOM kill.
+    const processMb = Number(pod.spec.containers[0].env.find((e: { name: string }) => e.name === "SANDBOX_PROCESS_MEMORY_MB").value);
+    assert.ok(processMb >= 192 && parseInt(pod.spec.containers[0].resources.limits.memory, 10) >= processMb + 64, `${processMb} MB vs ${pod.spec.containers[0].resources.limits.memory}`);
     assert.equal(pod.spec.containers[0].ports[0].containerPort, 8000);
     // Not ready yet: the game sees no worker.
     assert.deepEqual(await redis.hgetall(workerKeys("prod", "g1").endpoints), {});

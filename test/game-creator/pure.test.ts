@@ -1,4 +1,5 @@
 /** The game-creator's pure decisions: request validation, the reconcile plan, Ingress JSON patches, manifests, the token check. */
+import { workerPodMemoryMi } from "../../services/src/workers/isolation";
 import assert from "node:assert/strict";
 import { applyPatch, deepClone } from "fast-json-patch";
 import { Deployment } from "kubernetes-models/apps/v1";
@@ -163,7 +164,7 @@ describe("game-creator: manifests", function () {
     namespace: "games",
     image: "registry.example.com/pomona/services@sha256:" + "b".repeat(64),
     gameEnv: [{ name: "POMONA_NAMESPACE", value: "prod" }],
-    workerLimits: { turnDeadlineMs: 50, sandboxMemoryMb: 32, podMemoryMi: 128, podCpuMilli: 250 },
+    workerLimits: { turnDeadlineMs: 50, sandboxMemoryMb: 32, podMemoryMi: workerPodMemoryMi(32), podCpuMilli: 250 },
   };
   const longest = "a".repeat(30);
   it("Deployment, Service and worker Pod validate against the Kubernetes schemas at the longest ids", function () {
@@ -184,7 +185,7 @@ describe("game-creator: manifests", function () {
     const container = pod.spec!.containers[0];
     assert.equal(container.securityContext!.readOnlyRootFilesystem, true);
     assert.deepEqual(container.securityContext!.capabilities, { drop: ["ALL"] });
-    assert.deepEqual(container.resources!.limits, { cpu: "250m", memory: "128Mi" });
+    assert.deepEqual(container.resources!.limits, { cpu: "250m", memory: "256Mi" /* RLIMIT_DATA 192 MB + the supervisor 64 */ });
     assert.ok(!container.env!.some((e) => e.name === "REDIS_URL"), "workers get no Redis");
   });
 });

@@ -16,6 +16,7 @@ import { KubernetesBackend } from "../game-creator/kubernetes/kubernetes-backend
 import { LocalBackend } from "../game-creator/local/local-backend";
 import { Reconciler } from "../game-creator/reconciler";
 import { log } from "../logging";
+import { workerPodMemoryMi } from "../workers/isolation";
 import { counter, counterBy, createMetricsRegistry, exportCounters } from "../metrics";
 import { createRedisClient } from "../redis";
 import { numberOrUndefined, runServerProcess, type RunningServer } from "./server-process";
@@ -38,7 +39,7 @@ function backendFor(config: CreatorConfig): GameBackend {
       ingressName: config.INGRESS_NAME!,
       image: config.GAME_IMAGE!,
       gameEnv,
-      workerLimits: { turnDeadlineMs: config.WORKER_TURN_DEADLINE_MS, sandboxMemoryMb: config.WORKER_MEMORY_MB, podMemoryMi: Math.max(128, config.WORKER_MEMORY_MB * 4), podCpuMilli: 250 },
+      workerLimits: { turnDeadlineMs: config.WORKER_TURN_DEADLINE_MS, sandboxMemoryMb: config.WORKER_MEMORY_MB, podMemoryMi: workerPodMemoryMi(config.WORKER_MEMORY_MB), podCpuMilli: 250 },
     });
   }
   const runner = config.LOCAL_RUNNER ?? (path.extname(__filename) === ".ts" ? "tsx" : "dist");

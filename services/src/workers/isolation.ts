@@ -19,6 +19,19 @@ import { permissionFlag } from "./permission-flag";
 export const ISOLATIONS = ["namespaces", "pod", "none"] as const;
 export type Isolation = (typeof ISOLATIONS)[number];
 
+/** RLIMIT_DATA of a sandbox process whose thread has a `heapMb` heap: room for Node itself, the process heap (2×) and the thread. */
+export function sandboxProcessMemoryMb(heapMb: number): number {
+  return Math.max(192, heapMb * 6);
+}
+
+/** The supervisor's own share of a worker's memory: a Node process that runs no player code. */
+export const SUPERVISOR_MEMORY_MB = 64;
+
+/** A worker pod's memory limit, MiB: the sandbox process at its RLIMIT_DATA plus the supervisor, so one allocation hits RLIMIT_DATA (stop reason recorded) before the pod's cgroup limit (OOM kill, reason lost). */
+export function workerPodMemoryMi(heapMb: number): number {
+  return sandboxProcessMemoryMb(heapMb) + SUPERVISOR_MEMORY_MB;
+}
+
 export interface SandboxCommandOptions {
   readonly isolation: Isolation;
   /** This Node binary. */

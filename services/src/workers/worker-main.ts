@@ -18,7 +18,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
-import { LISTEN_FD, parseIsolation, sandboxCommand } from "./isolation";
+import { LISTEN_FD, parseIsolation, sandboxCommand, sandboxProcessMemoryMb } from "./isolation";
 import { sandboxLimits } from "./sandbox/limits";
 import type { TurnResult } from "./sandbox/sandbox";
 import { WorkerServer, type TurnEngine } from "./worker-server";
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   if (code === undefined || code === "") throw new Error("PLAYER_CODE is empty: the worker has no bot to run");
   const isolation = parseIsolation(env.WORKER_ISOLATION);
   const limits = sandboxLimits({ turnDeadlineMs: int(env.TURN_DEADLINE_MS), memoryMb: int(env.SANDBOX_MEMORY_MB), maxConsecutiveDeadlineMisses: int(env.MAX_DEADLINE_MISSES) });
-  const dataMb = int(env.SANDBOX_PROCESS_MEMORY_MB) ?? Math.max(192, limits.memoryMb * 6);
+  const dataMb = int(env.SANDBOX_PROCESS_MEMORY_MB) ?? sandboxProcessMemoryMb(limits.memoryMb);
   if (!Number.isInteger(dataMb) || dataMb < 128) throw new Error(`SANDBOX_PROCESS_MEMORY_MB: must be an integer of at least 128 (a Node process with its sandbox thread), got ${env.SANDBOX_PROCESS_MEMORY_MB}`);
   if (isolation === "none") console.error("worker: WARNING: WORKER_ISOLATION=none — a bot that leaves its vm can open sockets to anything on this machine and signal its processes. Development only.");
   const player = env.PLAYER ?? "player";

@@ -8,7 +8,7 @@ import type { V1Deployment, V1EnvVar, V1OwnerReference, V1Pod, V1SecurityContext
 import { GAME_TYPES } from "../game-types";
 import { gameName, workerName, type GameSpec, type PlayerSpec } from "../game-spec";
 import { IMAGE_PERMISSION_FLAG } from "../../workers/permission-flag";
-import { supervisorNodeArgs } from "../../workers/isolation";
+import { sandboxProcessMemoryMb, supervisorNodeArgs } from "../../workers/isolation";
 
 export const LABELS = {
   partOf: "app.kubernetes.io/part-of",
@@ -172,6 +172,8 @@ export function workerPod(context: ManifestContext, gameId: string, deploymentUi
             { name: "PLAYER_CODE", value: player.code },
             { name: "TURN_DEADLINE_MS", value: String(limits.turnDeadlineMs) },
             { name: "SANDBOX_MEMORY_MB", value: String(limits.sandboxMemoryMb) },
+            // Below the pod's memory limit by the supervisor's share: a native allocation meets RLIMIT_DATA (reason recorded) before the cgroup's OOM kill.
+            { name: "SANDBOX_PROCESS_MEMORY_MB", value: String(sandboxProcessMemoryMb(limits.sandboxMemoryMb)) },
           ],
           securityContext: securityContext(),
           resources: { requests: { cpu: `${Math.max(10, Math.round(limits.podCpuMilli / 4))}m`, memory: `${limits.podMemoryMi}Mi` }, limits: { cpu: `${limits.podCpuMilli}m`, memory: `${limits.podMemoryMi}Mi` } },
