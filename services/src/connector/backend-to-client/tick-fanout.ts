@@ -100,7 +100,7 @@ export class TickFanout {
   /** Membership, publishes and the list of sockets to write, all at once (no socket write of its own is deferred work). */
   private begin(queued: QueuedBatch): void {
     this.current = queued;
-    const { unsubscribe, subscribe, broadcasts, direct } = queued.batch;
+    const { unsubscribe, subscribe, broadcasts, directSessions, directEnds, directPackages } = queued.batch;
     const counters = this.counters;
     counters.batchesApplied++;
     for (let index = 0; index < unsubscribe.length; index++) {
@@ -116,15 +116,18 @@ export class TickFanout {
       else this.members.subscribe(connection, topic);
     }
     const mark = ++this.batchMark;
-    for (let index = 0; index < direct.length; index++) {
-      const [sessionId, packages] = direct[index];
-      const connection = this.sessions.get(sessionId);
+    let start = 0;
+    for (let index = 0; index < directSessions.length; index++) {
+      const end = directEnds[index];
+      if (!(end >= start && end <= directPackages.length)) throw new RangeError(`direct range ${index} ends at ${end}, outside ${start}..${directPackages.length}`);
+      const connection = this.sessions.get(directSessions[index]);
       if (connection === undefined) counters.unknownSessionsSkipped++;
       else if (connection.tickMark !== mark) {
         connection.tickMark = mark;
-        connection.tickOwn = packages;
+        connection.tickOwn = directPackages.subarray(start, end);
         this.writes.push(connection);
-      } else connection.tickOwn = Buffer.concat([connection.tickOwn!, packages]);
+      } else connection.tickOwn = Buffer.concat([connection.tickOwn!, directPackages.subarray(start, end)]);
+      start = end;
     }
     for (let index = 0; index < broadcasts.length; index++) {
       const [topic, packages] = broadcasts[index];
