@@ -87,7 +87,16 @@ export class TickFanout {
           continue;
         }
       }
-      if (!this.writeSlice(sliceStart)) {
+      let done: boolean;
+      try {
+        done = this.writeSlice(sliceStart);
+      } catch (error) {
+        // A write must never stall the queue: skip the socket that threw and go on.
+        log.error({ err: error, sessionId: this.writes[this.next]?.session.id }, "tick fan-out write failed");
+        this.next++;
+        done = false;
+      }
+      if (!done) {
         this.observer.slice(performance.now() - sliceStart);
         setImmediate(this.resume);
         return;
