@@ -5,9 +5,10 @@
  * gets both gets ONE message per tick (docs/connector.md, "Tick fan-out").
  *
  * Publish or merge, per topic and tick, by cost: a publish costs c_p per subscriber, a socket write
- * c_s (c_s ≈ 1.5–1.7 c_p, docs/benchmarks.md). Publishing and then writing the k subscribers with
- * own packages costs n·c_p + k·c_s; writing everyone once, merged, costs n·c_s. Merging wins (and
- * halves the messages) once k/n ≥ 1 − c_p/c_s ≈ 0.4: MERGE_MIN_OWN_SHARE.
+ * c_s. Publishing and then writing the k subscribers with own packages costs n·c_p + k·c_s; writing
+ * everyone once, merged, costs n·c_s. Merging wins (and halves the messages) once
+ * k/n ≥ 1 − c_p/c_s: MERGE_MIN_OWN_SHARE assumes c_s ≈ 1.6 c_p, an estimate still to be measured on
+ * a quiet machine (docs/benchmarks.md).
  *
  * Socket writes are spread over the event loop: at most `sliceMs` (config fanoutSliceMs) of writes run at once,
  * then the loop turns (RPC reads, client messages) before the next slice. Batches queue behind
