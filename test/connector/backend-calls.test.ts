@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConnectorMethod, type TickBatch } from "../../services/src/cluster/contract";
+import { ConnectorMethod, directPart, type TickBatch } from "../../services/src/cluster/contract";
 import { encodeDataPackage, encodeDataPackages, MessageType, type PushMessage } from "../../services/src/protocol";
 import { RpcServer, type RpcLink } from "../../services/src/rpc";
 import { sleep, waitUntil } from "../helpers/wait";
@@ -21,7 +21,7 @@ describe("connector: calls from a backend over the RPC link", () => {
     return { client, sessionId };
   }
 
-  const batch = (parts: Partial<TickBatch>): TickBatch => ({ serverId: "arena-1", tick: 1, unsubscribe: [], subscribe: [], broadcasts: [], direct: [], ...parts });
+  const batch = (parts: Partial<TickBatch>): TickBatch => ({ serverId: "arena-1", tick: 1, unsubscribe: [], subscribe: [], broadcasts: [], ...directPart([]), ...parts });
 
   beforeEach(async () => {
     running = await startConnector({ maxBackpressureBytes: 64 * 1024 });
@@ -46,11 +46,11 @@ describe("connector: calls from a backend over the RPC link", () => {
     link.notify(
       ConnectorMethod.batch,
       batch({
-        direct: [
+        ...directPart([
           [a.sessionId, encodeDataPackages([push("onTick", { to: "a", n: 1 }), push("onTick", { to: "a", n: 2 })])],
           [b.sessionId, encodeDataPackages([push("onTick", { to: "b", n: 1 })])],
           ["connector-0.gone.1", encodeDataPackage(push("onTick", {}))],
-        ],
+        ]),
       }),
     );
     await waitUntil(() => a.client.pushes.length === 2 && b.client.pushes.length === 1, 2_000, "direct pushes");
@@ -115,14 +115,14 @@ describe("connector: calls from a backend over the RPC link", () => {
     slow.client.socket.pause();
     const chunk = encodeDataPackage(push("onTick", { pad: "x".repeat(60_000) }));
     for (let round = 0; round < 400 && running.connector.counters.backpressureCloses === 0; round++) {
-      link.notify(ConnectorMethod.batch, batch({ tick: round, direct: [[slow.sessionId, chunk], [healthy.sessionId, chunk]] }));
+      link.notify(ConnectorMethod.batch, batch({ tick: round, ...directPart([[slow.sessionId, chunk], [healthy.sessionId, chunk]]) }));
       await sleep(2);
     }
     await waitUntil(() => running.connector.counters.backpressureCloses === 1, 5_000, "backpressure close");
     assert.equal(running.connector.counters.closes.backpressure, 1);
     assert.equal(running.connector.sessions.get(slow.sessionId), undefined);
     // Earlier chunks may still be on their way to the healthy client: wait for this marker, not a count.
-    link.notify(ConnectorMethod.batch, batch({ direct: [[healthy.sessionId, encodeDataPackage(push("onTick", { after: true }))]] }));
+    link.notify(ConnectorMethod.batch, batch({ ...directPart([[healthy.sessionId, encodeDataPackage(push("onTick", { after: true }))]]) }));
     const isMarker = (p: { body: unknown }) => (p.body as { after?: boolean }).after === true;
     await waitUntil(() => healthy.client.pushes.some(isMarker), 5_000, "healthy client still receives");
     assert.equal(healthy.client.closed, undefined);

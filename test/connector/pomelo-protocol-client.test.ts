@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Message, Package, type PomeloPackage } from "pomelo-protocol";
 import WebSocket from "ws";
-import { ConnectorMethod } from "../../services/src/cluster/contract";
+import { ConnectorMethod, directPart } from "../../services/src/cluster/contract";
 import { encodeDataPackage, MessageType } from "../../services/src/protocol";
 import { RpcServer } from "../../services/src/rpc";
 import { waitUntil } from "../helpers/wait";
@@ -73,7 +73,7 @@ describe("connector: a client built on the pomelo-protocol reference package", (
   it("receives a push from the backend", async () => {
     backend.link("connector-0")!.notify(ConnectorMethod.batch, {
       serverId: "arena-1", tick: 1, unsubscribe: [], subscribe: [], broadcasts: [],
-      direct: [[sessionId, encodeDataPackage({ type: MessageType.Push, route: "onTick", body: '{"tick":1}' }, running.connector.config.routeDictionary)]],
+      ...directPart([[sessionId, encodeDataPackage({ type: MessageType.Push, route: "onTick", body: '{"tick":1}' }, running.connector.config.routeDictionary)]]),
     });
     await waitUntil(() => ofType(Package_TYPE.data).length === 2, 2_000, "push");
     const message = Message.decode(ofType(Package_TYPE.data)[1].body!);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Message, Package, type PomeloPackage } from "pomelo-protocol";
-import { ConnectorMethod, type TickBatch } from "../../services/src/cluster/contract";
+import { ConnectorMethod, directPart, type TickBatch } from "../../services/src/cluster/contract";
 import { encodeDataPackage, encodeDataPackages, MessageType, type PushMessage } from "../../services/src/protocol";
 import { RpcServer, type RpcLink } from "../../services/src/rpc";
 import { TestClient } from "../helpers/pomelo-client";
@@ -30,7 +30,7 @@ describe("connector: tick fan-out, one WebSocket message per socket per tick", f
     );
   }
 
-  const batch = (parts: Partial<TickBatch>): TickBatch => ({ serverId: "arena-1", tick: 1, unsubscribe: [], subscribe: [], broadcasts: [], direct: [], ...parts });
+  const batch = (parts: Partial<TickBatch>): TickBatch => ({ serverId: "arena-1", tick: 1, unsubscribe: [], subscribe: [], broadcasts: [], ...directPart([]), ...parts });
 
   async function start(fanoutSliceMs?: number): Promise<void> {
     writtenAtBatchDone = [];
@@ -61,10 +61,10 @@ describe("connector: tick fan-out, one WebSocket message per socket per tick", f
       batch({
         tick: 2,
         broadcasts: [[TOPIC, encodeDataPackages([push("onState", { k: 2, part: 1 }), push("onState", { k: 2, part: 2 })])]],
-        direct: [
+        ...directPart([
           [both!.sessionId, encodeDataPackage(push("onMine", { k: 2, mine: "both" }))],
           [ownOnly!.sessionId, encodeDataPackage(push("onMine", { k: 2, mine: "own" }))],
-        ],
+        ]),
       }),
     );
     await waitUntil(() => both!.client.pushes.length === 3 && broadcastOnly!.client.pushes.length === 2 && ownOnly!.client.pushes.length === 1, 2_000, "tick 2");
@@ -96,7 +96,7 @@ describe("connector: tick fan-out, one WebSocket message per socket per tick", f
     const broadcastsBefore = running.connector.counters.broadcasts;
     link.notify(
       ConnectorMethod.batch,
-      batch({ tick: 2, broadcasts: [[TOPIC, encodeDataPackage(push("onState", { k: 2 }))]], direct: [[sessions[0]!.sessionId, encodeDataPackage(push("onMine", { k: 2 }))]] }),
+      batch({ tick: 2, broadcasts: [[TOPIC, encodeDataPackage(push("onState", { k: 2 }))]], ...directPart([[sessions[0]!.sessionId, encodeDataPackage(push("onMine", { k: 2 }))]]) }),
     );
     await waitUntil(() => sessions.every((s, i) => s.client.pushes.length === (i === 0 ? 2 : 1)), 2_000, "tick 2");
     await sleep(50);
@@ -122,7 +122,7 @@ describe("connector: tick fan-out, one WebSocket message per socket per tick", f
         batch({
           tick,
           broadcasts: [[TOPIC, encodeDataPackage(push("onState", { k: tick }))]],
-          direct: sessions.map((s) => [s.sessionId, encodeDataPackage(push("onMine", { k: tick }))] as const),
+          ...directPart(sessions.map((s) => [s.sessionId, encodeDataPackage(push("onMine", { k: tick }))] as const)),
         }),
       );
     }

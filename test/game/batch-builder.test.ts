@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Message as PomeloMessage, Package as PomeloPackage } from "pomelo-protocol";
-import { channelTopic, type TickBatch } from "../../services/src/cluster/contract";
+import { channelTopic, directEntries, type TickBatch } from "../../services/src/cluster/contract";
 import { BatchBuilder, ChannelRegistry, type ChannelMember } from "../../services/src/game";
 import { decodeMessage, decodePackages, MessageType, PackageType, RouteDictionary } from "../../services/src/protocol";
 
@@ -85,11 +85,11 @@ describe("batch builder: one batch per connector per tick", () => {
     const batches = builder.build(1);
     const c0 = batches.get("connector-0")!;
     const c1 = batches.get("connector-1")!;
-    assert.deepEqual(c0.direct.map(([sessionId]) => sessionId), ["s1", "s3"]);
-    assert.deepEqual(pushes(c0.direct[0]![1]), [["onAck", { seq: 1 }], ["onHit", { by: "s2" }]]);
-    assert.deepEqual(pushes(c0.direct[1]![1]), [["onAck", { seq: 3 }]]);
-    assert.deepEqual(c1.direct.map(([sessionId]) => sessionId), ["s2"]);
-    assert.deepEqual(pushes(c1.direct[0]![1]), [["onAck", { seq: 2 }]]);
+    assert.deepEqual(directEntries(c0).map(([sessionId]) => sessionId), ["s1", "s3"]);
+    assert.deepEqual(pushes(directEntries(c0)[0]![1]), [["onAck", { seq: 1 }], ["onHit", { by: "s2" }]]);
+    assert.deepEqual(pushes(directEntries(c0)[1]![1]), [["onAck", { seq: 3 }]]);
+    assert.deepEqual(directEntries(c1).map(([sessionId]) => sessionId), ["s2"]);
+    assert.deepEqual(pushes(directEntries(c1)[0]![1]), [["onAck", { seq: 2 }]]);
     assert.equal(c0.broadcasts.length + c1.broadcasts.length, 0);
   });
 
@@ -171,11 +171,11 @@ describe("batch builder: one batch per connector per tick", () => {
       ["onState", { players: [{ id: "s1", x: 1 }] }],
       ["onUncompressed", { n: 2 }],
     ]);
-    assert.deepEqual(reference(batch.direct[0]![1]), [
+    assert.deepEqual(reference(directEntries(batch)[0]![1]), [
       ["onAck", { seq: 5 }],
       ["onAck", { seq: 6 }],
     ]);
-    const first = PomeloMessage.decode((PomeloPackage.decode(batch.direct[0]![1]) as Array<{ body: Buffer }>)[0]!.body);
+    const first = PomeloMessage.decode((PomeloPackage.decode(directEntries(batch)[0]![1]) as Array<{ body: Buffer }>)[0]!.body);
     assert.equal(first.compressRoute, 1, "a dictionary route travels as its 2-byte code");
   });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import path from "node:path";
-import { BackendMethod, channelTopic, ConnectorMethod, type ForwardedRequest, type ForwardedResponse, type SessionSnapshot, type TickBatch } from "../../services/src/cluster/contract";
+import { BackendMethod, channelTopic, ConnectorMethod, directEntries, type ForwardedRequest, type ForwardedResponse, type SessionSnapshot, type TickBatch } from "../../services/src/cluster/contract";
 import { ServiceDiscovery, type ServerInfo } from "../../services/src/discovery";
 import { decodeMessage, decodePackages, MessageType } from "../../services/src/protocol";
 import { RemoteError, RpcClient } from "../../services/src/rpc";
@@ -144,8 +144,8 @@ describe("arena game server as a real process, driven by connectors over real RP
         assert.equal(state[0]![0], "onState");
         assert.equal(state[0]![1].tick, batch.tick);
         assert.deepEqual(state[0]![1].players.map((p: PlayerState) => p.id).sort(), [alice.id, bob.id, carol.id].sort());
-        assert.deepEqual(batch.direct.map(([sessionId]) => sessionId).sort(), [...own].sort(), `${connector.id} gets per-player messages of its own sessions only`);
-        for (const [, packages] of batch.direct) {
+        assert.deepEqual(directEntries(batch).map(([sessionId]) => sessionId).sort(), [...own].sort(), `${connector.id} gets per-player messages of its own sessions only`);
+        for (const [, packages] of directEntries(batch)) {
           const acks = pushes(packages);
           assert.equal(acks.length, 1);
           assert.equal(acks[0]![0], "onAck");
@@ -153,7 +153,7 @@ describe("arena game server as a real process, driven by connectors over real RP
         }
       }
     }
-    const ackOf = (connector: FakeConnector, sessionId: string) => pushes(connector.batches.at(-1)!.direct.find(([id]) => id === sessionId)![1])[0]![1].seq;
+    const ackOf = (connector: FakeConnector, sessionId: string) => pushes(directEntries(connector.batches.at(-1)!).find(([id]) => id === sessionId)![1])[0]![1].seq;
     assert.equal(ackOf(c0, alice.id), 20);
     assert.equal(ackOf(c0, bob.id), 20);
     assert.equal(ackOf(c1, carol.id), 40);
@@ -188,7 +188,7 @@ describe("arena game server as a real process, driven by connectors over real RP
     const after = c0.batchesFrom(fromTick);
     assert.ok(after.length >= 2);
     for (const batch of after) {
-      assert.deepEqual(batch.direct.map(([sessionId]) => sessionId), [alice.id]);
+      assert.deepEqual(directEntries(batch).map(([sessionId]) => sessionId), [alice.id]);
       assert.deepEqual(pushes(batch.broadcasts[0]![1])[0]![1].players.map((p: PlayerState) => p.id).sort(), [alice.id, carol.id].sort());
     }
     await waitUntil(() => watcher.get("arena-1")?.load === 2, 5000, "load 2 published");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { ConnectorMethod, type ForwardedRequest, type SessionSnapshot } from "../../services/src/cluster/contract";
+import { ConnectorMethod, directEntries, type ForwardedRequest, type SessionSnapshot } from "../../services/src/cluster/contract";
 import { defineGame, GameError, GameRuntime, gameRoutes, type GameDefinition } from "../../services/src/game";
 import { decodeMessage, decodePackages } from "../../services/src/protocol";
 import { arena } from "../../services/games/arena/game";
@@ -107,7 +107,7 @@ describe("game runtime: handlers, input validation and the tick's batch", () => 
     const batches = runtime.runTick(2, 50);
     assert.deepEqual([...batches.keys()], ["connector-3"]);
     assert.equal(batches.get("connector-3")!.tick, 2);
-    assert.deepEqual(pushesIn(batches.get("connector-3")!.direct[0]![1]), ["onHello"]);
+    assert.deepEqual(pushesIn(directEntries(batches.get("connector-3")!)[0]![1]), ["onHello"]);
   });
 
   it("asks the session's connector to bind, set settings and kick, and remembers the uid it bound", async () => {
@@ -180,7 +180,7 @@ describe("game runtime: a player's session moving to another connector (resume)"
     const batches = runtime.runTick(2, 50);
     const next = batches.get("connector-1")!;
     assert.deepEqual(next.subscribe, [["game-1/room", resumed.id]], "the new connector subscribes the resumed socket");
-    assert.deepEqual(next.direct.map(([id]) => id), [resumed.id]);
+    assert.deepEqual(directEntries(next).map(([id]) => id), [resumed.id]);
     assert.deepEqual(batches.get("connector-0")?.unsubscribe ?? [], [["game-1/room", old.id]]);
     assert.equal(batches.get("connector-0")?.broadcasts.length ?? 0, 0, "nothing is broadcast to the lost connector any more");
 

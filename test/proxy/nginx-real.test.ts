@@ -9,7 +9,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import WebSocket from "ws";
-import { ConnectorMethod, type TickBatch } from "../../services/src/cluster/contract";
+import { ConnectorMethod, directPart, type TickBatch } from "../../services/src/cluster/contract";
 import { Connector } from "../../services/src/connector";
 import { encodeDataPackage, MessageType } from "../../services/src/protocol";
 import { renderNginxConfig, type NginxTopologyInput } from "../../services/src/proxy";
@@ -154,7 +154,7 @@ describe("nginx proxy: the real nginx binary on the generated config", function 
     }
 
     const batch = (upstream: Upstream, parts: Partial<TickBatch>): void =>
-      upstream.link.notify(ConnectorMethod.batch, { serverId: "arena-1", tick: 1, unsubscribe: [], subscribe: [], broadcasts: [], direct: [], ...parts } satisfies TickBatch);
+      upstream.link.notify(ConnectorMethod.batch, { serverId: "arena-1", tick: 1, unsubscribe: [], subscribe: [], broadcasts: [], ...directPart([]), ...parts } satisfies TickBatch);
 
     before(async () => {
       backend = new RpcServer({ serverId: "arena-1", incarnation: "inc-1" });

@@ -71,9 +71,14 @@ export interface SessionClosed {
 export type TopicMembership = readonly [topic: string, sessionId: string];
 
 /**
- * Everything one backend has for one connector at the end of one tick.
- * The connector applies `unsubscribe`, then `subscribe`, then publishes `broadcasts` and sends
- * `direct`, all inside one cork.
+ * Everything one backend has for one connector at the end of one tick. The connector applies
+ * `unsubscribe`, then `subscribe`, then sends each socket one message per tick: the broadcasts of
+ * its channels, then its own packages (connector/backend-to-client/tick-fanout.ts).
+ *
+ * Per-player packages travel as one blob: session `directSessions[i]` owns the bytes of
+ * `directPackages` from `directEnds[i - 1]` (0 for the first) to `directEnds[i]` — on the wire a
+ * list of strings, a list of integers and one binary, however many players (a [session, bytes]
+ * pair each cost a MessagePack array and a Buffer view on both ends).
  */
 export interface TickBatch {
   readonly serverId: string;
@@ -82,8 +87,22 @@ export interface TickBatch {
   readonly subscribe: readonly TopicMembership[];
   /** [topic, packages]: one or more complete Pomelo packages, published once to the topic. */
   readonly broadcasts: ReadonlyArray<readonly [topic: string, packages: Buffer]>;
-  /** [sessionId, packages]: every per-player package of this tick for that session, concatenated. */
-  readonly direct: ReadonlyArray<readonly [sessionId: string, packages: Buffer]>;
+  readonly directSessions: readonly string[];
+  readonly directEnds: readonly number[];
+  readonly directPackages: Buffer;
+}
+
+/** A batch's per-player part from [sessionId, packages] pairs (tests, tools). */
+export function directPart(entries: ReadonlyArray<readonly [sessionId: string, packages: Uint8Array]>): Pick<TickBatch, "directSessions" | "directEnds" | "directPackages"> {
+  const ends: number[] = [];
+  let end = 0;
+  for (const [, packages] of entries) ends.push((end += packages.length));
+  return { directSessions: entries.map(([sessionId]) => sessionId), directEnds: ends, directPackages: Buffer.concat(entries.map(([, packages]) => packages)) };
+}
+
+/** The [sessionId, packages] pairs of a batch's per-player part (views of `directPackages`). */
+export function directEntries(batch: Pick<TickBatch, "directSessions" | "directEnds" | "directPackages">): Array<[sessionId: string, packages: Buffer]> {
+  return batch.directSessions.map((sessionId, index) => [sessionId, batch.directPackages.subarray(index === 0 ? 0 : batch.directEnds[index - 1], batch.directEnds[index])]);
 }
 
 export interface PushRequest {

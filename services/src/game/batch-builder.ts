@@ -8,9 +8,10 @@
  *   to one channel in one tick become one concatenated Buffer, and that same Buffer goes to
  *   every connector concerned;
  * - a per-player push is measured (and validated) when it is made and written at the end of the
- *   tick: all per-player packages for one connector share one allocation, and each session's
- *   packages are one contiguous slice of it (one WebSocket message on the connector). The bytes
- *   before the body (flag and route) are encoded by the protocol codec once per route and copied.
+ *   tick: all per-player packages for one connector are one Buffer, each session's packages one
+ *   contiguous range of it (one WebSocket message on the connector), sent as that Buffer plus the
+ *   session ids and range ends — no object per player on the wire. The bytes before the body
+ *   (flag and route) are encoded by the protocol codec once per route and copied.
  */
 import type { TickBatch, TopicMembership } from "../cluster/contract";
 import { encodeDataPackage, encodeMessage, MAX_PACKAGE_BODY_BYTES, MessageType, PACKAGE_HEADER_BYTES, PackageType, ProtocolError, type MessageBody, type RouteDictionary } from "../protocol";
@@ -24,12 +25,17 @@ interface PendingBroadcast {
   readonly packages: Buffer[];
 }
 
-/** A session's per-player pushes of this tick: message heads (flag + route) and bodies, in order. */
-interface PendingDirect {
+/** One per-player push: message head (flag + route) and body. */
+interface PendingPush {
+  readonly head: Buffer;
+  readonly body: MessageBody;
+  readonly bodyBytes: number;
+}
+
+/** A session's per-player pushes of this tick, in order: the first inline (the common case), any others in `more`. */
+interface PendingDirect extends PendingPush {
   readonly sessionId: string;
-  readonly heads: Buffer[];
-  readonly bodies: MessageBody[];
-  readonly bodyBytes: number[];
+  more: PendingPush[] | undefined;
 }
 
 interface ConnectorOutbox {
@@ -92,14 +98,10 @@ export class BatchBuilder implements ChannelOutput {
     const outbox = this.outbox(connectorId);
     let pending = outbox.directBySession.get(sessionId);
     if (pending === undefined) {
-      pending = { sessionId, heads: [head], bodies: [body], bodyBytes: [bodyBytes] };
+      pending = { sessionId, head, body, bodyBytes, more: undefined };
       outbox.directBySession.set(sessionId, pending);
       outbox.direct.push(pending);
-    } else {
-      pending.heads.push(head);
-      pending.bodies.push(body);
-      pending.bodyBytes.push(bodyBytes);
-    }
+    } else (pending.more ??= []).push({ head, body, bodyBytes });
     outbox.directBytes += PACKAGE_HEADER_BYTES + messageBytes;
   }
 
@@ -131,7 +133,7 @@ export class BatchBuilder implements ChannelOutput {
         unsubscribe: outbox.unsubscribe,
         subscribe: outbox.subscribe,
         broadcasts: broadcastsByConnector.get(connectorId) ?? [],
-        direct: this.writeDirect(outbox),
+        ...this.writeDirect(outbox),
       });
     }
     this.broadcasts = new Map();
@@ -140,33 +142,21 @@ export class BatchBuilder implements ChannelOutput {
     return batches;
   }
 
-  /** Every per-player package for one connector in one allocation; each session gets its slice. */
-  private writeDirect(outbox: ConnectorOutbox): Array<readonly [string, Buffer]> {
-    const direct: Array<readonly [string, Buffer]> = new Array(outbox.direct.length);
-    if (outbox.direct.length === 0) return direct;
+  /** Every per-player package for one connector in one Buffer; each session's end offset in it. */
+  private writeDirect(outbox: ConnectorOutbox): Pick<TickBatch, "directSessions" | "directEnds" | "directPackages"> {
+    const count = outbox.direct.length;
+    const sessions: string[] = new Array(count);
+    const ends: number[] = new Array(count);
     const target = Buffer.allocUnsafe(outbox.directBytes);
     let offset = 0;
-    for (let index = 0; index < outbox.direct.length; index++) {
-      const { sessionId, heads, bodies, bodyBytes } = outbox.direct[index];
-      const start = offset;
-      for (let m = 0; m < heads.length; m++) {
-        const head = heads[m];
-        const length = head.length + bodyBytes[m];
-        target[offset] = PackageType.Data;
-        target[offset + 1] = length >>> 16;
-        target[offset + 2] = (length >>> 8) & 0xff;
-        target[offset + 3] = length & 0xff;
-        offset += PACKAGE_HEADER_BYTES;
-        for (let b = 0; b < head.length; b++) target[offset + b] = head[b];
-        offset += head.length;
-        const body = bodies[m];
-        if (typeof body === "string") target.write(body, offset, bodyBytes[m], "utf8");
-        else target.set(body, offset);
-        offset += bodyBytes[m];
-      }
-      direct[index] = [sessionId, target.subarray(start, offset)];
+    for (let index = 0; index < count; index++) {
+      const pending = outbox.direct[index];
+      offset = writePush(target, offset, pending);
+      if (pending.more !== undefined) for (let m = 0; m < pending.more.length; m++) offset = writePush(target, offset, pending.more[m]);
+      sessions[index] = pending.sessionId;
+      ends[index] = offset;
     }
-    return direct;
+    return { directSessions: sessions, directEnds: ends, directPackages: target };
   }
 
   /** The message bytes before the body, by the protocol codec itself (validates the route once). */
@@ -194,4 +184,20 @@ export class BatchBuilder implements ChannelOutput {
     if (this.memberships.delete(key)) return;
     this.memberships.set(key, { connectorId, topic, sessionId, subscribe });
   }
+}
+
+/** One data package (header, head, body) at `offset`; returns the offset after it. */
+function writePush(target: Buffer, offset: number, push: PendingPush): number {
+  const { head, body, bodyBytes } = push;
+  const length = head.length + bodyBytes;
+  target[offset] = PackageType.Data;
+  target[offset + 1] = length >>> 16;
+  target[offset + 2] = (length >>> 8) & 0xff;
+  target[offset + 3] = length & 0xff;
+  offset += PACKAGE_HEADER_BYTES;
+  for (let b = 0; b < head.length; b++) target[offset + b] = head[b];
+  offset += head.length;
+  if (typeof body === "string") target.write(body, offset, bodyBytes, "utf8");
+  else target.set(body, offset);
+  return offset + bodyBytes;
 }

@@ -235,7 +235,7 @@ export class GameServer<S = unknown> {
     this.viewers?.flush(tick);
     this.discovery?.setLoad(this.runtime.sessionCount);
     if (this.tickMetrics !== undefined) {
-      for (const batch of batches.values()) this.tickMetrics.observeBatch(batch.broadcasts.length + batch.direct.length);
+      for (const batch of batches.values()) this.tickMetrics.observeBatch(batch.broadcasts.length + batch.directSessions.length);
       this.tickMetrics.observeTick(performance.now() - startedMs);
     }
   };

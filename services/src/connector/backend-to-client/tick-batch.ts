@@ -10,6 +10,9 @@ export function isTickBatch(value: unknown): value is TickBatch {
     Array.isArray(batch.unsubscribe) &&
     Array.isArray(batch.subscribe) &&
     Array.isArray(batch.broadcasts) &&
-    Array.isArray(batch.direct)
+    Array.isArray(batch.directSessions) &&
+    Array.isArray(batch.directEnds) &&
+    batch.directEnds.length === batch.directSessions.length &&
+    batch.directPackages instanceof Uint8Array
   );
 }

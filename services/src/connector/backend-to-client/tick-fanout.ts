@@ -5,9 +5,10 @@
  * gets both gets ONE message per tick (docs/connector.md, "Tick fan-out").
  *
  * Publish or merge, per topic and tick, by cost: a publish costs c_p per subscriber, a socket write
- * c_s (c_s ≈ 1.5–1.7 c_p, docs/benchmarks.md). Publishing and then writing the k subscribers with
- * own packages costs n·c_p + k·c_s; writing everyone once, merged, costs n·c_s. Merging wins (and
- * halves the messages) once k/n ≥ 1 − c_p/c_s ≈ 0.4: MERGE_MIN_OWN_SHARE.
+ * c_s. Publishing and then writing the k subscribers with own packages costs n·c_p + k·c_s; writing
+ * everyone once, merged, costs n·c_s. Merging wins (and halves the messages) once
+ * k/n ≥ 1 − c_p/c_s: MERGE_MIN_OWN_SHARE assumes c_s ≈ 1.6 c_p, an estimate still to be measured on
+ * a quiet machine (docs/benchmarks.md).
  *
  * Socket writes are spread over the event loop: at most `sliceMs` (config fanoutSliceMs) of writes run at once,
  * then the loop turns (RPC reads, client messages) before the next slice. Batches queue behind
@@ -87,7 +88,16 @@ export class TickFanout {
           continue;
         }
       }
-      if (!this.writeSlice(sliceStart)) {
+      let done: boolean;
+      try {
+        done = this.writeSlice(sliceStart);
+      } catch (error) {
+        // A write must never stall the queue: skip the socket that threw and go on.
+        log.error({ err: error, sessionId: this.writes[this.next]?.session.id }, "tick fan-out write failed");
+        this.next++;
+        done = false;
+      }
+      if (!done) {
         this.observer.slice(performance.now() - sliceStart);
         setImmediate(this.resume);
         return;
@@ -100,7 +110,7 @@ export class TickFanout {
   /** Membership, publishes and the list of sockets to write, all at once (no socket write of its own is deferred work). */
   private begin(queued: QueuedBatch): void {
     this.current = queued;
-    const { unsubscribe, subscribe, broadcasts, direct } = queued.batch;
+    const { unsubscribe, subscribe, broadcasts, directSessions, directEnds, directPackages } = queued.batch;
     const counters = this.counters;
     counters.batchesApplied++;
     for (let index = 0; index < unsubscribe.length; index++) {
@@ -116,15 +126,18 @@ export class TickFanout {
       else this.members.subscribe(connection, topic);
     }
     const mark = ++this.batchMark;
-    for (let index = 0; index < direct.length; index++) {
-      const [sessionId, packages] = direct[index];
-      const connection = this.sessions.get(sessionId);
+    let start = 0;
+    for (let index = 0; index < directSessions.length; index++) {
+      const end = directEnds[index];
+      if (!(end >= start && end <= directPackages.length)) throw new RangeError(`direct range ${index} ends at ${end}, outside ${start}..${directPackages.length}`);
+      const connection = this.sessions.get(directSessions[index]);
       if (connection === undefined) counters.unknownSessionsSkipped++;
       else if (connection.tickMark !== mark) {
         connection.tickMark = mark;
-        connection.tickOwn = packages;
+        connection.tickOwn = directPackages.subarray(start, end);
         this.writes.push(connection);
-      } else connection.tickOwn = Buffer.concat([connection.tickOwn!, packages]);
+      } else connection.tickOwn = Buffer.concat([connection.tickOwn!, directPackages.subarray(start, end)]);
+      start = end;
     }
     for (let index = 0; index < broadcasts.length; index++) {
       const [topic, packages] = broadcasts[index];
