@@ -34,7 +34,7 @@ export const MUTATION_MODULES: Readonly<Record<string, MutationModule>> = {
   },
   "nginx-config": {
     mutate: ["services/src/proxy/nginx-config.ts", "services/src/proxy/game-routes.ts"],
-    spec: ["test/proxy/nginx-config.test.ts"],
+    spec: ["test/proxy/nginx-config.test.ts", "test/proxy/game-routes.test.ts"],
   },
   "config-validation": {
     mutate: ["services/src/config/validate.ts", "infra/config-schema.ts"],
