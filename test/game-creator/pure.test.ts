@@ -160,6 +160,7 @@ describe("game-creator: reconcile plan, statuses", function () {
     assert.deepEqual(planReconcile(desired(spec("b"), spec("a")), both).routes, ["a", "b"]);
     assert.equal(planReconcile(desired(spec("b"), spec("a")), world([observed("a"), observed("b")], ["b", "a"])).routes, undefined, "the same set in another order is no change");
     assert.deepEqual(planReconcile(desired(spec("a")), world([observed("a")], ["z"])).routes, ["a"], "same length, other id");
+    assert.deepEqual(planReconcile(desired(spec("a"), spec("b")), world([observed("a"), observed("b")], ["a", "c"])).routes, ["a", "b"], "one id of two differs");
   });
 });
 

@@ -227,7 +227,11 @@ describe("batch builder: one batch per connector per tick", () => {
     const { builder } = setup();
     const headBytes = 1 + 1 + "onBig".length; // flag, route length, route
     builder.push("connector-0", "s1", "onBig", "x".repeat(MAX_PACKAGE_BODY_BYTES - headBytes));
-    assert.throws(() => builder.push("connector-0", "s2", "onBig", "x".repeat(MAX_PACKAGE_BODY_BYTES - headBytes + 1)), { name: "ProtocolError", code: "OVERSIZED" });
+    assert.throws(() => builder.push("connector-0", "s2", "onBig", "x".repeat(MAX_PACKAGE_BODY_BYTES - headBytes + 1)), {
+      name: "ProtocolError",
+      code: "OVERSIZED",
+      message: `package body of ${MAX_PACKAGE_BODY_BYTES + 1} bytes exceeds the 3-byte limit of ${MAX_PACKAGE_BODY_BYTES}`,
+    });
     const direct = builder.build(1).get("connector-0")!.direct;
     assert.deepEqual(direct.map(([sessionId, buffer]) => [sessionId, buffer.length]), [["s1", 4 + MAX_PACKAGE_BODY_BYTES]]);
   });
