@@ -103,7 +103,7 @@ describe("game-creator: reconcile plan, statuses", function () {
       world([observed("swap", { type: "arena", replicas: 1 }), observed("gone", { replicas: 2, readyReplicas: 1 })], ["swap", "gone"]),
     );
     assert.deepEqual(plan.createGames.map((g) => g.id), ["new"], "the replaced game is created after its predecessor is gone");
-    assert.deepEqual(plan.deleteGames.sort(), ["gone", "swap"]);
+    assert.deepEqual([...plan.deleteGames].sort(), ["gone", "swap"]);
     assert.deepEqual(plan.statuses.get("new"), { phase: "pending", reason: "creating its servers", readyReplicas: 0, replicas: 1, route: false, workers: [{ player: "ann", phase: "pending", revision: revision("ann") }] });
     assert.deepEqual(plan.statuses.get("swap"), { phase: "pending", reason: "replacing the arena game of the same id", readyReplicas: 0, replicas: 2, route: false, workers: [] });
     assert.deepEqual(plan.statuses.get("gone"), { phase: "deleting", reason: "deleted: removing its servers, workers and route", readyReplicas: 1, replicas: 2, route: true, workers: [] });
