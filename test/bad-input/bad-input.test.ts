@@ -4,20 +4,36 @@
  * handling, limits), malformed Pomelo packages, hostile JSON bodies, token and Origin attacks, and
  * slowloris on the nginx proxy — against the real gate, connectors and nginx of a local cluster,
  * while a healthy player keeps playing. Afterwards: no process crashed, nobody logged an unhandled
- * rejection, the healthy player never noticed, and the servers' heap is back near its baseline.
+ * rejection, the healthy player never noticed, and the servers' heap is back within 2 MiB of its baseline.
  */
 import assert from "node:assert/strict";
 import net from "node:net";
 import { issueConnectToken } from "../../services/src/auth";
 import { PomonaError, type PomonaClient } from "../../services/src/client";
-import { encodeDataPackage, encodePackage, MessageType, PackageType } from "../../services/src/protocol";
+import { decodeMessage, decodePackages, encodeDataPackage, encodePackage, MessageType, PackageType } from "../../services/src/protocol";
 import { startTestCluster, type TestCluster } from "../helpers/local-cluster";
 import { frame, Opcode, RawSocket } from "../helpers/raw-frames";
-import { sleep } from "../helpers/wait";
+import { sleep, waitUntil } from "../helpers/wait";
 
 const HANDSHAKE = encodePackage(PackageType.Handshake, Buffer.from(JSON.stringify({ sys: { type: "bad-input", version: "1" }, user: {} })));
 const ACK = encodePackage(PackageType.HandshakeAck);
+/** How far over its pre-attack reading a server's heap may stay (docs/reliability.md). */
+const HEAP_SLACK_MIB = 2;
 const binary = (bytes: Uint8Array) => frame({ opcode: Opcode.binary, payload: bytes });
+
+/** The JSON answer to request `id` among what the server sent on a raw connection, once it came. */
+function responseTo(raw: RawSocket, id: number): Record<string, unknown> | undefined {
+  for (const received of raw.frames) {
+    if (received.opcode !== Opcode.binary) continue;
+    for (const pkg of decodePackages(received.payload)) {
+      // Only responses: pushes may carry dictionary-compressed routes this decoder has no dictionary for.
+      if (pkg.type !== PackageType.Data || ((pkg.body[0]! >> 1) & 0x07) !== MessageType.Response) continue;
+      const message = decodeMessage(pkg.body);
+      if (message.type === MessageType.Response && message.id === id) return JSON.parse(Buffer.from(message.body as Uint8Array).toString("utf8")) as Record<string, unknown>;
+    }
+  }
+  return undefined;
+}
 
 interface FramingCase {
   readonly name: string;
@@ -104,10 +120,10 @@ describe("bad input against the gate, the connectors and nginx (local cluster)",
       const raw = await connector();
       raw.send(frame({ opcode: Opcode.ping, payload: Buffer.from("marco") }));
       raw.send(frame({ opcode: Opcode.pong, payload: Buffer.from("unsolicited") }));
-      await sleep(200);
-      assert.deepEqual(raw.frames.map((f) => [f.opcode, f.payload.toString()]), [[Opcode.pong, "marco"]]);
       raw.send(frame({ opcode: Opcode.close, payload: Buffer.from([0x03, 0xe8]) }));
       assert.ok(await raw.waitClosed());
+      // Frames are handled in order, so everything the server said to the ping and the pong came before its close.
+      assert.deepEqual(raw.frames.map((f) => [f.opcode, f.payload.toString("latin1")]), [[Opcode.pong, "marco"], [Opcode.close, "\u0003\u00e8"]]);
       assert.equal(raw.closeCode, 1000);
     });
 
@@ -117,7 +133,7 @@ describe("bad input against the gate, the connectors and nginx (local cluster)",
       raw.send(frame({ opcode: Opcode.binary, payload: parts[0], fin: false }));
       raw.send(frame({ opcode: Opcode.continuation, payload: parts[1], fin: false }));
       raw.send(frame({ opcode: Opcode.continuation, payload: parts[2] }));
-      await sleep(300);
+      await waitUntil(() => raw.frames.length > 0, 3_000, "the handshake was answered");
       assert.equal(raw.frames[0]?.opcode, Opcode.binary);
       assert.equal(raw.frames[0]?.payload[0], PackageType.Handshake);
       raw.destroy();
@@ -126,9 +142,9 @@ describe("bad input against the gate, the connectors and nginx (local cluster)",
     it("an unmasked frame is never taken as a message, and the connection ends at the handshake deadline at the latest", async () => {
       const raw = await connector();
       raw.send(frame({ opcode: Opcode.binary, payload: HANDSHAKE, masked: false }));
-      await sleep(500);
-      assert.equal(raw.frames.length, 0, "no handshake answer: the bytes were not read as a handshake");
       assert.ok(await raw.waitClosed(11_000), "closed by handshakeTimeoutMs (10 s)");
+      // What it may get is the kick that comes with the deadline's close; never a handshake answer.
+      assert.equal(raw.frames.filter((f) => f.opcode === Opcode.binary && f.payload[0] === PackageType.Handshake).length, 0, "the bytes were never read as a handshake");
     });
   });
 
@@ -171,12 +187,14 @@ describe("bad input against the gate, the connectors and nginx (local cluster)",
         raw.send(binary(HANDSHAKE));
         await sleep(100);
         raw.send(binary(ACK));
+        // A real join first, so the move reaches a player the game holds: only the body can be wrong.
+        raw.send(binary(encodeDataPackage({ type: MessageType.Request, id: 6, route: "arena.room.join", body: "{}" })));
+        await waitUntil(() => responseTo(raw, 6) !== undefined, 5_000, "the join was answered");
+        assert.equal(responseTo(raw, 6)!.error, undefined, "joined");
         raw.send(binary(encodeDataPackage({ type: MessageType.Request, id: 7, route: "arena.room.move", body })));
-        await sleep(400);
-        const answers = raw.frames.filter((f) => f.opcode === Opcode.binary && f.payload[0] === PackageType.Data);
-        assert.equal(answers.length >= 1, true, "the request was answered");
-        const text = answers.map((f) => f.payload.toString("utf8")).join("");
-        assert.match(text, /"error":"HANDLER_ERROR","handlerCode":"(BAD_INPUT|NOT_JOINED)"/);
+        await waitUntil(() => responseTo(raw, 7) !== undefined, 5_000, "the move was answered");
+        const answer = responseTo(raw, 7)!;
+        assert.deepEqual([answer.error, answer.handlerCode], ["HANDLER_ERROR", "BAD_INPUT"], JSON.stringify(answer));
         assert.equal(raw.closedAtMs, undefined, "the connection stays open");
         raw.destroy();
       });
@@ -252,6 +270,8 @@ describe("bad input against the gate, the connectors and nginx (local cluster)",
         const times = await Promise.race([Promise.all(closed), sleep(15_000).then(() => undefined)]);
         assert.ok(times, "nginx cut every slow connection within 15 s");
         const slowest = Math.max(...times.map((t) => t - startedMs));
+        // nginx cuts at client_header_timeout (10 s) from the first byte; measured 10.1, 10.3, 10.3 and
+        // 10.5 s (the test's duration, 4 runs at load ~22). Under 9 s would be a shorter timeout, over 13 s none.
         assert.ok(slowest >= 9_000 && slowest < 13_000, `cut after ${(slowest / 1000).toFixed(1)} s (client_header_timeout 10 s)`);
       } finally {
         clearInterval(dribble);
@@ -261,7 +281,7 @@ describe("bad input against the gate, the connectors and nginx (local cluster)",
   });
 
   describe("afterwards", () => {
-    it("no process crashed or logged an unhandled rejection, the healthy player never noticed, and the heap is back near its baseline", async () => {
+    it("no process crashed or logged an unhandled rejection, the healthy player never noticed, and the heap is back within 2 MiB of its baseline", async () => {
       for (const [name, server] of cluster.servers) {
         assert.equal(server.exited, false, `${name} is running`);
         assert.doesNotMatch(server.recentOutput, /unhandled rejection|uncaught/i, `${name} logged no unhandled rejection`);
@@ -269,11 +289,17 @@ describe("bad input against the gate, the connectors and nginx (local cluster)",
       assert.equal(cluster.nginx!.child.exitCode, null, "nginx is running");
       assert.equal(healthyDisconnects, 0, "the healthy player was never disconnected");
       assert.ok(healthyMoves > 50, `the healthy player kept playing (${healthyMoves} moves)`);
-      await sleep(3_000);
+      // docs/reliability.md: after a collection, the gate's and the connector's heap are back within
+      // 2 MiB of their baseline. One reading is a point on a GC sawtooth (the gate's climbs ~0.4 MiB/s
+      // for up to ~15 s between collections), so it polls for a reading at or under the bound. Measured
+      // at load average ~22, reading minus baseline: low points of two 16-s traces, gate −2.4, −3.6 MiB,
+      // connector −3.4, −0.9; first reading within the bound in two runs of this check, gate −0.7 (0.4 s),
+      // −0.2 (1.6 s), connector −5.3, −2.8 (under 1 s); once the gate stayed over its bare baseline for 15 s.
       for (const [port, before] of heapBefore) {
-        const after = await heapUsed(port);
-        console.log(`      heap on port ${port}: ${(before / 2 ** 20).toFixed(1)} MiB before, ${(after / 2 ** 20).toFixed(1)} MiB after`);
-        assert.ok(after < before + 32 * 2 ** 20, "heap within 32 MiB of its baseline");
+        const bound = before + HEAP_SLACK_MIB * 2 ** 20;
+        let after = Number.NaN;
+        const waitedMs = await waitUntil(async () => (after = await heapUsed(port)) <= bound, 20_000, `heap on port ${port} back within ${HEAP_SLACK_MIB} MiB of its baseline of ${(before / 2 ** 20).toFixed(1)} MiB`, 500);
+        console.log(`      heap on port ${port}: ${(before / 2 ** 20).toFixed(1)} MiB before, ${(after / 2 ** 20).toFixed(1)} MiB after ${(waitedMs / 1000).toFixed(1)} s`);
       }
     });
   });

@@ -54,7 +54,8 @@ describe("connector: fuzzed client input", () => {
   });
 
   it(`survives ${CASES} garbage messages over many connections and still serves a healthy client`, async function () {
-    this.timeout(30_000);
+    // A liveness limit, not a tolerance: 12.6 s at load ~20, over 30 s once at load ~30 (2 cores).
+    this.timeout(90_000);
     const cases = fc.sample(garbage, { numRuns: CASES, seed: 814 });
     let next = 0;
     let connections = 0;

@@ -95,6 +95,76 @@ describe("game-creator: reconcile plan", function () {
   });
 });
 
+describe("game-creator: reconcile plan, statuses", function () {
+  const revision = (player: string) => playerSpec(player, `function turn(){return '${player}'}`, 0).revision;
+
+  it("a game being created, one being replaced by another type, and one being deleted: exact statuses", function () {
+    const plan = planReconcile(
+      desired([spec("new"), ["ann"]], spec("swap", "grid", 2)),
+      world([observed("swap", { type: "arena", replicas: 1 }), observed("gone", { replicas: 2, readyReplicas: 1 })], ["swap", "gone"]),
+    );
+    assert.deepEqual(plan.createGames.map((g) => g.id), ["new"], "the replaced game is created after its predecessor is gone");
+    assert.deepEqual([...plan.deleteGames].sort(), ["gone", "swap"]);
+    assert.deepEqual(plan.statuses.get("new"), { phase: "pending", reason: "creating its servers", readyReplicas: 0, replicas: 1, route: false, workers: [{ player: "ann", phase: "pending", revision: revision("ann") }] });
+    assert.deepEqual(plan.statuses.get("swap"), { phase: "pending", reason: "replacing the arena game of the same id", readyReplicas: 0, replicas: 2, route: false, workers: [] });
+    assert.deepEqual(plan.statuses.get("gone"), { phase: "deleting", reason: "deleted: removing its servers, workers and route", readyReplicas: 1, replicas: 2, route: true, workers: [] });
+    assert.deepEqual(plan.routes, [], "neither the replaced nor the deleted game keeps a route");
+  });
+
+  it("every worker state maps to its phase and reason; only ready workers with a URL are called", function () {
+    const current = (player: string, options: { ready: boolean; url?: string; failure?: string }) => ({ player, revision: revision(player), ...options });
+    const plan = planReconcile(
+      desired([spec("g", "grid"), ["fresh", "outdated", "crashed", "up", "no-url", "starting"]]),
+      world([
+        observed("g", {
+          type: "grid",
+          workers: new Map([
+            ["outdated", { player: "outdated", revision: "old", ready: true, url: "http://o:8000" }],
+            ["crashed", current("crashed", { ready: false, failure: "OOMKilled" })],
+            ["up", current("up", { ready: true, url: "http://u:8000" })],
+            ["no-url", current("no-url", { ready: true })],
+            ["starting", current("starting", { ready: false, url: "http://s:8000" })],
+          ]),
+        }),
+      ]),
+    );
+    assert.deepEqual(plan.createWorkers.map((w) => w.player.player), ["fresh"]);
+    assert.deepEqual(plan.deleteWorkers, [{ gameId: "g", player: "outdated" }]);
+    assert.deepEqual([...plan.readyWorkers.get("g")!], [["up", "http://u:8000"]]);
+    assert.deepEqual(plan.statuses.get("g"), {
+      phase: "ready",
+      readyReplicas: 1,
+      replicas: 1,
+      route: true,
+      workers: [
+        { player: "fresh", phase: "pending", reason: "starting its worker", revision: revision("fresh") },
+        { player: "outdated", phase: "pending", reason: "replacing the worker with the new code", revision: revision("outdated") },
+        { player: "crashed", phase: "failed", reason: "OOMKilled", revision: revision("crashed") },
+        { player: "up", phase: "ready", revision: revision("up") },
+        { player: "no-url", phase: "pending", reason: "waiting for its worker to be ready", revision: revision("no-url") },
+        { player: "starting", phase: "pending", reason: "waiting for its worker to be ready", revision: revision("starting") },
+      ],
+    });
+  });
+
+  it("a running game's statuses: replicas, route and a remembered error, exactly", function () {
+    const scaling = planReconcile(desired(spec("a", "arena", 2)), world([observed("a", { replicas: 2, readyReplicas: 1 })])).statuses.get("a");
+    assert.deepEqual(scaling, { phase: "pending", reason: "1/2 replicas ready", readyReplicas: 1, replicas: 2, route: true, workers: [] });
+    const unrouted = planReconcile(desired(spec("a")), world([observed("a")], [])).statuses.get("a");
+    assert.deepEqual(unrouted, { phase: "pending", reason: "waiting for the /game-a route", readyReplicas: 1, replicas: 1, route: false, workers: [] });
+    const erred = planReconcile(desired(spec("a")), world([observed("a")]), new Map([["a", "scaling failed: 409"]])).statuses.get("a");
+    assert.deepEqual(erred, { phase: "failed", reason: "scaling failed: 409", readyReplicas: 1, replicas: 1, route: true, workers: [] });
+  });
+
+  it("writes the route table sorted, and only when it differs from the observed one", function () {
+    const both = world([observed("b"), observed("a")], []);
+    assert.deepEqual(planReconcile(desired(spec("b"), spec("a")), both).routes, ["a", "b"]);
+    assert.equal(planReconcile(desired(spec("b"), spec("a")), world([observed("a"), observed("b")], ["b", "a"])).routes, undefined, "the same set in another order is no change");
+    assert.deepEqual(planReconcile(desired(spec("a")), world([observed("a")], ["z"])).routes, ["a"], "same length, other id");
+    assert.deepEqual(planReconcile(desired(spec("a"), spec("b")), world([observed("a"), observed("b")], ["a", "c"])).routes, ["a", "b"], "one id of two differs");
+  });
+});
+
 const ingress = (paths?: Array<{ path: string; service?: string }>): V1Ingress => ({
   apiVersion: "networking.k8s.io/v1",
   kind: "Ingress",

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Message as PomeloMessage, Package as PomeloPackage } from "pomelo-protocol";
 import { channelTopic, directEntries, type TickBatch } from "../../services/src/cluster/contract";
 import { BatchBuilder, ChannelRegistry, type ChannelMember } from "../../services/src/game";
-import { decodeMessage, decodePackages, MessageType, PackageType, RouteDictionary } from "../../services/src/protocol";
+import { decodeMessage, decodePackages, MAX_PACKAGE_BODY_BYTES, MessageType, PackageType, RouteDictionary } from "../../services/src/protocol";
 
 const SERVER = "arena-1";
 
@@ -183,5 +183,56 @@ describe("batch builder: one batch per connector per tick", () => {
     const { builder } = setup();
     assert.throws(() => builder.push("connector-0", "s1", "r".repeat(300), "{}"), { name: "ProtocolError", code: "ROUTE_TOO_LONG" });
     assert.equal(builder.isEmpty, true);
+  });
+
+  it("is empty only with nothing pending: a broadcast, a push or a membership change each make a tick to send", () => {
+    const { builder, channels } = setup();
+    assert.equal(builder.isEmpty, true);
+    channels.channel("room").add(member("s1", "connector-0"));
+    assert.equal(builder.isEmpty, false, "a subscribe is pending");
+    builder.build(1);
+    channels.channel("room").broadcast("onState", json(1));
+    assert.equal(builder.isEmpty, false, "a broadcast is pending");
+    builder.build(2);
+    builder.push("connector-0", "s1", "onAck", json(1));
+    assert.equal(builder.isEmpty, false, "a push is pending");
+    builder.build(3);
+    assert.equal(builder.isEmpty, true);
+  });
+
+  it("gives a connector the broadcasts of every channel it has members in", () => {
+    const { builder, channels } = setup();
+    channels.channel("red").add(member("s1", "connector-0"));
+    channels.channel("blue").add(member("s2", "connector-0"));
+    builder.build(1);
+    channels.channel("red").broadcast("onState", json("red"));
+    channels.channel("blue").broadcast("onState", json("blue"));
+    const broadcasts = builder.build(2).get("connector-0")!.broadcasts;
+    assert.deepEqual(broadcasts.map(([topic, payload]) => [topic, pushes(payload)]), [
+      [channelTopic(SERVER, "red"), [["onState", "red"]]],
+      [channelTopic(SERVER, "blue"), [["onState", "blue"]]],
+    ]);
+  });
+
+  it("writes binary and multi-byte UTF-8 bodies byte for byte into one session's buffer", () => {
+    const { builder } = setup();
+    const bytes = Uint8Array.from([0x7b, 0x22, 0x62, 0x22, 0x3a, 0x31, 0x7d]); // {"b":1}
+    builder.push("connector-0", "s1", "onBin", bytes);
+    builder.push("connector-0", "s1", "onText", json({ text: "žluťoučký kůň 🐎" }));
+    const [[, buffer]] = builder.build(1).get("connector-0")!.direct;
+    assert.deepEqual(pushes(buffer!), [["onBin", { b: 1 }], ["onText", { text: "žluťoučký kůň 🐎" }]]);
+  });
+
+  it("takes a push whose message is exactly the 3-byte length limit and refuses one byte more, at push time", () => {
+    const { builder } = setup();
+    const headBytes = 1 + 1 + "onBig".length; // flag, route length, route
+    builder.push("connector-0", "s1", "onBig", "x".repeat(MAX_PACKAGE_BODY_BYTES - headBytes));
+    assert.throws(() => builder.push("connector-0", "s2", "onBig", "x".repeat(MAX_PACKAGE_BODY_BYTES - headBytes + 1)), {
+      name: "ProtocolError",
+      code: "OVERSIZED",
+      message: `package body of ${MAX_PACKAGE_BODY_BYTES + 1} bytes exceeds the 3-byte limit of ${MAX_PACKAGE_BODY_BYTES}`,
+    });
+    const direct = builder.build(1).get("connector-0")!.direct;
+    assert.deepEqual(direct.map(([sessionId, buffer]) => [sessionId, buffer.length]), [["s1", 4 + MAX_PACKAGE_BODY_BYTES]]);
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { ServerInfo } from "../../services/src/discovery";
-import { consistentHash, eligible, leastLoaded, type RouteContext } from "../../services/src/routing";
+import { consistentHash, eligible, leastLoaded, rendezvousScore, type RouteContext } from "../../services/src/routing";
 
 const server = (id: string, load = 0, draining = false, type = "arena"): ServerInfo => ({
   id, type, host: "10.0.0.1", port: 4000, incarnation: "i", load, draining, metadata: {},
@@ -26,6 +26,35 @@ describe("routing: choosing a backend server", () => {
       counts.set(id, (counts.get(id) ?? 0) + 1);
     }
     for (const id of ["a1", "a2", "a3"]) assert.ok((counts.get(id) ?? 0) > 800, `${id}: ${counts.get(id)}`);
+  });
+
+  it("least-loaded never prefers a busier server, whatever the session's hash says", () => {
+    const servers = [server("a1", 1), server("a2", 9), server("a3", 5)];
+    for (let i = 0; i < 200; i++) assert.equal(leastLoaded(servers, context(`session-${i}`))?.id, "a1");
+  });
+
+  it("least-loaded breaks a tie of loads by the session's highest rendezvous score", () => {
+    const servers = [server("b1", 7), server("a1", 3), server("a2", 3), server("a3", 3)];
+    for (let i = 0; i < 200; i++) {
+      const sessionId = `session-${i}`;
+      const best = ["a1", "a2", "a3"].sort((x, y) => rendezvousScore(sessionId, y) - rendezvousScore(sessionId, x))[0];
+      assert.equal(leastLoaded(servers, context(sessionId))?.id, best);
+    }
+  });
+
+  it("both choosers answer the same whatever order the candidates come in", () => {
+    const servers = ["a1", "a2", "a3", "a4", "a5"].map((id) => server(id));
+    const orders = [servers, [...servers].reverse(), [servers[2]!, servers[4]!, servers[0]!, servers[3]!, servers[1]!]];
+    for (let i = 0; i < 300; i++) {
+      const ctx = context(`s${i}`, `uid-${i}`);
+      assert.equal(new Set(orders.map((order) => consistentHash(order, ctx)!.id)).size, 1);
+      assert.equal(new Set(orders.map((order) => leastLoaded(order, ctx)!.id)).size, 1);
+    }
+  });
+
+  it("the rendezvous score separates key from server id, so (\"ab\", \"c\") and (\"a\", \"bc\") differ", () => {
+    assert.notEqual(rendezvousScore("ab", "c"), rendezvousScore("a", "bc"));
+    assert.equal(rendezvousScore("ab", "c"), rendezvousScore("ab", "c"));
   });
 
   it("returns undefined when there is no candidate", () => {

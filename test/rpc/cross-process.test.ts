@@ -46,6 +46,7 @@ describe("rpc between two processes", function () {
       assert.equal(error.code, "RPC_TIMEOUT");
       assert.equal(error.method, "never");
       assert.equal(error.timeoutMs, timeoutMs);
+      // Overshoot past the deadline, measured, 4–5 runs at load average 20–28 on the 2 cores (other suites and a Stryker run beside it): 1–8 ms.
       assert.ok(elapsedMs >= timeoutMs - 5 && elapsedMs < timeoutMs + 500, `timed out after ${elapsedMs} ms, deadline ${timeoutMs}`);
     }
 
