@@ -219,7 +219,7 @@ describe("batch builder: one batch per connector per tick", () => {
     const bytes = Uint8Array.from([0x7b, 0x22, 0x62, 0x22, 0x3a, 0x31, 0x7d]); // {"b":1}
     builder.push("connector-0", "s1", "onBin", bytes);
     builder.push("connector-0", "s1", "onText", json({ text: "žluťoučký kůň 🐎" }));
-    const [[, buffer]] = builder.build(1).get("connector-0")!.direct;
+    const [[, buffer]] = directEntries(builder.build(1).get("connector-0")!);
     assert.deepEqual(pushes(buffer!), [["onBin", { b: 1 }], ["onText", { text: "žluťoučký kůň 🐎" }]]);
   });
 
@@ -232,7 +232,7 @@ describe("batch builder: one batch per connector per tick", () => {
       code: "OVERSIZED",
       message: `package body of ${MAX_PACKAGE_BODY_BYTES + 1} bytes exceeds the 3-byte limit of ${MAX_PACKAGE_BODY_BYTES}`,
     });
-    const direct = builder.build(1).get("connector-0")!.direct;
+    const direct = directEntries(builder.build(1).get("connector-0")!);
     assert.deepEqual(direct.map(([sessionId, buffer]) => [sessionId, buffer.length]), [["s1", 4 + MAX_PACKAGE_BODY_BYTES]]);
   });
 });
