@@ -217,6 +217,16 @@ describe("game runtime: a player's session moving to another connector (resume)"
     assert.deepEqual([...runtime.state.players.values()].map((p) => p.session.uid), ["e"]);
   });
 
+  it("keeps the players of a connector that left and came back (starved past its lease, sockets open)", async () => {
+    const { runtime } = runtimeFor(arena);
+    const players = ["h", "i"].map((uid, i) => session(`connector-0.v.${i}`, "connector-0", uid));
+    for (const s of players) await runtime.request(request(s, "arena.room.join", {}));
+    runtime.connectorGone("connector-0", 1_000);
+    runtime.connectorBack("connector-0");
+    assert.equal(runtime.closeOrphans(1_000 + 60_000), 0);
+    assert.equal(runtime.state.players.size, 2);
+  });
+
   it("drops a player at once on a close that is not resumable", async () => {
     const { runtime } = runtimeFor(arena);
     const s = session("connector-0.w.1", "connector-0", "g");

@@ -155,6 +155,7 @@ export class GameServer<S = unknown> {
       this.discovery.on("conflict", () => this.loseIdentity("another live process holds this id"));
       // A connector that left takes its sockets with it; its players get resumeGraceMs to come back through another.
       this.discovery.on("removed", (server) => this.runtime.connectorGone(server.id));
+      this.discovery.on("added", (server) => this.runtime.connectorBack(server.id));
     }
     const rpc = new RpcServer({ serverId: this.config.id, incarnation: this.discovery?.incarnation ?? randomUUID() });
     this.rpc = rpc;

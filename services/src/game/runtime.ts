@@ -85,6 +85,8 @@ export class GameRuntime<S> {
   private readonly sessionOfUid = new Map<string, string>();
   /** Sessions of connectors that left the cluster → when they are closed unless they resumed. */
   private readonly orphanDeadlines = new Map<string, number>();
+  /** Sessions orphaned because their connector left, by connector: cancelled if it comes back. */
+  private readonly orphanedWithConnector = new Map<string, Set<string>>();
   private readonly handlers = new Map<string, HandlerSpec<S, unknown>>();
   private readonly remotes = new Map<string, RemoteSpec<S, unknown>>();
   private readonly gameChannels = new Map<string, JsonChannel>();
@@ -184,9 +186,22 @@ export class GameRuntime<S> {
    */
   connectorGone(connectorId: string, nowMs = Date.now()): void {
     const deadline = nowMs + (this.options.resumeGraceMs ?? DEFAULT_RESUME_GRACE_MS);
+    const orphaned = this.orphanedWithConnector.get(connectorId) ?? new Set<string>();
     for (const session of this.sessions.values()) {
-      if (session.connectorId === connectorId && !this.orphanDeadlines.has(session.id)) this.orphanDeadlines.set(session.id, deadline);
+      if (session.connectorId !== connectorId || this.orphanDeadlines.has(session.id)) continue;
+      this.orphanDeadlines.set(session.id, deadline);
+      orphaned.add(session.id);
     }
+    if (orphaned.size > 0) this.orphanedWithConnector.set(connectorId, orphaned);
+  }
+
+  /**
+   * A connector that had left is listed again (it was starved past its lease, not dead): its
+   * sockets never closed, so the sessions orphaned with it are its players again.
+   */
+  connectorBack(connectorId: string): void {
+    for (const sessionId of this.orphanedWithConnector.get(connectorId) ?? []) this.orphanDeadlines.delete(sessionId);
+    this.orphanedWithConnector.delete(connectorId);
   }
 
   /** Closes orphaned sessions past their deadline; returns how many. */
