@@ -66,9 +66,9 @@ describe("services/Dockerfile", function () {
     const [node24Build] = chooseUwsBuilds({ nodeVersion: "24", abi: 137, platform: "linux", arch: "x64", glibc: "2.41" });
     assert.equal(node24Build!.dependency, "uWebSockets.js");
     assert.match(dockerfile, /UWS_ADDON="uws_linux_\$\{UWS_ARCH\}_\$\(node -p process\.versions\.modules\)\.node"/);
-    assert.match(dockerfile, /test -f "services\/node_modules\/uWebSockets\.js\/\$\{UWS_ADDON\}"/);
+    assert.match(dockerfile, /test -f "node_modules\/uWebSockets\.js\/\$\{UWS_ADDON\}"/);
     assert.match(dockerfile, /amd64\) UWS_ARCH=x64/);
-    assert.ok(fs.existsSync(path.join(REPO_ROOT, "services", "node_modules", "uWebSockets.js", addonFileName({ platform: "linux", arch: "x64", abi: 137 }))));
+    assert.ok(fs.existsSync(path.join(REPO_ROOT, "node_modules", "uWebSockets.js", addonFileName({ platform: "linux", arch: "x64", abi: 137 }))));
     assert.match(dockerfile, /^RUN node -e "require\('\/app\/services\/dist\/src\/transport'\)\.loadUws\(\)"$/m, "the final stage loads the addon at build time");
   });
 
