@@ -5,6 +5,7 @@
  * The image's runtime itself (Node 24 on trixie) is proven by `npm run test:node24`.
  */
 import assert from "node:assert/strict";
+import { IMAGE_NODE_MAJOR } from "../../services/src/workers/permission-flag";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -39,6 +40,7 @@ describe("services/Dockerfile", function () {
 
   it("builds on node:24-trixie-slim in every stage", () => {
     assert.match(dockerfile, /^ARG NODE_IMAGE=node:24-trixie-slim$/m);
+    assert.equal(IMAGE_NODE_MAJOR, 24, "the creator renders worker pods for the image's Node");
     const froms = instructions.filter((line) => line.startsWith("FROM "));
     assert.equal(froms.length, 3);
     for (const from of froms) assert.match(from, /^FROM \$\{NODE_IMAGE\}( AS [a-z-]+)?$/);

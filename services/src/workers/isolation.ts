@@ -19,17 +19,23 @@ import { permissionFlag } from "./permission-flag";
 export const ISOLATIONS = ["namespaces", "pod", "none"] as const;
 export type Isolation = (typeof ISOLATIONS)[number];
 
-/** RLIMIT_DATA of a sandbox process whose thread has a `heapMb` heap: room for Node itself, the process heap (2×) and the thread. */
-export function sandboxProcessMemoryMb(heapMb: number): number {
-  return Math.max(192, heapMb * 6);
+/**
+ * RLIMIT_DATA of a sandbox process whose thread has a `heapMb` heap: room for Node itself, the process
+ * heap (2×) and the thread. Node 24's V8 reserves more address space per isolate: measured on 24.22, a
+ * process with one worker thread aborts at start under 1,024 MB and starts at 1,280 MB (Node 20: 192 MB).
+ * There the limit bounds address space, not RSS; the pod's memory limit bounds RSS.
+ */
+export function sandboxProcessMemoryMb(heapMb: number, nodeMajor = Number(process.versions.node.split(".")[0])): number {
+  return Math.max(nodeMajor >= 22 ? 1280 : 192, heapMb * 6);
 }
 
-/** The supervisor's own share of a worker's memory: a Node process that runs no player code. */
-export const SUPERVISOR_MEMORY_MB = 64;
-
-/** A worker pod's memory limit, MiB: the sandbox process at its RLIMIT_DATA plus the supervisor, so one allocation hits RLIMIT_DATA (stop reason recorded) before the pod's cgroup limit (OOM kill, reason lost). */
+/**
+ * A worker pod's memory limit, MiB: two Node processes (supervisor and sandbox, ~50–60 MB RSS each
+ * idle) plus four times the bot's heap. A bot past it is OOM-killed by the cgroup; the supervisor
+ * records that SIGKILL as a memory stop.
+ */
 export function workerPodMemoryMi(heapMb: number): number {
-  return sandboxProcessMemoryMb(heapMb) + SUPERVISOR_MEMORY_MB;
+  return 128 + heapMb * 4;
 }
 
 export interface SandboxCommandOptions {

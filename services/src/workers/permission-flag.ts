@@ -5,6 +5,9 @@
  */
 export const IMAGE_PERMISSION_FLAG = "--permission";
 
+/** The images' Node major (services/Dockerfile `NODE_IMAGE`), for settings the creator renders for pods it does not run itself. */
+export const IMAGE_NODE_MAJOR = 24;
+
 /** The flag the Node running this code accepts. */
 export function permissionFlag(nodeFlags: ReadonlySet<string> = process.allowedNodeEnvironmentFlags): string {
   return nodeFlags.has(IMAGE_PERMISSION_FLAG) ? IMAGE_PERMISSION_FLAG : "--experimental-permission";

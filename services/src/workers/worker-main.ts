@@ -48,7 +48,8 @@ function deathReason(code: number | null, signal: NodeJS.Signals | null, stderr:
   if (signal === "SIGABRT" || code === 134 || V8_OUT_OF_MEMORY.test(stderr)) {
     return { reason: `memory limit exceeded: the bot's sandbox process ran out of memory (heap ${heapMb} MB, process ${dataMb} MB) and was ended`, memory: true };
   }
-  if (signal === "SIGKILL") return { reason: "the bot's sandbox process was killed (SIGKILL: out of memory in its pod?)", memory: false };
+  // Nothing but the kernel's OOM killer (the pod's memory limit) sends the sandbox SIGKILL while the supervisor runs.
+  if (signal === "SIGKILL") return { reason: `memory limit exceeded: the bot's sandbox process was killed (SIGKILL), past its pod's memory limit`, memory: true };
   return { reason: `the bot's sandbox process exited (code ${code}, signal ${signal})`, memory: false };
 }
 

@@ -7,7 +7,7 @@
 import type { V1Deployment, V1EnvVar, V1OwnerReference, V1Pod, V1SecurityContext, V1Service } from "@kubernetes/client-node";
 import { GAME_TYPES } from "../game-types";
 import { gameName, workerName, type GameSpec, type PlayerSpec } from "../game-spec";
-import { IMAGE_PERMISSION_FLAG } from "../../workers/permission-flag";
+import { IMAGE_NODE_MAJOR, IMAGE_PERMISSION_FLAG } from "../../workers/permission-flag";
 import { sandboxProcessMemoryMb, supervisorNodeArgs } from "../../workers/isolation";
 
 export const LABELS = {
@@ -172,8 +172,8 @@ export function workerPod(context: ManifestContext, gameId: string, deploymentUi
             { name: "PLAYER_CODE", value: player.code },
             { name: "TURN_DEADLINE_MS", value: String(limits.turnDeadlineMs) },
             { name: "SANDBOX_MEMORY_MB", value: String(limits.sandboxMemoryMb) },
-            // Below the pod's memory limit by the supervisor's share: a native allocation meets RLIMIT_DATA (reason recorded) before the cgroup's OOM kill.
-            { name: "SANDBOX_PROCESS_MEMORY_MB", value: String(sandboxProcessMemoryMb(limits.sandboxMemoryMb)) },
+            // RLIMIT_DATA for the image's Node 24 (address space; the pod's limit bounds RSS).
+            { name: "SANDBOX_PROCESS_MEMORY_MB", value: String(sandboxProcessMemoryMb(limits.sandboxMemoryMb, IMAGE_NODE_MAJOR)) },
           ],
           securityContext: securityContext(),
           resources: { requests: { cpu: `${Math.max(10, Math.round(limits.podCpuMilli / 4))}m`, memory: `${limits.podMemoryMi}Mi` }, limits: { cpu: `${limits.podCpuMilli}m`, memory: `${limits.podMemoryMi}Mi` } },
