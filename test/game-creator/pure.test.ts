@@ -255,7 +255,7 @@ describe("game-creator: manifests", function () {
     const container = pod.spec!.containers[0];
     assert.equal(container.securityContext!.readOnlyRootFilesystem, true);
     assert.deepEqual(container.securityContext!.capabilities, { drop: ["ALL"] });
-    assert.deepEqual(container.resources!.limits, { cpu: "250m", memory: "256Mi" /* RLIMIT_DATA 192 MB + the supervisor 64 */ });
+    assert.deepEqual(container.resources!.limits, { cpu: "250m", memory: "320Mi" /* 128 + 6 × the 32 MB heap */ });
     assert.ok(!container.env!.some((e) => e.name === "REDIS_URL"), "workers get no Redis");
   });
 });

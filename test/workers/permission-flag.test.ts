@@ -22,6 +22,6 @@ describe("the permission-model flag a worker process is started with", () => {
     assert.equal(sandboxProcessMemoryMb(32, 20), 192);
     assert.equal(sandboxProcessMemoryMb(32, 24), 1280);
     assert.equal(sandboxProcessMemoryMb(64, 20), 384);
-    assert.equal(workerPodMemoryMi(32), 256);
+    assert.equal(workerPodMemoryMi(32), 320);
   });
 });
