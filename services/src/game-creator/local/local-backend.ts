@@ -175,6 +175,11 @@ export class LocalBackend implements GameBackend {
       cwd: path.dirname(entry),
     });
     this.stats.processesStarted++;
+    // The game was deleted while a port was being found: stop the worker rather than orphan it.
+    if (this.games.get(gameId) !== game || game.workers.has(player.player)) {
+      await this.stopChild(child);
+      return;
+    }
     game.workers.set(player.player, { revision: player.revision, child });
   }
 
@@ -202,6 +207,11 @@ export class LocalBackend implements GameBackend {
           continue;
         }
         const child = await this.startReplica(game.spec, game.replicas.length + 1);
+        // Deleted (or the backend closed) while its ports were being found: its child would outlive everything.
+        if (this.games.get(game.spec.id) !== game) {
+          await this.stopChild(child);
+          continue;
+        }
         game.replicas.push(child);
         this.starting.add(child);
         void child.settled.then(() => {
