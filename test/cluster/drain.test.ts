@@ -63,15 +63,18 @@ describe("drain on SIGTERM (local cluster, 1,000 players)", function () {
   });
 
   it("moves all ~500 players of a draining connector to the other one via resume, loses none, and exits 0 in time", async () => {
-    const victims = players.filter((player) => player.connector === "connector-1");
-    assert.ok(victims.length >= 450, `players on connector-1: ${victims.length}`);
-    const connector = cluster.servers.get("connector-1")!;
+    // Drain the busier connector: the gate's split depends on load reports (measured 283–584 of 1,000 on connector-1), so "~500" is at least half.
+    const onOne = players.filter((player) => player.connector === "connector-1").length;
+    const [drainedId, survivorId] = onOne * 2 >= players.length ? ["connector-1", "connector-0"] : ["connector-0", "connector-1"];
+    const victims = players.filter((player) => player.connector === drainedId);
+    assert.ok(victims.length * 2 >= players.length, `players on ${drainedId}: ${victims.length}`);
+    const connector = cluster.servers.get(drainedId)!;
     const startedMs = performance.now();
     connector.signal("SIGTERM");
     const exit = await connector.exit;
     const exitedAfterMs = performance.now() - startedMs;
     const drained = connector.events.find((line) => line.event === "drained") as { asked: number; remaining: number; ms: number } | undefined;
-    console.log(`      connector-1 drained ${drained?.asked} players in ${drained?.ms} ms, exited (code ${exit.code}) ${exitedAfterMs.toFixed(0)} ms after SIGTERM`);
+    console.log(`      ${drainedId} drained ${drained?.asked} players in ${drained?.ms} ms, exited (code ${exit.code}) ${exitedAfterMs.toFixed(0)} ms after SIGTERM`);
     assert.equal(exit.code, 0, "exit 0");
     assert.ok(exitedAfterMs < DRAIN_TIMEOUT_MS, "within its grace period");
     assert.equal(drained?.asked, victims.length);
@@ -82,7 +85,7 @@ describe("drain on SIGTERM (local cluster, 1,000 players)", function () {
     console.log(`      all ${victims.length} resumed by ${lastResumeMs.toFixed(0)} ms after SIGTERM`);
     for (const player of players) {
       assert.equal(player.closed, undefined, `${player.uid} was never closed`);
-      assert.equal(player.client.connectorId, "connector-0");
+      assert.equal(player.client.connectorId, survivorId);
     }
     await Promise.all(
       victims.map(async (player) => {
