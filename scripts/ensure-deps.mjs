@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Debian package → the binary that proves it is installed. */
-const SYSTEM_PACKAGES = { "redis-server": "redis-server", nginx: "nginx", chromium: "chromium" };
+const SYSTEM_PACKAGES = { "redis-server": "redis-server", nginx: "nginx", chromium: "chromium", openssl: "openssl" };
 const EXTRA_PATH = ["/usr/sbin", "/sbin", "/usr/local/sbin"];
 
 function onPath(binary) {
