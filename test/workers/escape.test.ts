@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -25,12 +25,17 @@ describe("workers: a bot that left its vm reaches nothing outside (real worker p
     const listen = (server: net.Server, where: number | string) => new Promise<void>((resolve) => (servers.push(server), server.listen(where as never, resolve)));
     const tcp = net.createServer((socket) => (connections.push("tcp"), socket.destroy()));
     await listen(tcp, 0);
+    // A socket any uid may connect to, so only the sandbox's file system (not its uid) can keep the bot from it.
+    chmodSync(dir, 0o755);
     const unixSocket = path.join(dir, "service.sock");
     await listen(net.createServer((socket) => (connections.push("unix"), socket.destroy())), unixSocket);
+    chmodSync(unixSocket, 0o777);
+    const abstractSocket = `\0pomona-escape-${process.pid}`;
+    await listen(net.createServer((socket) => (connections.push("abstract"), socket.destroy())), abstractSocket);
     const entry = await buildBundle(path.join(__dirname, "fixtures/escaped-os-thread.js"));
     // Another worker's process, as far as signals go.
     neighbour = spawn("sleep", ["60"], { stdio: "ignore", detached: true });
-    const target = { tcpPort: (tcp.address() as net.AddressInfo).port, unixSocket, writeTo, pids: [process.pid, process.ppid, neighbour.pid!], pgids: [process.pid, neighbour.pid!] };
+    const target = { tcpPort: (tcp.address() as net.AddressInfo).port, unixSocket, abstractSocket, writeTo, pids: [process.pid, process.ppid, neighbour.pid!], pgids: [process.pid, neighbour.pid!] };
     worker = new SupervisedWorker(entry, JSON.stringify(target));
     await worker.ready;
     const turn = await worker.post("/turn", JSON.stringify({ tick: 1 }));
@@ -65,9 +70,14 @@ describe("workers: a bot that left its vm reaches nothing outside (real worker p
     assert.equal(existsSync(writeTo), false);
   });
 
-  it("known limit (docs/workers.md): a path-based Unix socket its uid may write is reachable (locally root: every one)", function () {
-    assert.equal(action.unixSocket, "reached");
-    assert.deepEqual(connections, ["unix"]);
+  it("connects to no Unix socket: a path-based one any uid may write is not in its file system, an abstract one not in its network namespace", function () {
+    assert.equal(action.unixSocket, "ENOENT");
+    assert.equal(action.abstractSocket, "ECONNREFUSED");
+    assert.deepEqual(connections, []);
+  });
+
+  it("runs as nobody (its uid owns no file of its root, and no capability is left to undo the chroot)", function () {
+    assert.equal(action.uid, 65534);
   });
 
   it("signals no process outside its PID namespace, nor a process group (the test runner's, a worker's)", function () {

@@ -7,8 +7,10 @@
  *     and RLIMIT_DATA (one native allocation cannot grow the process past `dataMb`), no core dumps;
  *   - `namespaces` (the local cluster; needs root, fails closed without it): a network namespace with
  *     no interface (no socket reaches anything; turns come on the listening socket the supervisor
- *     hands in), a PID namespace (no other process to signal) and a new session (no process group
- *     shared with the creator), killed with its supervisor;
+ *     hands in), a PID namespace (no other process to signal), a new session (no process group
+ *     shared with the creator), a mount namespace whose root holds only the bundle and the runtime,
+ *     read-only (no Unix socket, no file of the machine: sandbox-root.ts), and uid nobody without
+ *     capabilities; killed with its supervisor;
  *   - `pod` (Kubernetes): the pod already is its own network and PID namespace, with no egress by
  *     NetworkPolicy and no capability to make namespaces;
  *   - `none`: development only, on a machine without namespaces; the supervisor warns loudly.
@@ -16,6 +18,7 @@
  */
 import path from "node:path";
 import { permissionFlag } from "./permission-flag";
+import { dropPrivileges, SANDBOX_ROOT_SCRIPT, sandboxRootBinds } from "./sandbox-root";
 export const ISOLATIONS = ["namespaces", "pod", "none"] as const;
 export type Isolation = (typeof ISOLATIONS)[number];
 
@@ -81,5 +84,6 @@ export function sandboxCommand(options: SandboxCommandOptions): string[] {
   ];
   const limits = ["/usr/bin/prlimit", `--data=${options.dataMb * MIB}`, "--core=0", "--"];
   if (options.isolation !== "namespaces") return [...limits, ...node];
-  return ["/usr/bin/setpriv", "--pdeathsig", "KILL", "--", "/usr/bin/unshare", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child", "--", ...limits, ...node];
+  const root = ["/bin/sh", "-c", SANDBOX_ROOT_SCRIPT, "pomona-sandbox-root", options.readableDir.replace(/\/+$/, ""), ...sandboxRootBinds(options.nodePath), "--"];
+  return ["/usr/bin/setpriv", "--pdeathsig", "KILL", "--", "/usr/bin/unshare", "--net", "--pid", "--ipc", "--uts", "--mount", "--fork", "--kill-child", "--", ...root, ...dropPrivileges(), ...limits, ...node];
 }
