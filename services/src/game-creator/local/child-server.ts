@@ -1,11 +1,15 @@
 /**
  * A server process the local backend started: its JSON event lines parsed (`ready` carries its
  * ports), its last output kept for error messages, stopped for sure (signal, then SIGKILL), and
- * killed if the game-creator exits first.
+ * killed if the game-creator exits first — by the kernel (`setpriv --pdeathsig`) where util-linux
+ * is there, so a SIGKILLed creator leaves no game server or worker behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 
+const SETPRIV = "/usr/bin/setpriv";
+const dieWithParent = existsSync(SETPRIV) ? [SETPRIV, "--pdeathsig", "KILL", "--"] : [];
 const children = new Set<ChildProcess>();
 process.once("exit", () => {
   for (const child of children) child.kill("SIGKILL");
@@ -31,7 +35,8 @@ export class ChildServer {
   readonly settled = new Promise<void>((resolve) => (this.settle = resolve));
 
   constructor(readonly spec: ChildSpec) {
-    this.child = spawn(spec.command, [...spec.args], { cwd: spec.cwd, env: { ...spec.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const [command, ...args] = [...dieWithParent, spec.command, ...spec.args];
+    this.child = spawn(command, args, { cwd: spec.cwd, env: { ...spec.env }, stdio: ["ignore", "pipe", "pipe"] });
     children.add(this.child);
     const keep = (line: string) => {
       this.recent.push(line.slice(0, 500));
