@@ -88,6 +88,9 @@ LANE_PATH="${NODE_DIR}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 MOUNTS=()
 
 mount_lane() {
+  # The root is a mount point of its own, as a container's is: a sandbox process's `unshare --mount`
+  # inside it makes its mounts private from "/", which the kernel refuses on a plain directory.
+  mount --bind "${ROOT}" "${ROOT}" && MOUNTS+=("${ROOT}")
   mount -t proc proc "${ROOT}/proc" && MOUNTS+=("${ROOT}/proc")
   mount --rbind /dev "${ROOT}/dev" && mount --make-rslave "${ROOT}/dev" && MOUNTS+=("${ROOT}/dev")
   mount -t tmpfs -o size=4g tmpfs "${ROOT}/tmp" && MOUNTS+=("${ROOT}/tmp")

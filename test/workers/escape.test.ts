@@ -56,8 +56,9 @@ describe("workers: a bot that left its vm reaches nothing outside (real worker p
     assert.ok(!connections.includes("tcp"), JSON.stringify(connections));
   });
 
-  it("reads no file outside its bundle and writes none (Node's permission model)", function () {
+  it("reads no file outside its bundle and writes none (Node's permission model; on Node 24 only while the process does not run in /)", function () {
     assert.equal(action.readPasswd, "ERR_ACCESS_DENIED");
+    assert.equal(action.readRuntime, "ERR_ACCESS_DENIED");
     assert.equal(action.readRepository, "ERR_ACCESS_DENIED");
     assert.equal(action.writeFile, "ERR_ACCESS_DENIED");
     assert.equal(existsSync(writeTo), false);
@@ -83,5 +84,19 @@ describe("workers: a bot that left its vm reaches nothing outside (real worker p
   it("signals no process outside its PID namespace, nor a process group (the test runner's, a worker's)", function () {
     assert.deepEqual(action.signals, ["ESRCH", "ESRCH", "ESRCH"]);
     assert.deepEqual(action.groupSignals, ["ESRCH", "ESRCH"]);
+  });
+});
+
+describe("workers: the sandbox process refuses to run in / (Node 24 lets a thread of a process in / read every file)", function () {
+  this.timeout(60_000);
+
+  it("exits 1 with the reason, before it reads any code or opens the turn socket", async function () {
+    const entry = await buildBundle();
+    const sandboxProcess = spawn(process.execPath, [path.join(path.dirname(entry), "worker-process.js")], { cwd: "/", env: { PLAYER_CODE: "function turn() { return {}; }" }, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    sandboxProcess.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => sandboxProcess.once("exit", resolve));
+    assert.equal(code, 1);
+    assert.match(stderr, /the sandbox process runs in \/, where Node 24's permission model lets its thread read every file/);
   });
 });

@@ -16,6 +16,8 @@ const env = process.env;
 const int = (value: string | undefined) => (value === undefined || value === "" ? undefined : Number(value));
 
 async function main(): Promise<void> {
+  // Measured on Node 24.22: a worker thread of a process running in "/" may read every file despite --allow-fs-read.
+  if (process.cwd() === "/") throw new Error("the sandbox process runs in /, where Node 24's permission model lets its thread read every file: start it in its own folder");
   const code = env.PLAYER_CODE;
   if (code === undefined || code === "") throw new Error("PLAYER_CODE is empty: the worker has no bot to run");
   // The bot's source is the only secret-ish input; the sandbox thread gets an empty environment anyway.
