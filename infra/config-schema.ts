@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../services/src/config/validate";
+import { HTTPROUTE_MAX_RULES } from "../services/src/game-creator/kubernetes/httproute-patch";
 import { anonymousFields, AUTH_MODE_ERROR, jwtFields, trustUidFields, webhookFields } from "../services/src/auth/identity/config";
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -344,8 +345,12 @@ export const stackConfigSchema = z
     if (timeout !== undefined && timeout <= 2 * cfg.heartbeatSec) {
       ctx.addIssue({ code: "custom", path: ["viewer", "timeoutSec"], message: `must be above 2 × heartbeatSec (${2 * cfg.heartbeatSec} s), or the ingress cuts idle viewers; omit it for 3 × heartbeatSec` });
     }
-    if (cfg.gameCreator.enabled && cfg.viewer?.kind === "gateway") {
-      ctx.addIssue({ code: "custom", path: ["gameCreator", "enabled"], message: "needs viewer.kind ingress: the game-creator JSON-patches Ingress paths (issue 6); it cannot edit an HTTPRoute yet" });
+    if (cfg.gameCreator.enabled && cfg.viewer?.kind === "gateway" && cfg.gameCreator.limits.maxGames > HTTPROUTE_MAX_RULES) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["gameCreator", "limits", "maxGames"],
+        message: `must be at most ${HTTPROUTE_MAX_RULES} with viewer.kind gateway (it is ${cfg.gameCreator.limits.maxGames}): the creator's HTTPRoute holds one rule per game and the Gateway API caps a route at ${HTTPROUTE_MAX_RULES}`,
+      });
     }
   });
 

@@ -38,7 +38,10 @@ export class Games extends PomonaComponent {
     const afterServices = { ...this.child, dependsOn: services };
     const ingress = buildGamesIngress(args, NAMES.gamesRoute, args.games);
     // Browsers open `/game-<id>` on the viewer host; the ingress controller forwards the WebSocket.
-    if (ingress && args.games.length > 0) new k8s.networking.v1.Ingress(`${name}-ingress`, ingress, afterServices);
+    // One Ingress per host (docs/ingress-routes.md): with a game-creator it holds the runtime paths too, and they are the creator's.
+    if (ingress && (args.games.length > 0 || args.creatorOwnsIngressPaths)) {
+      new k8s.networking.v1.Ingress(`${name}-ingress`, ingress, args.creatorOwnsIngressPaths ? { ...afterServices, ignoreChanges: ["spec.rules"] } : afterServices);
+    }
     // Gateway API alternative to the Ingress.
     buildGamesHttpRoutes(args).forEach((route, index) => new k8s.apiextensions.CustomResource(`${name}-httproute-${index}`, route, afterServices));
     // Connectors → RPC, ingress/gateway and scrapers → viewer port; nothing else.

@@ -51,14 +51,14 @@ const proxy =
         inNamespace,
       )
     : undefined;
-const games = new Games("games", { ...tier, ...viewer, games: config.games, viewerTimeoutSec: config.viewerTimeoutSec }, inNamespace);
+const games = new Games("games", { ...tier, ...viewer, games: config.games, viewerTimeoutSec: config.viewerTimeoutSec, creatorOwnsIngressPaths: config.gameCreator.enabled }, inNamespace);
 const creatorToken = secretFromStack("creatorToken");
 const creator =
-  config.gameCreator.enabled && config.viewer?.kind === "ingress"
+  config.gameCreator.enabled && config.viewer
     ? new GameCreator(
         "game-creator",
-        { ...tier, gameCreator: config.gameCreator, viewer: config.viewer, viewerTimeoutSec: config.viewerTimeoutSec, ...(creatorToken ? { token: creatorToken } : {}) },
-        inNamespace,
+        { ...tier, gameCreator: config.gameCreator, viewer: config.viewer, games: config.games, ...(creatorToken ? { token: creatorToken } : {}) },
+        { ...inNamespace, dependsOn: [...namespace.dependencies, games] },
       )
     : undefined;
 if (config.metrics.serviceMonitor) new Monitoring("monitoring", { namespace: config.namespace, serviceMonitorLabels: config.metrics.serviceMonitorLabels }, inNamespace);
