@@ -4,6 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { viewerUrl } from "./cluster-endpoints";
 import { PomonaComponent } from "./component";
 import {
   buildGameDeployment,
@@ -48,8 +49,8 @@ export class Games extends PomonaComponent {
     new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, buildGamesNetworkPolicy(args), this.child);
     // Player code in workers may answer its game and reach nothing.
     new k8s.networking.v1.NetworkPolicy(`${name}-workers-netpol`, buildWorkersNetworkPolicy(args), this.child);
-    const host = args.viewer?.kind === "ingress" ? args.viewer.host : args.viewer?.hostnames[0];
-    this.viewerUrls = host === undefined ? [] : args.games.map((game) => `wss://${host}/${gameName(game.id)}`);
+    const viewer = args.viewer;
+    this.viewerUrls = viewer === undefined ? [] : args.games.map((game) => viewerUrl(viewer, game.id));
     this.registerOutputs({ viewerUrls: this.viewerUrls });
   }
 }

@@ -120,7 +120,7 @@ describe("stack config validation", () => {
     const evaluation = await evaluateStack({ stack: "dev", config: raw });
     const index = evaluation.manifests.indexOf(find(evaluation.manifests, "Secret", "connect-tokens"));
     assert.deepEqual(evaluation.secretPaths.get(index), ["stringData"]);
-    assert.ok(!evaluation.others.some((r) => r.name === "pomona-token-secret"), "no generated token secret when the stack sets one");
+    assert.ok(!evaluation.others.some((r) => r.name === "dev-namespace-token-secret"), "no generated token secret when the stack sets one");
     assert.match((evaluation.manifests[index] as Loose).stringData.secrets, /^mock-secret-/);
     assert.equal(spec(find(evaluation.manifests, "StatefulSet", "connector")).replicas, 2);
   });
