@@ -66,17 +66,16 @@ export class PomonaCluster extends pulumi.ComponentResource {
     const config = parsePomonaConfig(name, args as Record<string, unknown>, argsSource(name));
     this.config = config;
     const secret = (key: SecretKey) => (secrets.has(key) ? pulumi.secret(secrets.get(key)!) : undefined);
-    // Names of the stack file's program before this component existed: a stack deployed then keeps its resources.
-    const child = (concern: string, extra?: pulumi.ComponentResourceOptions): pulumi.ComponentResourceOptions => ({ parent: this, aliases: [{ name: concern, parent: pulumi.rootStackResource }], ...extra });
+    const own = { parent: this };
     const named = (concern: string) => `${name}-${concern}`;
 
     const tokenSecrets = secret("tokenSecrets");
-    const namespace = new PomonaNamespace(named("namespace"), { namespace: config.namespace, environment: config.environment, ...(tokenSecrets ? { tokenSecrets } : {}) }, child("pomona"));
-    const inNamespace = (concern: string) => child(concern, { dependsOn: namespace.dependencies });
+    const namespace = new PomonaNamespace(named("namespace"), { namespace: config.namespace, environment: config.environment, ...(tokenSecrets ? { tokenSecrets } : {}) }, own);
+    const inNamespace = { parent: this, dependsOn: namespace.dependencies };
 
-    new NamespaceQuota(named("quota"), { config }, inNamespace("quota"));
-    const images = new Images(named("images"), { images: config.images, defaultTag: name }, child("images"));
-    const redis = new Redis(named("redis"), { namespace: config.namespace, clusterDomain: config.clusterDomain, discoveryNamespace: config.discoveryNamespace, redis: config.redis }, inNamespace("redis"));
+    new NamespaceQuota(named("quota"), { config }, inNamespace);
+    const images = new Images(named("images"), { images: config.images, defaultTag: name }, own);
+    const redis = new Redis(named("redis"), { namespace: config.namespace, clusterDomain: config.clusterDomain, discoveryNamespace: config.discoveryNamespace, redis: config.redis }, inNamespace);
     const sharedEnv = plainEnv({ POMONA_NAMESPACE: config.discoveryNamespace, POMONA_ROUTES: config.routes?.join(",") });
     const tier = {
       namespace: config.namespace,
@@ -89,21 +88,21 @@ export class PomonaCluster extends pulumi.ComponentResource {
     };
     const origins = config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {};
 
-    const connectors = new ConnectorTier(named("connectors"), { ...tier, ...origins, connector: config.connector, frontDoor: config.frontDoor }, inNamespace("connectors"));
+    const connectors = new ConnectorTier(named("connectors"), { ...tier, ...origins, connector: config.connector, frontDoor: config.frontDoor }, inNamespace);
     const authJwtSecrets = secret("authJwtSecrets");
     const authWebhookSecret = secret("authWebhookSecret");
     const authSecrets = { ...(authJwtSecrets ? { jwtSecrets: authJwtSecrets } : {}), ...(authWebhookSecret ? { webhookSecret: authWebhookSecret } : {}) };
-    const gate = new Gate(named("gate"), { ...tier, ...origins, gate: config.gate, frontDoor: config.frontDoor, auth: config.auth, authSecrets }, inNamespace("gate"));
+    const gate = new Gate(named("gate"), { ...tier, ...origins, gate: config.gate, frontDoor: config.frontDoor, auth: config.auth, authSecrets }, inNamespace);
     const frontDoor = config.frontDoor;
     const proxy =
       frontDoor.mode === "subdomain"
-        ? new SubdomainProxy(named("proxy"), { ...tier, frontDoor, proxy: config.proxy, connectorReplicas: config.connector.replicas, clusterDomain: config.clusterDomain }, inNamespace("proxy"))
+        ? new SubdomainProxy(named("proxy"), { ...tier, frontDoor, proxy: config.proxy, connectorReplicas: config.connector.replicas, clusterDomain: config.clusterDomain }, inNamespace)
         : undefined;
     const viewer = config.viewer;
     const games = new Games(
       named("games"),
       { ...tier, ...(viewer ? { viewer } : {}), games: config.games, viewerTimeoutSec: config.viewerTimeoutSec, creatorOwnsIngressPaths: config.gameCreator.enabled },
-      inNamespace("games"),
+      inNamespace,
     );
     const creatorToken = secret("creatorToken");
     const creator =
@@ -111,10 +110,10 @@ export class PomonaCluster extends pulumi.ComponentResource {
         ? new GameCreator(
             named("game-creator"),
             { ...tier, gameCreator: config.gameCreator, viewer, games: config.games, ...(creatorToken ? { token: creatorToken } : {}) },
-            child("game-creator", { dependsOn: [...namespace.dependencies, games] }),
+            { parent: this, dependsOn: [...namespace.dependencies, games] },
           )
         : undefined;
-    if (config.metrics.serviceMonitor) new Monitoring(named("monitoring"), { namespace: config.namespace, serviceMonitorLabels: config.metrics.serviceMonitorLabels }, inNamespace("monitoring"));
+    if (config.metrics.serviceMonitor) new Monitoring(named("monitoring"), { namespace: config.namespace, serviceMonitorLabels: config.metrics.serviceMonitorLabels }, inNamespace);
 
     this.namespace = namespace.name;
     this.servicesImage = images.servicesRef;
