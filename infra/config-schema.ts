@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../services/src/config/validate";
+import { HTTPROUTE_MAX_RULES } from "../services/src/game-creator/kubernetes/httproute-patch";
 import { anonymousFields, AUTH_MODE_ERROR, jwtFields, trustUidFields, webhookFields } from "../services/src/auth/identity/config";
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -169,6 +170,8 @@ const gatewayViewerSchema = z
       .array(z.object({ name: dnsLabel("the Gateway"), namespace: dnsLabel("a namespace").optional(), sectionName: dnsLabel("a listener").optional() }).strict())
       .min(1, "must name at least one Gateway"),
     hostnames: z.array(dnsName("a viewer host", "games.play.example.com")).min(1, "must list the viewer host(s)"),
+    /** Whether the listener the routes attach to terminates TLS: browsers then open wss://, else ws://. */
+    tls: z.boolean().default(true),
     controllerNamespaces: z.array(dnsLabel("a namespace")).min(1, "must name the namespace(s) the Gateway's data plane runs in, or nothing may reach the viewers"),
   })
   .strict();
@@ -234,6 +237,8 @@ export const stackConfigSchema = z
         serviceAnnotations: annotations.default({}),
         /** 443 when the cloud load balancer terminates TLS, else 80. */
         servicePort: port.default(80),
+        /** The DNS name players' clients ask (a record to the gate's LoadBalancer); omitted: its address. */
+        publicHost: dnsName("the gate's public name", "gate.play.example.com").optional(),
         resources: resourcesSchema("100m", "128Mi", "500m", "256Mi"),
         /** Entry queries per client address (RATE_LIMIT_PER_SEC, RATE_LIMIT_BURST); omitted: the gate's defaults (5/s, burst 20). */
         rateLimit: z.object({ perSec: z.number().positive().max(100_000), burst: z.number().int().min(1).max(1_000_000) }).strict().optional(),
@@ -344,8 +349,12 @@ export const stackConfigSchema = z
     if (timeout !== undefined && timeout <= 2 * cfg.heartbeatSec) {
       ctx.addIssue({ code: "custom", path: ["viewer", "timeoutSec"], message: `must be above 2 × heartbeatSec (${2 * cfg.heartbeatSec} s), or the ingress cuts idle viewers; omit it for 3 × heartbeatSec` });
     }
-    if (cfg.gameCreator.enabled && cfg.viewer?.kind === "gateway") {
-      ctx.addIssue({ code: "custom", path: ["gameCreator", "enabled"], message: "needs viewer.kind ingress: the game-creator JSON-patches Ingress paths (issue 6); it cannot edit an HTTPRoute yet" });
+    if (cfg.gameCreator.enabled && cfg.viewer?.kind === "gateway" && cfg.gameCreator.limits.maxGames > HTTPROUTE_MAX_RULES) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["gameCreator", "limits", "maxGames"],
+        message: `must be at most ${HTTPROUTE_MAX_RULES} with viewer.kind gateway (it is ${cfg.gameCreator.limits.maxGames}): the creator's HTTPRoute holds one rule per game and the Gateway API caps a route at ${HTTPROUTE_MAX_RULES}`,
+      });
     }
   });
 
@@ -373,18 +382,53 @@ export interface PomonaConfig extends StackConfig {
 /** Bytes every connect-token secret needs (the gate and connectors refuse shorter ones). */
 export const MIN_TOKEN_SECRET_BYTES = 32;
 
+/** How a problem names the key and its fix: the stack file's `pomona:` keys, or a PomonaCluster's args. */
+export interface ConfigSource {
+  /** What the ConfigError says it is checking. */
+  readonly what: string;
+  key(top: string, rest: string[]): string;
+  fix(top: string | undefined, unknown: boolean): string;
+  setSecret(key: SecretKey, what: string): string;
+  removeSecret(key: SecretKey): string;
+}
+
+export function stackFileSource(stack: string): ConfigSource {
+  const file = `stacks/Pulumi.${stack}.yaml`;
+  return {
+    what: `stack "${stack}"`,
+    key: (top, rest) => `pomona:${top}${rest.length ? `.${rest.join(".")}` : ""}`,
+    fix: (top, unknown) => {
+      if (top === undefined) return `edit ${file} (docs/config.md)`;
+      if (unknown) return `remove or rename it in ${file}; the keys are listed in docs/config.md`;
+      return `set pomona:${top} in ${file} as described in docs/config.md#${top.toLowerCase()}`;
+    },
+    setSecret: (key, what) => `pulumi config set --secret --stack ${stack} pomona:${key} "…" (${what})`,
+    removeSecret: (key) => `pulumi config rm --stack ${stack} pomona:${key}`,
+  };
+}
+
 /**
  * Validates a stack's `pomona:*` values (secret values only checked, never kept). `raw` maps the key
  * without its `pomona:` prefix to the parsed YAML value.
  */
 export function parseStackConfig(stack: string, raw: Record<string, unknown>): PomonaConfig {
+  return parsePomonaConfig(stack, raw, stackFileSource(stack));
+}
+
+/**
+ * The same checks for any source: `name` stands for the stack's name (default namespace, discovery
+ * namespace, image tag). A secret that is not a plain string yet (a Pulumi Output) counts as given;
+ * its value is checked where it is known.
+ */
+export function parsePomonaConfig(stack: string, raw: Record<string, unknown>, source: ConfigSource): PomonaConfig {
   const plain: Record<string, unknown> = {};
   const issues: string[] = [];
   const givenSecrets = new Set<SecretKey>();
   for (const [key, value] of Object.entries(raw)) {
     if ((SECRET_KEYS as readonly string[]).includes(key)) {
+      if (value === undefined) continue;
       givenSecrets.add(key as SecretKey);
-      issues.push(...checkSecret(stack, key as SecretKey, value));
+      if (typeof value === "string" || typeof value !== "object" || value === null) issues.push(...checkSecret(source, key as SecretKey, value));
     } else {
       plain[key] = value;
     }
@@ -396,14 +440,14 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): P
       const paths = issue.code === "unrecognized_keys" ? issue.keys.map((key) => [...issue.path, key]) : [issue.path];
       for (const path of paths) {
         const [top, ...rest] = path.map(String);
-        const key = top === undefined ? "(stack file)" : `pomona:${top}${rest.length ? `.${rest.join(".")}` : ""}`;
+        const key = top === undefined ? "(config)" : source.key(top, rest);
         const reason = issue.code === "unrecognized_keys" ? "is not a known key (typo?)" : issue.message;
-        issues.push(`${key}: ${reason} — fix: ${fixFor(stack, top, issue.code === "unrecognized_keys")}`);
+        issues.push(`${key}: ${reason} — fix: ${source.fix(top, issue.code === "unrecognized_keys")}`);
       }
     }
   }
-  if (result.success) issues.push(...checkAuthSecrets(stack, result.data.auth, givenSecrets));
-  if (issues.length > 0 || !result.success) throw new ConfigError(`stack "${stack}"`, issues);
+  if (result.success) issues.push(...checkAuthSecrets(source, result.data.auth, givenSecrets));
+  if (issues.length > 0 || !result.success) throw new ConfigError(source.what, issues);
   const cfg = result.data;
   return {
     ...cfg,
@@ -415,37 +459,31 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): P
   };
 }
 
-function fixFor(stack: string, top: string | undefined, unknown: boolean): string {
-  const file = `stacks/Pulumi.${stack}.yaml`;
-  if (top === undefined) return `edit ${file} (docs/config.md)`;
-  if (unknown) return `remove or rename it in ${file}; the keys are listed in docs/config.md`;
-  return `set pomona:${top} in ${file} as described in docs/config.md#${top.toLowerCase()}`;
-}
-
 /** The secrets a mode needs are given, and only those: HS256 secrets or a JWKS URL for jwt, the webhook's secret for webhook. */
-function checkAuthSecrets(stack: string, auth: StackConfig["auth"], given: ReadonlySet<SecretKey>): string[] {
-  const set = (key: SecretKey, what: string) => `pulumi config set --secret --stack ${stack} pomona:${key} "…" (${what})`;
+function checkAuthSecrets(source: ConfigSource, auth: StackConfig["auth"], given: ReadonlySet<SecretKey>): string[] {
+  const set = (key: SecretKey, what: string) => source.setSecret(key, what);
+  const name = (key: string) => source.key(key, []);
   const issues: string[] = [];
   const jwtSecrets = given.has("authJwtSecrets");
   if (auth.mode === "jwt" && (auth.jwksUrl === undefined) === !jwtSecrets) {
-    issues.push(`pomona:auth.jwksUrl: give exactly one of pomona:auth.jwksUrl or the secret pomona:authJwtSecrets — fix: set jwksUrl to the studio's JWKS, or ${set("authJwtSecrets", "comma-separated HS256 secrets, each from `openssl rand -base64 48`")} and remove jwksUrl`);
+    issues.push(`${name("auth")}.jwksUrl: give exactly one of ${name("auth")}.jwksUrl or the secret ${name("authJwtSecrets")} — fix: set jwksUrl to the studio's JWKS, or ${set("authJwtSecrets", "comma-separated HS256 secrets, each from `openssl rand -base64 48`")} and remove jwksUrl`);
   }
-  if (auth.mode !== "jwt" && jwtSecrets) issues.push(`pomona:authJwtSecrets: only the jwt mode reads it — fix: pulumi config rm --stack ${stack} pomona:authJwtSecrets`);
+  if (auth.mode !== "jwt" && jwtSecrets) issues.push(`${name("authJwtSecrets")}: only the jwt mode reads it — fix: ${source.removeSecret("authJwtSecrets")}`);
   if (auth.mode === "webhook" && !given.has("authWebhookSecret")) {
-    issues.push(`pomona:authWebhookSecret: is required with auth.mode webhook (the gate proves itself to the studio with it) — fix: ${set("authWebhookSecret", "`openssl rand -base64 48`, the value the studio's endpoint expects")}`);
+    issues.push(`${name("authWebhookSecret")}: is required with auth.mode webhook (the gate proves itself to the studio with it) — fix: ${set("authWebhookSecret", "`openssl rand -base64 48`, the value the studio's endpoint expects")}`);
   }
-  if (auth.mode !== "webhook" && given.has("authWebhookSecret")) issues.push(`pomona:authWebhookSecret: only the webhook mode reads it — fix: pulumi config rm --stack ${stack} pomona:authWebhookSecret`);
+  if (auth.mode !== "webhook" && given.has("authWebhookSecret")) issues.push(`${name("authWebhookSecret")}: only the webhook mode reads it — fix: ${source.removeSecret("authWebhookSecret")}`);
   return issues;
 }
 
-function checkSecret(stack: string, key: SecretKey, value: unknown): string[] {
-  const fix = `pulumi config set --secret --stack ${stack} pomona:${key} "…" (or remove it to have one generated)`;
-  if (typeof value !== "string" || value.length === 0) return [`pomona:${key}: must be a non-empty secret string — fix: ${fix}`];
+function checkSecret(source: ConfigSource, key: SecretKey, value: unknown): string[] {
+  const fix = `${source.setSecret(key, "or leave it out to have one generated")}`;
+  if (typeof value !== "string" || value.length === 0) return [`${source.key(key, [])}: must be a non-empty secret string — fix: ${fix}`];
   if (key === "tokenSecrets" || key === "authJwtSecrets" || key === "authWebhookSecret") {
     // The webhook's secret is one value; the others are comma-separated lists (rotation).
     const parts = key === "authWebhookSecret" ? [value] : value.split(",");
     const short = parts.filter((secret) => Buffer.byteLength(secret.trim(), "utf8") < MIN_TOKEN_SECRET_BYTES);
-    if (short.length > 0) return [`pomona:${key}: every comma-separated secret must be at least ${MIN_TOKEN_SECRET_BYTES} bytes (${short.length} is shorter) — fix: ${fix}, each from \`openssl rand -base64 48\``];
+    if (short.length > 0) return [`${source.key(key, [])}: every comma-separated secret must be at least ${MIN_TOKEN_SECRET_BYTES} bytes (${short.length} is shorter) — fix: ${fix}, each from \`openssl rand -base64 48\``];
   }
   return [];
 }

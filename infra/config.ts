@@ -1,9 +1,10 @@
 /**
- * The one validated, typed config object of this stack, read from `stacks/Pulumi.<stack>.yaml`.
- * Every `pomona:*` key is checked (unknown keys too); secrets stay Pulumi secrets.
+ * The stack file (`stacks/Pulumi.<stack>.yaml`) as PomonaCluster args: every `pomona:*` key is checked
+ * first with the stack file's names for keys and fixes (unknown keys too); secrets stay Pulumi secrets.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackConfig, type PomonaConfig, type SecretKey } from "./config-schema";
+import type { PomonaClusterArgs } from "./cluster";
+import { parseStackConfig, SECRET_KEYS, type SecretKey } from "./config-schema";
 
 const PREFIX = "pomona:";
 
@@ -16,17 +17,15 @@ function parseValue(text: string): unknown {
   }
 }
 
-function readStackConfig(): PomonaConfig {
+/** The stack's args for its one PomonaCluster, after the stack file passed validation. */
+export function clusterArgsFromStack(): PomonaClusterArgs {
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
     if (key.startsWith(PREFIX)) raw[key.slice(PREFIX.length)] = parseValue(value);
   }
-  return parseStackConfig(pulumi.getStack(), raw);
-}
-
-export const config: PomonaConfig = readStackConfig();
-
-/** A secret from the stack file, or undefined when it is to be generated. */
-export function secretFromStack(key: SecretKey): pulumi.Output<string> | undefined {
-  return config.givenSecrets.has(key) ? new pulumi.Config("pomona").requireSecret(key) : undefined;
+  parseStackConfig(pulumi.getStack(), raw);
+  const stackConfig = new pulumi.Config("pomona");
+  const secrets = Object.fromEntries(SECRET_KEYS.filter((key) => key in raw).map((key: SecretKey) => [key, stackConfig.requireSecret(key)]));
+  const plain = Object.fromEntries(Object.entries(raw).filter(([key]) => !(SECRET_KEYS as readonly string[]).includes(key)));
+  return { ...plain, ...secrets } as PomonaClusterArgs;
 }

@@ -1,6 +1,6 @@
 /**
  * The game-creator (issue 6): Deployment, ServiceAccount with a namespaced Role/RoleBinding holding
- * only the verbs it needs, its API token, an internal Service, and the Ingress whose paths it owns.
+ * only the verbs it needs, its API token, an internal Service, and (Gateway API) the HTTPRoute whose rules it owns.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -17,7 +17,7 @@ import {
   buildGameCreatorSecret,
   buildGameCreatorService,
   buildGameCreatorServiceAccount,
-  buildRuntimeIngress,
+  buildRuntimeHttpRoute,
   type GameCreatorManifestArgs,
 } from "./manifests/game-creator";
 
@@ -39,7 +39,7 @@ export class GameCreator extends PomonaComponent {
     new k8s.core.v1.Secret(`${name}-token`, buildGameCreatorSecret(args, this.token), this.child);
     // Its own identity, so RBAC grants reach this pod only.
     const account = new k8s.core.v1.ServiceAccount(`${name}-serviceaccount`, buildGameCreatorServiceAccount(args), this.child);
-    // Deployments, Services, worker Pods and one Ingress, in this namespace only.
+    // Deployments, Services, worker Pods and one route object, in this namespace only.
     const role = new k8s.rbac.v1.Role(`${name}-role`, buildGameCreatorRole(args), this.child);
     // What the creator's requests may contain (image, labels, restricted pods, allowed Secrets), checked by the API server.
     const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
@@ -51,8 +51,9 @@ export class GameCreator extends PomonaComponent {
     const admission = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-admission-binding`, buildCreatorAdmissionBinding(args.namespace), { ...this.child, dependsOn: [policy] });
     // Grants the Role to the ServiceAccount.
     const binding = new k8s.rbac.v1.RoleBinding(`${name}-rolebinding`, buildGameCreatorRoleBinding(args), { ...this.child, dependsOn: [account, role] });
-    // Created once with its host; afterwards its paths are the game-creator's (JSON patches), not Pulumi's.
-    new k8s.networking.v1.Ingress(`${name}-ingress`, buildRuntimeIngress(args), { ...this.child, ignoreChanges: ["spec.rules"] });
+    const route = buildRuntimeHttpRoute(args);
+    // Created once with its parents and hostnames; afterwards its rules are the game-creator's (JSON patches), not Pulumi's.
+    if (route) new k8s.apiextensions.CustomResource(`${name}-httproute`, route, { ...this.child, ignoreChanges: ["spec.rules"] });
     // The reconciler itself.
     new k8s.apps.v1.Deployment(`${name}-deployment`, buildGameCreatorDeployment(args), { ...this.child, dependsOn: [binding, admission] });
     // The API address inside the cluster (never public).

@@ -4,6 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { viewerUrl } from "./cluster-endpoints";
 import { PomonaComponent } from "./component";
 import {
   buildGameDeployment,
@@ -38,15 +39,18 @@ export class Games extends PomonaComponent {
     const afterServices = { ...this.child, dependsOn: services };
     const ingress = buildGamesIngress(args, NAMES.gamesRoute, args.games);
     // Browsers open `/game-<id>` on the viewer host; the ingress controller forwards the WebSocket.
-    if (ingress && args.games.length > 0) new k8s.networking.v1.Ingress(`${name}-ingress`, ingress, afterServices);
+    // One Ingress per host (docs/ingress-routes.md): with a game-creator it holds the runtime paths too, and they are the creator's.
+    if (ingress && (args.games.length > 0 || args.creatorOwnsIngressPaths)) {
+      new k8s.networking.v1.Ingress(`${name}-ingress`, ingress, args.creatorOwnsIngressPaths ? { ...afterServices, ignoreChanges: ["spec.rules"] } : afterServices);
+    }
     // Gateway API alternative to the Ingress.
     buildGamesHttpRoutes(args).forEach((route, index) => new k8s.apiextensions.CustomResource(`${name}-httproute-${index}`, route, afterServices));
     // Connectors → RPC, ingress/gateway and scrapers → viewer port; nothing else.
     new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, buildGamesNetworkPolicy(args), this.child);
     // Player code in workers may answer its game and reach nothing.
     new k8s.networking.v1.NetworkPolicy(`${name}-workers-netpol`, buildWorkersNetworkPolicy(args), this.child);
-    const host = args.viewer?.kind === "ingress" ? args.viewer.host : args.viewer?.hostnames[0];
-    this.viewerUrls = host === undefined ? [] : args.games.map((game) => `wss://${host}/${gameName(game.id)}`);
+    const viewer = args.viewer;
+    this.viewerUrls = viewer === undefined ? [] : args.games.map((game) => viewerUrl(viewer, game.id));
     this.registerOutputs({ viewerUrls: this.viewerUrls });
   }
 }

@@ -1,43 +1,57 @@
 /**
  * The game-creator (issue 6): adds and removes games while the cluster runs. It is the only Pomona
  * pod that talks to the Kubernetes API, through a namespaced Role with exactly the verbs it needs.
- * It owns the paths of its own Ingress (`games-runtime`); Pulumi creates that Ingress once and then
- * leaves its rules alone, so a `pulumi up` never deletes a game created at runtime.
+ * It owns the game entries of one route object (docs/ingress-routes.md): with an Ingress, the viewer
+ * host's one Ingress `games` (static paths seeded by the stack, kept by the creator); with the Gateway
+ * API, its own HTTPRoute `games-runtime` beside the static ones. Pulumi creates that object once and
+ * then leaves its rules alone, so a `pulumi up` never deletes a game created at runtime.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig, ViewerConfig } from "../config-schema";
+import type { GameConfig, StackConfig, ViewerConfig } from "../config-schema";
 import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget, secretEnv } from "../hardening";
 import { LABELS, NAMES, objectLabels, PORTS, selectorLabels } from "../names";
 import type { TierContext } from "./context";
-import { buildGamesIngress } from "./games";
+import { gatewayParentRefs } from "./games";
 import { networkPolicy, tcp } from "./network-policy";
 import { serverContainer, serverPodSpec } from "./workload";
 
 export interface GameCreatorManifestArgs extends TierContext {
   gameCreator: StackConfig["gameCreator"];
-  viewer: Extract<ViewerConfig, { kind: "ingress" }>;
-  viewerTimeoutSec: number;
+  viewer: ViewerConfig;
+  /** The stack's games: with an Ingress their paths share the creator's object, and it keeps them. */
+  games: GameConfig[];
 }
 
 const labels = objectLabels("game-creator");
 const selector = selectorLabels("game-creator");
-export const RUNTIME_INGRESS = "games-runtime";
+/** The HTTPRoute whose rules the creator owns (Gateway API layout). */
+export const RUNTIME_HTTPROUTE = "games-runtime";
 
-/** Exactly what issue 6 needs, in this namespace only: games, their Services, workers, and one Ingress. */
-export const GAME_CREATOR_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
-  { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
-  { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "create", "delete"] },
-  { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], resourceNames: [RUNTIME_INGRESS], verbs: ["get", "patch"] },
-  { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "create", "delete"] },
-];
+/** The object whose game entries the creator owns, as the env and the Role name it. */
+export function creatorRouteObject(viewer: ViewerConfig): { env: Record<string, string>; rule: k8s.types.input.rbac.v1.PolicyRule } {
+  if (viewer.kind === "ingress") {
+    return { env: { INGRESS_NAME: NAMES.gamesRoute }, rule: { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], resourceNames: [NAMES.gamesRoute], verbs: ["get", "patch"] } };
+  }
+  return { env: { HTTPROUTE_NAME: RUNTIME_HTTPROUTE }, rule: { apiGroups: ["gateway.networking.k8s.io"], resources: ["httproutes"], resourceNames: [RUNTIME_HTTPROUTE], verbs: ["get", "patch"] } };
+}
+
+/** Exactly what issue 6 needs, in this namespace only: games, their Services, workers, and one route object. */
+export function gameCreatorRules(viewer: ViewerConfig): k8s.types.input.rbac.v1.PolicyRule[] {
+  return [
+    { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
+    { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "create", "delete"] },
+    creatorRouteObject(viewer).rule,
+    { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "create", "delete"] },
+  ];
+}
 
 export function buildGameCreatorServiceAccount(args: GameCreatorManifestArgs): k8s.core.v1.ServiceAccountArgs {
   return { metadata: { name: NAMES.gameCreator, namespace: args.namespace, labels }, automountServiceAccountToken: false };
 }
 
 export function buildGameCreatorRole(args: GameCreatorManifestArgs): k8s.rbac.v1.RoleArgs {
-  return { metadata: { name: NAMES.gameCreator, namespace: args.namespace, labels }, rules: GAME_CREATOR_RULES };
+  return { metadata: { name: NAMES.gameCreator, namespace: args.namespace, labels }, rules: gameCreatorRules(args.viewer) };
 }
 
 export function buildGameCreatorRoleBinding(args: GameCreatorManifestArgs): k8s.rbac.v1.RoleBindingArgs {
@@ -60,7 +74,8 @@ export function buildGameCreatorDeployment(args: GameCreatorManifestArgs): k8s.a
     ports: { http: PORTS.gameCreator },
     env: [
       fieldEnv("POD_NAMESPACE", "metadata.namespace"),
-      ...plainEnv({ PORT: PORTS.gameCreator, INGRESS_NAME: RUNTIME_INGRESS }),
+      ...plainEnv({ PORT: PORTS.gameCreator, ...creatorRouteObject(args.viewer).env }),
+      ...(args.viewer.kind === "ingress" && args.games.length > 0 ? plainEnv({ STATIC_GAME_IDS: args.games.map((game) => game.id).join(",") }) : []),
       // The image it starts games from: the same digest as every other server.
       { name: "GAME_IMAGE", value: args.image },
       secretEnv("CREATOR_TOKEN", NAMES.gameCreatorSecret, "token"),
@@ -75,7 +90,7 @@ export function buildGameCreatorDeployment(args: GameCreatorManifestArgs): k8s.a
   return {
     metadata: { name: NAMES.gameCreator, namespace: args.namespace, labels },
     spec: {
-      // One reconciler: two would race on the same Ingress and Deployments.
+      // One reconciler: two would race on the same route object and Deployments.
       replicas: 1,
       strategy: { type: "Recreate" },
       selector: { matchLabels: selector },
@@ -100,11 +115,15 @@ export function buildGameCreatorService(args: GameCreatorManifestArgs): k8s.core
   };
 }
 
-/** The Ingress whose paths the game-creator owns; declared with its host and no path. */
-export function buildRuntimeIngress(args: GameCreatorManifestArgs): k8s.networking.v1.IngressArgs {
-  const ingress = buildGamesIngress({ ...args, games: [] }, RUNTIME_INGRESS, []);
-  if (ingress === undefined) throw new Error("the runtime Ingress needs viewer.kind ingress");
-  return { ...ingress, metadata: { ...ingress.metadata, labels } };
+/** Gateway API layout: the HTTPRoute whose rules the game-creator owns, declared with its parents and hostnames and no rule. */
+export function buildRuntimeHttpRoute(args: GameCreatorManifestArgs): k8s.apiextensions.CustomResourceArgs | undefined {
+  if (args.viewer.kind !== "gateway") return undefined;
+  return {
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "HTTPRoute",
+    metadata: { name: RUNTIME_HTTPROUTE, namespace: args.namespace, labels },
+    spec: { parentRefs: gatewayParentRefs(args.viewer), hostnames: args.viewer.hostnames, rules: [] },
+  };
 }
 
 export function buildGameCreatorPodDisruptionBudget(args: GameCreatorManifestArgs): k8s.policy.v1.PodDisruptionBudgetArgs {

@@ -7,6 +7,8 @@ import type * as k8s from "@pulumi/kubernetes";
 import type { GameConfig, ViewerConfig } from "../config-schema";
 import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget } from "../hardening";
 import { gameName, gamePodLabels, LABELS, NAMES, objectLabels, PORTS, selectorLabels, WORKER_POD_LABELS } from "../names";
+import { gameHttpRouteRule, HTTPROUTE_MAX_RULES } from "../../services/src/game-creator/kubernetes/httproute-patch";
+import { gameIngressPath } from "../../services/src/game-creator/kubernetes/ingress-patch";
 import type { TierContext } from "./context";
 import { networkPolicy, tcp } from "./network-policy";
 import { serverContainer, serverPodSpec, surgeFirstDeployment } from "./workload";
@@ -16,16 +18,15 @@ export interface GamesManifestArgs extends TierContext {
   viewer?: ViewerConfig;
   /** The WebSocket timeout the viewer route gets (above 2 × heartbeat). */
   viewerTimeoutSec: number;
+  /** A game-creator owns the Ingress's paths after it is created (its runtime games share the host). */
+  creatorOwnsIngressPaths?: boolean;
 }
 
 const PRE_STOP_SEC = 5;
 /** SIGTERM: no new players; the rest stay until they leave or this passes (DRAIN_TIMEOUT_MS). */
 const DRAIN_SEC = 20;
-/** Gateway API caps an HTTPRoute at 16 rules: more games spread over several routes. */
-export const HTTPROUTE_MAX_RULES = 16;
 
 const gameLabels = (id: string) => objectLabels("game", { [LABELS.game]: id });
-export const viewerPath = (id: string): string => `/${gameName(id)}`;
 
 export function buildGameDeployment(args: GamesManifestArgs, game: GameConfig): k8s.apps.v1.DeploymentArgs {
   const selector = gamePodLabels(game.id);
@@ -67,17 +68,14 @@ export function buildGamePodDisruptionBudget(args: GamesManifestArgs, game: Game
   return podDisruptionBudget(gameName(game.id), args.namespace, gameLabels(game.id), gamePodLabels(game.id));
 }
 
-function ingressPath(id: string) {
-  return { path: viewerPath(id), pathType: "Prefix", backend: { service: { name: gameName(id), port: { name: "http" } } } };
-}
-
 /** Annotations of the viewer Ingress: the stack's, plus the WebSocket timeout on each listed key. */
 export function viewerIngressAnnotations(viewer: Extract<ViewerConfig, { kind: "ingress" }>, timeoutSec: number): Record<string, string> {
   return { ...viewer.annotations, ...Object.fromEntries(viewer.timeoutAnnotations.map((key) => [key, String(timeoutSec)])) };
 }
 
 /**
- * One Ingress for the static games, one path each. A rule without paths is valid, so a stack with
+ * The one Ingress of the viewer host, with a path per static game; with a game-creator it also holds
+ * the runtime games' paths (docs/ingress-routes.md). A rule without paths is valid, so a stack with
  * no static games still gets the host (and its TLS) declared.
  */
 export function buildGamesIngress(args: GamesManifestArgs, name: string, games: GameConfig[]): k8s.networking.v1.IngressArgs | undefined {
@@ -88,12 +86,14 @@ export function buildGamesIngress(args: GamesManifestArgs, name: string, games: 
     spec: {
       ingressClassName: viewer.className,
       ...(viewer.tlsSecretName ? { tls: [{ hosts: [viewer.host], secretName: viewer.tlsSecretName }] } : {}),
-      rules: [games.length > 0 ? { host: viewer.host, http: { paths: games.map((game) => ingressPath(game.id)) } } : { host: viewer.host }],
+      rules: [games.length > 0 ? { host: viewer.host, http: { paths: games.map((game) => gameIngressPath(game.id)) } } : { host: viewer.host }],
     },
   };
 }
 
-/** Gateway API alternative: HTTPRoutes of at most 16 rules, `/game-<id>` → Service `game-<id>`:8080. */
+export const gatewayParentRefs = (viewer: Extract<ViewerConfig, { kind: "gateway" }>) => viewer.parentRefs.map((ref) => ({ group: "gateway.networking.k8s.io", kind: "Gateway", ...ref }));
+
+/** Gateway API alternative: HTTPRoutes of at most 16 rules, `/game-<id>` → Service `game-<id>`:8080 (runtime games: the creator's own route). */
 export function buildGamesHttpRoutes(args: GamesManifestArgs): k8s.apiextensions.CustomResourceArgs[] {
   const viewer = args.viewer;
   if (viewer?.kind !== "gateway" || args.games.length === 0) return [];
@@ -105,14 +105,9 @@ export function buildGamesHttpRoutes(args: GamesManifestArgs): k8s.apiextensions
       kind: "HTTPRoute",
       metadata: { name: `${NAMES.gamesRoute}-${start / HTTPROUTE_MAX_RULES}`, namespace: args.namespace, labels: objectLabels("game") },
       spec: {
-        parentRefs: viewer.parentRefs.map((ref) => ({ group: "gateway.networking.k8s.io", kind: "Gateway", ...ref })),
+        parentRefs: gatewayParentRefs(viewer),
         hostnames: viewer.hostnames,
-        rules: games.map((game) => ({
-          matches: [{ path: { type: "PathPrefix", value: viewerPath(game.id) } }],
-          backendRefs: [{ name: gameName(game.id), port: PORTS.gameHttp }],
-          // Viewer WebSockets live for hours: no request timeout (the Gateway's idle timeout still applies).
-          timeouts: { request: "0s" },
-        })),
+        rules: games.map((game) => gameHttpRouteRule(game.id)),
       },
     });
   }

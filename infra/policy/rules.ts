@@ -5,6 +5,7 @@
  */
 import { LABELS } from "../names";
 import { cidrContains, METADATA_ADDRESS } from "../manifests/network-policy";
+import { routeCollisions } from "./route-claims";
 import { isEmptySelector, selectorMatches, type LabelSelector } from "./selectors";
 
 /** Manifests arrive as untyped JSON (inputs during preview, parsed YAML in tests): read them loosely. */
@@ -13,7 +14,7 @@ type Loose = any;
 export interface Manifest {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: Loose;
   [field: string]: unknown;
 }
@@ -358,7 +359,13 @@ export const creatorAdmission: StackRule = {
   },
 };
 
-export const STACK_RULES: StackRule[] = [pdbPerWorkload, networkPolicyCoverage, trustUidDevelopmentOnly, egressPerWorkload, quotaPerNamespace, creatorAdmission];
+export const routeNoCollision: StackRule = {
+  name: "pomona-route-no-collision",
+  description: "No two Ingress paths or HTTPRoute matches claim the same host and path, and no two Ingresses of one class declare the same host (except F5 NGINX mergeable master/minions).",
+  check: (manifests) => routeCollisions(manifests).map((collision) => ({ rule: routeNoCollision.name, ...collision })),
+};
+
+export const STACK_RULES: StackRule[] = [pdbPerWorkload, networkPolicyCoverage, trustUidDevelopmentOnly, egressPerWorkload, quotaPerNamespace, creatorAdmission, routeNoCollision];
 
 /** Every rule over a set of manifests: what the tests assert is empty for each shipped stack. */
 export function checkAll(manifests: Manifest[]): Violation[] {

@@ -1,17 +1,20 @@
 /**
  * An in-test HTTP server speaking the Kubernetes API for what the game-creator uses: Deployments,
- * Services, Pods (GET item and list with labelSelector, POST, DELETE) and Ingresses (GET, JSON PATCH),
+ * Services, Pods (GET item and list with labelSelector, POST, DELETE), Ingresses and Gateway API
+ * HTTPRoutes (GET, JSON PATCH),
  * with uids, resourceVersions, 404/409/422 Status answers, the garbage collector's cascade through
  * ownerReferences, and the game-creator's Role enforced (a verb it was not granted is 403).
  *
  * Every POST body is validated with kubernetes-models; every JSON patch is applied by an independent
- * RFC 6902 implementation (fast-json-patch) and the result must validate as an Ingress. `conflictsToInject`
- * makes the next PATCHes find the Ingress changed by someone else (resourceVersion bumped first).
+ * RFC 6902 implementation (fast-json-patch) and the result must validate as an Ingress or an HTTPRoute
+ * (@kubernetes-models/gateway-api: 16 rules at most, among the rest). `conflictsToInject` makes the next
+ * PATCHes find the route object changed by someone else (resourceVersion bumped first).
  */
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { applyPatch, deepClone, type Operation } from "fast-json-patch";
+import { HTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
 import { Pod, Service } from "kubernetes-models/v1";
@@ -23,17 +26,19 @@ const RESOURCES: Record<string, { kind: string; apiVersion: string; validate: (o
   services: { kind: "Service", apiVersion: "v1", validate: (o) => new Service(o as never).validate() },
   pods: { kind: "Pod", apiVersion: "v1", validate: (o) => new Pod(o as never).validate() },
   ingresses: { kind: "Ingress", apiVersion: "networking.k8s.io/v1", validate: (o) => new Ingress(o as never).validate() },
+  httproutes: { kind: "HTTPRoute", apiVersion: "gateway.networking.k8s.io/v1", validate: (o) => new HTTPRoute(o as never).validate() },
 };
+/** The objects whose entries the creator patches. */
+const ROUTE_RESOURCES = ["ingresses", "httproutes"];
 
-/** The Role of infra/manifests/game-creator.ts (the issue's contract). */
+/** The Role of infra/manifests/game-creator.ts (the issue's contract), for either route object (`routeObjectName`). */
 const ROLE: Record<string, { verbs: string[]; names?: string[] }> = {
   deployments: { verbs: ["get", "list", "watch", "create", "patch", "delete"] },
   services: { verbs: ["get", "list", "create", "delete"] },
-  ingresses: { verbs: ["get", "patch"], names: ["games-runtime"] },
   pods: { verbs: ["get", "list", "watch", "create", "delete"] },
 };
 
-const PATH = /^\/(?:api\/v1|apis\/(?:apps|networking\.k8s\.io)\/v1)\/namespaces\/([^/]+)\/(deployments|services|pods|ingresses)(?:\/([^/]+))?$/;
+const PATH = /^\/(?:api\/v1|apis\/(?:apps|networking\.k8s\.io|gateway\.networking\.k8s\.io)\/v1)\/namespaces\/([^/]+)\/(deployments|services|pods|ingresses|httproutes)(?:\/([^/]+))?$/;
 
 export interface RecordedRequest {
   readonly method: string;
@@ -47,14 +52,17 @@ export class FakeKubeApi {
   readonly requests: RecordedRequest[] = [];
   /** Bodies that failed schema validation (every one is also answered 422). */
   readonly invalidBodies: string[] = [];
-  /** Ingress after each applied patch, validated. */
-  readonly ingressHistory: Obj[] = [];
+  /** The route object after each applied patch, validated. */
+  readonly routeHistory: Obj[] = [];
   conflictsToInject = 0;
   conflictsAnswered = 0;
   private resourceVersion = 1000;
   private server: http.Server | undefined;
 
   url = "";
+
+  /** The Role grants get and patch on this one object: `ingresses/<name>` or `httproutes/<name>`. */
+  constructor(private readonly routeObject: { resource: "ingresses" | "httproutes"; name: string }) {}
 
   async start(): Promise<void> {
     this.server = http.createServer((req, res) => {
@@ -112,7 +120,8 @@ export class FakeKubeApi {
     if (match === null) return failure(404, "NotFound", `no route ${url.pathname}`);
     const [, namespace, resource, name] = match;
     const verb = req.method === "GET" ? (name === undefined ? (url.searchParams.get("watch") ? "watch" : "list") : "get") : req.method === "POST" ? "create" : req.method === "PATCH" ? "patch" : req.method === "DELETE" ? "delete" : req.method === "PUT" ? "update" : "?";
-    const grant = ROLE[resource];
+    const grant = resource === this.routeObject.resource ? { verbs: ["get", "patch"], names: [this.routeObject.name] } : ROLE[resource];
+    if (grant === undefined) return failure(403, "Forbidden", `${resource} is forbidden: the game-creator's Role grants nothing on it`, resource, name);
     if (!grant.verbs.includes(verb) || (grant.names !== undefined && (name === undefined || !grant.names.includes(name)))) {
       return failure(403, "Forbidden", `${resource} "${name ?? ""}" is forbidden: the game-creator's Role cannot ${verb} it`, resource, name);
     }
@@ -155,8 +164,8 @@ export class FakeKubeApi {
       if (req.headers["content-type"] !== "application/json-patch+json") return failure(415, "UnsupportedMediaType", `unsupported patch type ${req.headers["content-type"]}`, resource, name);
       const stored = this.objects.get(id(name!));
       if (stored === undefined) return failure(404, "NotFound", `${resource} "${name}" not found`, resource, name);
-      if (resource === "ingresses" && this.conflictsToInject > 0) {
-        // Someone else wrote the Ingress between the creator's read and its patch.
+      if (ROUTE_RESOURCES.includes(resource) && this.conflictsToInject > 0) {
+        // Someone else wrote the route object between the creator's read and its patch.
         this.conflictsToInject--;
         stored.metadata.annotations = { ...stored.metadata.annotations, "example.com/touched": this.nextVersion() };
         stored.metadata.resourceVersion = this.nextVersion();
@@ -179,7 +188,7 @@ export class FakeKubeApi {
       }
       patched.metadata.resourceVersion = this.nextVersion();
       this.objects.set(id(name!), patched);
-      if (resource === "ingresses") this.ingressHistory.push(deepClone(patched));
+      if (ROUTE_RESOURCES.includes(resource)) this.routeHistory.push(deepClone(patched));
       return send(200, patched, resource, name);
     }
     return failure(405, "MethodNotAllowed", `${req.method} not supported`, resource, name);

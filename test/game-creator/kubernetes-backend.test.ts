@@ -1,7 +1,9 @@
 /**
  * The Kubernetes backend against an in-test server speaking the Kubernetes API (fake-kube-api.ts):
- * @kubernetes/client-node 1.x requests, schema-valid bodies, JSON patches of the Ingress retried on
- * 409, adoption after a restart, cleanup by name, label and ownerReferences, the Role's verbs only.
+ * @kubernetes/client-node 1.x requests, schema-valid bodies, JSON patches of the route object retried
+ * on 409, adoption after a restart, cleanup by name, label and ownerReferences, the Role's verbs only.
+ * Run once per route layout (docs/ingress-routes.md): the viewer host's one Ingress, whose static
+ * path the creator keeps, and the Gateway API's HTTPRoute of the creator's own.
  * No live cluster is involved anywhere in this repository's tests.
  */
 import { workerPodMemoryMi } from "../../services/src/workers/isolation";
@@ -15,12 +17,55 @@ import { Reconciler } from "../../services/src/game-creator/reconciler";
 import { workerKeys } from "../../services/src/workers/keys";
 import { RedisServer } from "../helpers/redis-server";
 import { waitUntil } from "../helpers/wait";
+import type { RouteObject } from "../../services/src/game-creator/kubernetes/route-table";
 import { FakeKubeApi } from "./fake-kube-api";
 
 const NS = "games";
-const INGRESS = "games-runtime";
+type Loose = any;
 
-describe("game-creator Kubernetes backend (in-test Kubernetes API server)", function () {
+interface RouteLayout {
+  readonly route: RouteObject;
+  readonly resource: "ingresses" | "httproutes";
+  /** The route object as the stack (Pulumi) creates it. */
+  readonly seed: Loose;
+  /** Static games whose entries share the object, and their paths. */
+  readonly staticGameIds: string[];
+  /** Every `/game-<id>` path the object routes, in order. */
+  gamePaths(object: Loose): string[];
+  /** What an operator's hand edit does: drops one game's entry. */
+  dropEntry(object: Loose, path: string): void;
+}
+
+const LAYOUTS: RouteLayout[] = [
+  {
+    route: { kind: "ingress", name: "games" },
+    resource: "ingresses",
+    seed: {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "Ingress",
+      metadata: { name: "games", namespace: NS },
+      spec: { ingressClassName: "nginx", rules: [{ host: "watch.example.com", http: { paths: [{ path: "/game-static", pathType: "Prefix", backend: { service: { name: "game-static", port: { name: "http" } } } }] } }] },
+    },
+    staticGameIds: ["static"],
+    gamePaths: (ingress) => (ingress.spec.rules[0].http?.paths ?? []).map((p: Loose) => p.path),
+    dropEntry: (ingress, path) => (ingress.spec.rules[0].http.paths = ingress.spec.rules[0].http.paths.filter((p: Loose) => p.path !== path)),
+  },
+  {
+    route: { kind: "httproute", name: "games-runtime" },
+    resource: "httproutes",
+    seed: {
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "HTTPRoute",
+      metadata: { name: "games-runtime", namespace: NS },
+      spec: { parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "public", namespace: "envoy-gateway-system" }], hostnames: ["watch.example.com"], rules: [] },
+    },
+    staticGameIds: [],
+    gamePaths: (route) => (route.spec.rules ?? []).map((rule: Loose) => rule.matches[0].path.value),
+    dropEntry: (route, path) => (route.spec.rules = route.spec.rules.filter((rule: Loose) => rule.matches[0].path.value !== path)),
+  },
+];
+
+for (const layout of LAYOUTS) describe(`game-creator Kubernetes backend, routes on ${layout.seed.kind}/${layout.route.name} (in-test Kubernetes API server)`, function () {
   this.timeout(30_000);
   let redisServer: RedisServer;
   let redis: Redis;
@@ -44,7 +89,8 @@ describe("game-creator Kubernetes backend (in-test Kubernetes API server)", func
     backend = new KubernetesBackend({
       kubeConfig: kubeConfig(),
       namespace: NS,
-      ingressName: INGRESS,
+      route: layout.route,
+      staticGameIds: layout.staticGameIds,
       image: "registry.example.com/pomona/services@sha256:" + "a".repeat(64),
       gameEnv: [{ name: "REDIS_URL", valueFrom: { secretKeyRef: { name: "redis-auth", key: "url" } } }, { name: "POMONA_NAMESPACE", value: "prod" }],
       workerLimits: { turnDeadlineMs: 50, sandboxMemoryMb: 32, podMemoryMi: workerPodMemoryMi(32), podCpuMilli: 250 },
@@ -54,7 +100,14 @@ describe("game-creator Kubernetes backend (in-test Kubernetes API server)", func
     reconciler.start();
   };
   const phase = (id: string) => reconciler.status(id)?.phase;
-  const paths = () => (fake.get("ingresses", NS, INGRESS)!.spec.rules[0].http?.paths ?? []).map((p: { path: string }) => p.path).sort();
+  const staticPaths = layout.staticGameIds.map((id) => `/game-${id}`);
+  const routeObject = () => fake.get(layout.resource, NS, layout.route.name)!;
+  /** Runtime game paths, sorted; the static ones must always be there too. */
+  const paths = () => {
+    const all = layout.gamePaths(routeObject());
+    for (const path of staticPaths) assert.equal(all.filter((p) => p === path).length, 1, `the static ${path} is kept, once`);
+    return all.filter((p) => !staticPaths.includes(p)).sort();
+  };
   const settle = async (what: string, condition: () => boolean) => {
     await waitUntil(() => (fake.markReady(), condition()), 10_000, what, 20);
   };
@@ -62,10 +115,10 @@ describe("game-creator Kubernetes backend (in-test Kubernetes API server)", func
   before(async function () {
     redisServer = await RedisServer.start();
     redis = new Redis(redisServer.url);
-    fake = new FakeKubeApi();
+    fake = new FakeKubeApi({ resource: layout.resource, name: layout.route.name });
     await fake.start();
-    // As the stack (Pulumi) creates them: the runtime Ingress with its host and no path, and a static game.
-    fake.seed("ingresses", { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: INGRESS, namespace: NS }, spec: { ingressClassName: "nginx", rules: [{ host: "watch.example.com" }] } });
+    // As the stack (Pulumi) creates them: the route object (with the static game's entry in the Ingress layout), and a static game.
+    fake.seed(layout.resource, layout.seed);
     fake.seed("deployments", {
       apiVersion: "apps/v1",
       kind: "Deployment",
@@ -83,12 +136,12 @@ describe("game-creator Kubernetes backend (in-test Kubernetes API server)", func
     await redisServer?.stop();
   });
 
-  it("creates a Deployment and a Service game-<id> per game and one Ingress path each; every body and every patched Ingress is schema-valid", async function () {
+  it(`creates a Deployment and a Service game-<id> per game and one ${layout.seed.kind} entry each; every body and every patched object is schema-valid`, async function () {
     for (const id of ["a1", "a2", "a3"]) assert.equal((await api.createGame({ id, type: "arena", replicas: 2 })).status, 201);
     await settle("3 games ready", () => ["a1", "a2", "a3"].every((id) => phase(id) === "ready"));
     assert.deepEqual(paths(), ["/game-a1", "/game-a2", "/game-a3"]);
     assert.deepEqual(fake.invalidBodies, []);
-    assert.ok(fake.ingressHistory.length >= 1);
+    assert.ok(fake.routeHistory.length >= 1);
     const deployment = fake.get("deployments", NS, "game-a1")!;
     const container = deployment.spec.template.spec.containers[0];
     assert.deepEqual(container.command, ["node", "services/dist/games/arena/main.js"]);
@@ -101,17 +154,22 @@ describe("game-creator Kubernetes backend (in-test Kubernetes API server)", func
     const service = fake.get("services", NS, "game-a1")!;
     assert.deepEqual(service.spec.ports, [{ name: "http", port: 8080, targetPort: "http" }]);
     assert.equal(service.metadata.ownerReferences[0].uid, deployment.metadata.uid, "the Service is owned by the Deployment");
-    const ingressPath = fake.get("ingresses", NS, INGRESS)!.spec.rules[0].http.paths[0];
-    assert.deepEqual(ingressPath, { path: "/game-a1", pathType: "Prefix", backend: { service: { name: "game-a1", port: { name: "http" } } } });
+    if (layout.route.kind === "ingress") {
+      const ingressPath = routeObject().spec.rules[0].http.paths.find((p: Loose) => p.path === "/game-a1");
+      assert.deepEqual(ingressPath, { path: "/game-a1", pathType: "Prefix", backend: { service: { name: "game-a1", port: { name: "http" } } } });
+    } else {
+      const rule = routeObject().spec.rules.find((r: Loose) => r.matches[0].path.value === "/game-a1");
+      assert.deepEqual(rule, { matches: [{ path: { type: "PathPrefix", value: "/game-a1" } }], backendRefs: [{ name: "game-a1", port: 8080 }], timeouts: { request: "0s" } });
+    }
   });
 
-  it("retries JSON patches of the Ingress that hit 409 Conflict, counts them, and never duplicates a path", async function () {
-    const before = backend.counters().ingressConflicts;
+  it(`retries JSON patches of the ${layout.seed.kind} that hit 409 Conflict, counts them, and never duplicates an entry`, async function () {
+    const before = backend.counters().routeConflicts;
     fake.conflictsToInject = 3;
     await api.createGame({ id: "a4", type: "arena" });
     await settle("a4 ready", () => phase("a4") === "ready");
     assert.equal(fake.conflictsAnswered >= 3, true);
-    assert.equal(backend.counters().ingressConflicts - before, 3);
+    assert.equal(backend.counters().routeConflicts - before, 3);
     assert.deepEqual(paths(), ["/game-a1", "/game-a2", "/game-a3", "/game-a4"]);
     assert.deepEqual(fake.invalidBodies, []);
   });
@@ -146,9 +204,8 @@ describe("game-creator Kubernetes backend (in-test Kubernetes API server)", func
 
   it("after a restart, adopts every existing game without re-creating it, re-adds a lost path and removes orphans", async function () {
     await reconciler.stop();
-    // While it was down: someone removed a1's path, and a game nobody wants was left behind.
-    const ingress = fake.get("ingresses", NS, INGRESS)!;
-    ingress.spec.rules[0].http.paths = ingress.spec.rules[0].http.paths.filter((p: { path: string }) => p.path !== "/game-a1");
+    // While it was down: someone removed a1's entry, and a game nobody wants was left behind.
+    layout.dropEntry(routeObject(), "/game-a1");
     fake.seed("deployments", {
       apiVersion: "apps/v1",
       kind: "Deployment",
@@ -176,7 +233,7 @@ describe("game-creator Kubernetes backend (in-test Kubernetes API server)", func
     await waitUntil(() => phase("static") === "failed", 5_000, "static failed");
     assert.match(reconciler.status("static")!.reason!, /did not create .*pick another id/);
     assert.equal(fake.get("deployments", NS, "game-static")!.metadata.labels["app.kubernetes.io/managed-by"], "pulumi");
-    assert.ok(!paths().includes("/game-static"));
+    assert.ok(!paths().includes("/game-static"), "no runtime entry for it");
     await api.deleteGame("static");
   });
 
@@ -184,7 +241,7 @@ describe("game-creator Kubernetes backend (in-test Kubernetes API server)", func
     assert.deepEqual(fake.requests.filter((r) => r.status === 403), []);
     assert.deepEqual(fake.invalidBodies, []);
     const verbs = new Set(fake.requests.map((r) => `${r.method} ${r.resource}`));
-    assert.ok(!verbs.has("PUT ingresses") && !verbs.has("PATCH services"));
+    assert.ok(!verbs.has(`PUT ${layout.resource}`) && !verbs.has("PATCH services"));
   });
   it("the in-test API refuses what a real one would: a schema-invalid body (422) and a verb outside the Role (403)", async function () {
     const headers = { Authorization: "Bearer test-service-account-token", "Content-Type": "application/json" };
@@ -192,6 +249,20 @@ describe("game-creator Kubernetes backend (in-test Kubernetes API server)", func
     assert.equal(invalid.status, 422);
     const forbidden = await fetch(`${fake.url}/apis/networking.k8s.io/v1/namespaces/${NS}/ingresses/other`, { headers });
     assert.equal(forbidden.status, 403);
+    // A patch whose result breaks the schema is refused whole: an HTTPRoute past the Gateway API's 16 rules, an Ingress path without a backend.
+    const object = routeObject();
+    const group = layout.resource === "ingresses" ? "networking.k8s.io" : "gateway.networking.k8s.io";
+    const breaking =
+      layout.resource === "httproutes"
+        ? Array.from({ length: 17 }, (_, i) => ({ op: "add", path: "/spec/rules/-", value: { matches: [{ path: { type: "PathPrefix", value: `/game-x${i}` } }], backendRefs: [{ name: `game-x${i}`, port: 8080 }] } }))
+        : [{ op: "add", path: "/spec/rules/0/http/paths/-", value: { path: "/game-x", pathType: "Prefix" } }];
+    const patched = await fetch(`${fake.url}/apis/${group}/v1/namespaces/${NS}/${layout.resource}/${layout.route.name}`, {
+      method: "PATCH",
+      headers: { ...headers, "Content-Type": "application/json-patch+json" },
+      body: JSON.stringify([{ op: "replace", path: "/metadata/resourceVersion", value: object.metadata.resourceVersion }, ...breaking]),
+    });
+    assert.equal(patched.status, 422);
+    assert.match(fake.invalidBodies.at(-1)!, layout.resource === "httproutes" ? /rules must NOT have more than 16 items/ : /backend/);
+    fake.invalidBodies.length = 0;
   });
-
 });

@@ -1,7 +1,8 @@
-/** The game-creator's pure decisions: request validation, the reconcile plan, Ingress JSON patches, manifests, the token check. */
+/** The game-creator's pure decisions: request validation, the reconcile plan, Ingress and HTTPRoute JSON patches, manifests, the token check. */
 import { workerPodMemoryMi } from "../../services/src/workers/isolation";
 import assert from "node:assert/strict";
 import { applyPatch, deepClone } from "fast-json-patch";
+import { HTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
 import { Pod, Service } from "kubernetes-models/v1";
@@ -9,6 +10,7 @@ import type { V1Ingress } from "@kubernetes/client-node";
 import { bearerChecker } from "../../services/src/game-creator/auth";
 import { parseCreatorConfig } from "../../services/src/game-creator/config";
 import { createGameSchema, playerSpec, type GameSpec } from "../../services/src/game-creator/game-spec";
+import { gameHttpRouteRule, planHttpRoutePatch, routedGamesOfHttpRoute, type HttpRoute, type HttpRouteRule } from "../../services/src/game-creator/kubernetes/httproute-patch";
 import { planIngressPatch, routedGames } from "../../services/src/game-creator/kubernetes/ingress-patch";
 import { gameDeployment, gameService, workerPod, type ManifestContext } from "../../services/src/game-creator/kubernetes/manifests";
 import { planReconcile, type DesiredGame } from "../../services/src/game-creator/reconcile-plan";
@@ -276,8 +278,16 @@ describe("game-creator: configuration from the environment", function () {
   it("defaults to the local backend outside a pod and to Kubernetes inside one", function () {
     assert.equal(parseCreatorConfig(base).BACKEND, "local");
     assert.throws(() => parseCreatorConfig({ ...base, KUBERNETES_SERVICE_HOST: "10.96.0.1" }), /env\.POD_NAMESPACE: is required with BACKEND=kubernetes/);
-    const config = parseCreatorConfig({ ...base, KUBERNETES_SERVICE_HOST: "10.96.0.1", POD_NAMESPACE: "games", INGRESS_NAME: "games-runtime", GAME_IMAGE: "img@sha256:x", GAME_ENV: '[{"name":"REDIS_URL","valueFrom":{"secretKeyRef":{"name":"redis-auth","key":"url"}}}]' });
-    assert.deepEqual([config.BACKEND, config.PORT, config.GAME_ENV![0].name], ["kubernetes", 8090, "REDIS_URL"]);
+    const config = parseCreatorConfig({ ...base, KUBERNETES_SERVICE_HOST: "10.96.0.1", POD_NAMESPACE: "games", INGRESS_NAME: "games", STATIC_GAME_IDS: "arena-1, arena-2", GAME_IMAGE: "img@sha256:x", GAME_ENV: '[{"name":"REDIS_URL","valueFrom":{"secretKeyRef":{"name":"redis-auth","key":"url"}}}]' });
+    assert.deepEqual([config.BACKEND, config.PORT, config.GAME_ENV![0].name, config.STATIC_GAME_IDS], ["kubernetes", 8090, "REDIS_URL", ["arena-1", "arena-2"]]);
+  });
+  it("owns exactly one route object in Kubernetes: an Ingress, or an HTTPRoute with at most 16 games", function () {
+    const kube = { ...base, BACKEND: "kubernetes", POD_NAMESPACE: "games", GAME_IMAGE: "img@sha256:x" };
+    assert.throws(() => parseCreatorConfig(kube), /env\.INGRESS_NAME: give exactly one of INGRESS_NAME .* or HTTPROUTE_NAME/);
+    assert.throws(() => parseCreatorConfig({ ...kube, INGRESS_NAME: "games", HTTPROUTE_NAME: "games-runtime" }), /give exactly one/);
+    assert.throws(() => parseCreatorConfig({ ...kube, HTTPROUTE_NAME: "games-runtime" }), /env\.MAX_GAMES: must be at most 16 with HTTPROUTE_NAME/);
+    assert.equal(parseCreatorConfig({ ...kube, HTTPROUTE_NAME: "games-runtime", MAX_GAMES: "16" }).HTTPROUTE_NAME, "games-runtime");
+    assert.throws(() => parseCreatorConfig({ ...kube, INGRESS_NAME: "games", STATIC_GAME_IDS: "ok,Not_An_Id" }), /env\.STATIC_GAME_IDS/);
   });
   it("names the variable and the fix when a value is wrong", function () {
     assert.throws(() => parseCreatorConfig({ ...base, CREATOR_TOKEN: "short" }), /env\.CREATOR_TOKEN: must be at least 16 characters/);
@@ -286,5 +296,78 @@ describe("game-creator: configuration from the environment", function () {
     assert.throws(() => parseCreatorConfig({ ...base, NGINX_ROUTES_FILE: "/x/games.conf" }), /go together/);
     assert.throws(() => parseCreatorConfig({ ...base, MAX_GAMES: "0" }), /env\.MAX_GAMES: /);
     assert.throws(() => parseCreatorConfig({ ...base, MAX_PLAYERS_PER_GAME: "10", MAX_WORKERS: "5" }), /env\.MAX_PLAYERS_PER_GAME: must not exceed MAX_WORKERS \(5\)/);
+  });
+});
+
+const httpRoute = (rules?: HttpRouteRule[]): HttpRoute => ({
+  apiVersion: "gateway.networking.k8s.io/v1",
+  kind: "HTTPRoute",
+  metadata: { name: "games-runtime", namespace: "games", resourceVersion: "7" },
+  spec: { parentRefs: [{ name: "public" }], hostnames: ["watch.example.com"], ...(rules === undefined ? {} : { rules }) },
+});
+const applyToRoute = (doc: HttpRoute, ops: ReturnType<typeof planHttpRoutePatch>) => applyPatch(deepClone(doc), deepClone(ops), true, false).newDocument as HttpRoute;
+const rulePaths = (doc: HttpRoute) => (doc.spec!.rules ?? []).map((rule) => rule.matches![0]!.path!.value);
+const docsRule: HttpRouteRule = { matches: [{ path: { type: "PathPrefix", value: "/docs" } }], backendRefs: [{ name: "docs", port: 80 }] };
+
+describe("game-creator: HTTPRoute JSON patches", function () {
+  it("adds rules to a route declared without any (and with an empty list), pinning the resourceVersion; the result is a valid HTTPRoute", function () {
+    for (const declared of [httpRoute(), httpRoute([])]) {
+      const ops = planHttpRoutePatch(declared, ["b", "a"]);
+      assert.deepEqual(ops[0], { op: "replace", path: "/metadata/resourceVersion", value: "7" });
+      const result = applyToRoute(declared, ops);
+      assert.deepEqual(rulePaths(result), ["/game-a", "/game-b"]);
+      new HTTPRoute(result as never).validate();
+    }
+  });
+
+  it("removes by index, highest first, each after a test of its path; leaves other rules alone; empty when nothing changes", function () {
+    const doc = httpRoute([gameHttpRouteRule("a"), docsRule, gameHttpRouteRule("b"), gameHttpRouteRule("a")]);
+    assert.equal(routedGamesOfHttpRoute(doc).dirty, true, "a duplicate is dirty");
+    const ops = planHttpRoutePatch(doc, ["a"]);
+    assert.deepEqual(ops.slice(1, 5), [
+      { op: "test", path: "/spec/rules/3/matches/0/path/value", value: "/game-a" },
+      { op: "remove", path: "/spec/rules/3" },
+      { op: "test", path: "/spec/rules/2/matches/0/path/value", value: "/game-b" },
+      { op: "remove", path: "/spec/rules/2" },
+    ]);
+    const result = applyToRoute(doc, ops);
+    assert.deepEqual(rulePaths(result), ["/game-a", "/docs"]);
+    assert.deepEqual(planHttpRoutePatch(result, ["a"]), []);
+    assert.deepEqual(rulePaths(applyToRoute(result, planHttpRoutePatch(result, []))), ["/docs"], "the last game leaves an empty or foreign-only list");
+  });
+
+  it("replaces a rule of ours that points elsewhere (another Service, another namespace, a timeout), as the API server defaults it or not", function () {
+    const elsewhere = [
+      { ...gameHttpRouteRule("a"), backendRefs: [{ name: "gate", port: 8080 }] },
+      { ...gameHttpRouteRule("a"), backendRefs: [{ name: "game-a", port: 8080, namespace: "other" }] },
+      { ...gameHttpRouteRule("a"), timeouts: { request: "10s" } },
+    ];
+    for (const rule of elsewhere) {
+      const doc = httpRoute([rule]);
+      assert.equal(routedGamesOfHttpRoute(doc).dirty, true, JSON.stringify(rule));
+      assert.deepEqual(applyToRoute(doc, planHttpRoutePatch(doc, ["a"])).spec!.rules, [gameHttpRouteRule("a")]);
+    }
+    const defaulted = httpRoute([{ ...gameHttpRouteRule("a"), backendRefs: [{ group: "", kind: "Service", name: "game-a", port: 8080, weight: 1 }] }]);
+    assert.deepEqual(planHttpRoutePatch(defaulted, ["a"]), [], "the CRD's defaults (group, kind, weight) are still ours");
+  });
+
+  it("refuses to plan past the Gateway API's 16 rules, naming the cap", function () {
+    const full = httpRoute(Array.from({ length: 15 }, (_, i) => gameHttpRouteRule(`g${i}`)));
+    const wanted = Array.from({ length: 15 }, (_, i) => `g${i}`);
+    new HTTPRoute(applyToRoute(full, planHttpRoutePatch(full, [...wanted, "last"])) as never).validate();
+    assert.throws(() => planHttpRoutePatch(full, [...wanted, "x", "y"]), /would hold 17 rules; the Gateway API allows 16/);
+  });
+
+  it("property: from any rule list, the patch yields exactly one rule per wanted id, valid", function () {
+    const ids = ["a", "b", "c", "d", "e"];
+    for (let round = 0; round < 200; round++) {
+      const current = Array.from({ length: Math.floor(Math.random() * 8) }, () => gameHttpRouteRule(ids[Math.floor(Math.random() * ids.length)]!));
+      const wanted = ids.filter(() => Math.random() < 0.5);
+      const doc = httpRoute(current.length === 0 && Math.random() < 0.5 ? undefined : current);
+      const result = applyToRoute(doc, planHttpRoutePatch(doc, wanted));
+      assert.deepEqual(rulePaths(result).sort(), wanted.map((id) => `/game-${id}`).sort(), JSON.stringify({ current, wanted }));
+      assert.deepEqual(routedGamesOfHttpRoute(result), { ids: new Set(wanted), dirty: false });
+      new HTTPRoute(result as never).validate();
+    }
   });
 });

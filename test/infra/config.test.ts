@@ -80,13 +80,13 @@ describe("stack config validation", () => {
     assert.match(error.message, /pomona:games\.1\.id: "arena-1" is used twice/);
   });
 
-  it("cross-key rules: viewer timeout above 2 × heartbeat, a viewer for games, creator needs an Ingress, a pinned ref without a build", () => {
+  it("cross-key rules: viewer timeout above 2 × heartbeat, a viewer for games, a creator's games within one HTTPRoute, a pinned ref without a build", () => {
     assert.match(failure((c) => (c.viewer.timeoutSec = 20)).message, /pomona:viewer\.timeoutSec: must be above 2 × heartbeatSec \(20 s\)/);
     assert.match(failure((c) => delete c.viewer).message, /pomona:viewer: is required when there are games/);
-    assert.match(
-      failure((c) => (c.viewer = { kind: "gateway", parentRefs: [{ name: "public" }], hostnames: ["games.localtest.me"], controllerNamespaces: ["gw"] })).message,
-      /pomona:gameCreator\.enabled: needs viewer\.kind ingress/,
-    );
+    const gateway = { kind: "gateway", parentRefs: [{ name: "public" }], hostnames: ["games.localtest.me"], controllerNamespaces: ["gw"] };
+    assert.match(failure((c) => (c.viewer = gateway)).message, /pomona:gameCreator\.limits\.maxGames: must be at most 16 with viewer\.kind gateway \(it is 20\)/);
+    const withinOneRoute = { ...devConfig(), viewer: gateway, gameCreator: { enabled: true, limits: { maxGames: 16 } } };
+    assert.equal(parseStackConfig("dev", withinOneRoute).gameCreator.limits.maxGames, 16, "a creator with HTTPRoutes is accepted");
     assert.match(failure((c) => (c.images.build = false)).message, /pomona:images\.ref: is required when build is false/);
     assert.match(failure((c) => (c.images.tag = "latest")).message, /pomona:images\.tag: must not be latest/);
     assert.match(failure((c) => (c.games[0].type = "chess")).message, /pomona:games\.0\.type: must be one of the game types the image contains: arena/);
@@ -120,7 +120,7 @@ describe("stack config validation", () => {
     const evaluation = await evaluateStack({ stack: "dev", config: raw });
     const index = evaluation.manifests.indexOf(find(evaluation.manifests, "Secret", "connect-tokens"));
     assert.deepEqual(evaluation.secretPaths.get(index), ["stringData"]);
-    assert.ok(!evaluation.others.some((r) => r.name === "pomona-token-secret"), "no generated token secret when the stack sets one");
+    assert.ok(!evaluation.others.some((r) => r.name === "dev-namespace-token-secret"), "no generated token secret when the stack sets one");
     assert.match((evaluation.manifests[index] as Loose).stringData.secrets, /^mock-secret-/);
     assert.equal(spec(find(evaluation.manifests, "StatefulSet", "connector")).replicas, 2);
   });

@@ -10,8 +10,24 @@ import { listStacks, REPO_ROOT, type Evaluation, type Manifest } from "../../inf
 import { NAMES, WORKER_POD_LABELS } from "../../infra/names";
 import { selectorMatches } from "../../infra/policy/selectors";
 import { parseCreatorConfig } from "../../services/src/game-creator/config";
+import { applyPatch, deepClone } from "fast-json-patch";
+import { planHttpRoutePatch, type HttpRoute } from "../../services/src/game-creator/kubernetes/httproute-patch";
+import { planIngressPatch } from "../../services/src/game-creator/kubernetes/ingress-patch";
+import { routeClaims, routeCollisions } from "../../infra/policy/route-claims";
 import { unknownFields, validateWithModel } from "./k8s-schema";
 import { byKind, containers, envOf, evaluateAllStacks, find, podLabels, spec, stackFile, WORKLOADS, type Loose } from "./stacks";
+
+/** The creator's route object after it routes `runtimeIds` (its own planners, as in the cluster); any other object unchanged. */
+function withRuntimeGames(m: Manifest, runtimeIds: string[], staticIds: string[]): Manifest {
+  const ownedByCreator = (m.kind === "Ingress" && m.metadata.name === NAMES.gamesRoute) || (m.kind === "HTTPRoute" && m.metadata.name === "games-runtime");
+  if (!ownedByCreator) return m;
+  // As the API server serves it: with a resourceVersion, which the patch pins.
+  const served = { ...deepClone(m), metadata: { ...m.metadata, resourceVersion: "1" } };
+  const operations = m.kind === "Ingress" ? planIngressPatch(served as Loose, [...runtimeIds, ...staticIds]) : planHttpRoutePatch(served as HttpRoute, runtimeIds);
+  const patched = applyPatch(served, deepClone(operations), true, false).newDocument as Manifest;
+  validateWithModel(patched);
+  return patched;
+}
 
 const podTemplates = (manifests: Manifest[]) => manifests.filter((m) => WORKLOADS.includes(m.kind)).map((m) => ({ workload: m, labels: podLabels(m) }));
 
@@ -208,6 +224,34 @@ describe("Pulumi stacks under mocks", function () {
     }
   });
 
+  it("no two Ingresses or HTTPRoutes claim the same host and path, before and after the creator adds runtime games its own way", () => {
+    for (const { stack, manifests } of evaluations) {
+      const file = stackFile(stack);
+      assert.deepEqual(routeCollisions(manifests), [], `${stack}: as declared`);
+      const viewerHost = file.viewer?.kind === "ingress" ? file.viewer.host : file.viewer?.hostnames[0];
+      const staticIds: string[] = (file.games ?? []).map((g: Loose) => g.id);
+      const runtimeIds = file.gameCreator?.enabled ? ["duel", "rt-2", "rt-3"] : [];
+      const withRuntime = file.gameCreator?.enabled ? manifests.map((m) => withRuntimeGames(m, runtimeIds, staticIds)) : manifests;
+      assert.deepEqual(routeCollisions(withRuntime), [], `${stack}: with runtime games`);
+      const claims = routeClaims(withRuntime).filter((c) => c.host === viewerHost);
+      // Every game, static or runtime, answers on the viewer host exactly once.
+      assert.deepEqual(claims.map((c) => c.path).sort(), [...staticIds, ...runtimeIds].map((id) => `/game-${id}`).sort(), stack);
+      if (file.viewer?.kind === "ingress") assert.equal(new Set(claims.map((c) => c.owner)).size, 1, `${stack}: one Ingress holds every game path of the host`);
+    }
+  });
+
+  it("prod-eu serves static and runtime /game-<id> on one host from the one Ingress F5 NGINX routes it by", () => {
+    const { manifests } = evaluations.find((e) => e.stack === "prod-eu")!;
+    const ingresses = byKind(manifests, "Ingress");
+    assert.deepEqual(ingresses.map((i) => i.metadata.name), ["games"]);
+    const creatorEnv = new Map(envOf(containers(find(manifests, "Deployment", NAMES.gameCreator))[0]).map((e) => [e.name, e.value]));
+    assert.equal(creatorEnv.get("INGRESS_NAME"), "games", "the creator patches the host's one Ingress");
+    assert.equal(creatorEnv.get("STATIC_GAME_IDS"), "arena-eu-1,arena-eu-2,arena-eu-3,arena-eu-4,arena-eu-5,arena-eu-6", "and keeps the stack's paths in it");
+    const [rule] = spec(withRuntimeGames(ingresses[0]!, ["duel"], creatorEnv.get("STATIC_GAME_IDS")!.split(","))).rules;
+    assert.equal(rule.host, "games.eu.play.example.com");
+    assert.deepEqual(rule.http.paths.map((p: Loose) => p.path), ["/game-arena-eu-1", "/game-arena-eu-2", "/game-arena-eu-3", "/game-arena-eu-4", "/game-arena-eu-5", "/game-arena-eu-6", "/game-duel"]);
+  });
+
   it("the nginx map has exactly one entry per connector replica, each to that pod's DNS name", () => {
     for (const { stack, manifests } of evaluations) {
       const file = stackFile(stack);
@@ -264,20 +308,21 @@ describe("Pulumi stacks under mocks", function () {
       assert.equal(byKind(manifests, "ClusterRole").length + byKind(manifests, "ClusterRoleBinding").length, 0);
       if (!stackFile(stack).gameCreator?.enabled) continue;
       const rules = (find(manifests, "Role", NAMES.gameCreator) as Loose).rules;
+      const creator = find(manifests, "Deployment", NAMES.gameCreator);
+      const env = new Map(envOf(containers(creator)[0]).map((e) => [e.name, e]));
+      const gateway = stackFile(stack).viewer.kind === "gateway";
+      const route = gateway ? find(manifests, "HTTPRoute", env.get("HTTPROUTE_NAME")!.value!) : find(manifests, "Ingress", env.get("INGRESS_NAME")!.value!);
       assert.deepEqual(
-        rules.map((r: Loose) => `${r.apiGroups[0]}/${r.resources[0]}: ${[...r.verbs].sort().join(",")}`),
+        rules.map((r: Loose) => `${r.apiGroups[0]}/${r.resources[0]}${r.resourceNames ? `/${r.resourceNames.join("+")}` : ""}: ${[...r.verbs].sort().join(",")}`),
         [
           "apps/deployments: create,delete,get,list,patch,watch",
           "/services: create,delete,get,list",
-          "networking.k8s.io/ingresses: get,patch",
+          gateway ? `gateway.networking.k8s.io/httproutes/${route.metadata.name}: get,patch` : `networking.k8s.io/ingresses/${route.metadata.name}: get,patch`,
           "/pods: create,delete,get,list,watch",
         ],
       );
       const binding = find(manifests, "RoleBinding", NAMES.gameCreator) as Loose;
       assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: NAMES.gameCreator, namespace: stackFile(stack).namespace }]);
-      const creator = find(manifests, "Deployment", NAMES.gameCreator);
-      const env = new Map(envOf(containers(creator)[0]).map((e) => [e.name, e]));
-      find(manifests, "Ingress", env.get("INGRESS_NAME")!.value!);
       assert.match(env.get("GAME_IMAGE")!.value!, /@sha256:[0-9a-f]{64}$/);
       // The games it creates get the static games' own env (the game role's Secret references), never a password in plain text.
       const gameEnv = JSON.parse(env.get("GAME_ENV")!.value!) as Array<{ name: string; value?: string; valueFrom?: Loose }>;
@@ -289,7 +334,8 @@ describe("Pulumi stacks under mocks", function () {
       if (stackFile(stack).redis.mode !== "external") assert.equal(gameEnv.find((e) => e.name === "REDIS_PASSWORD")?.valueFrom.secretKeyRef.name, "redis-auth-game", `${stack}: games get the game role's password`);
       assert.ok(gameEnv.some((e) => e.name === "REDIS_URL"));
       for (const entry of gameEnv) assert.doesNotMatch(entry.value ?? "", /redis:\/\/:[^$]/, `${stack}: no password in ${entry.name}`);
-      assert.equal(parseCreatorConfig({ BACKEND: "kubernetes", REDIS_URL: "redis://x:6379", CREATOR_TOKEN: "t".repeat(32), POD_NAMESPACE: "pomona", INGRESS_NAME: "games-runtime", GAME_IMAGE: "img", GAME_ENV: env.get("GAME_ENV")!.value! }).GAME_ENV?.length, gameEnv.length, "the creator accepts it");
+      const creatorEnv = Object.fromEntries(envOf(containers(creator)[0]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+      assert.equal(parseCreatorConfig({ ...creatorEnv, BACKEND: "kubernetes", REDIS_URL: "redis://x:6379", CREATOR_TOKEN: "t".repeat(32), POD_NAMESPACE: "pomona" }).GAME_ENV?.length, gameEnv.length, "the creator accepts its env");
       for (const other of manifests.filter((m) => WORKLOADS.includes(m.kind) && m !== creator)) {
         assert.equal(spec(other).template.spec.automountServiceAccountToken, false, `${stack}: ${other.metadata.name} must not get API credentials`);
       }

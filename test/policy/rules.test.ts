@@ -25,6 +25,7 @@ import {
   redisClusterIpOnly,
   requestsAndLimits,
   RESOURCE_RULES,
+  routeNoCollision,
   seccompRuntimeDefault,
   secretsByReference,
   STACK_RULES,
@@ -161,8 +162,34 @@ describe("hardening policy rules", function () {
     assert.equal(creatorAdmission.check(auditOnly).length, 1);
   });
 
+  it("pomona-route-no-collision fires for prod-eu's former second Ingress on the viewer host, and for a runtime rule shadowing a static game's path", () => {
+    const eu = stacks.find((s) => s.stack === "prod-eu")!.manifests;
+    assert.deepEqual(routeNoCollision.check(eu), []);
+    // The layout of issue 14: static paths in `games`, runtime ones in `games-runtime`, one host, class nginx (F5 NGINX).
+    const runtime = structuredClone(find(eu, "Ingress", "games")) as Loose;
+    runtime.metadata.name = "games-runtime";
+    runtime.spec.rules[0].http.paths = [{ path: "/game-duel", pathType: "Prefix", backend: { service: { name: "game-duel", port: { name: "http" } } } }];
+    const twoIngresses = routeNoCollision.check([...eu, runtime]);
+    assert.deepEqual(twoIngresses.map((v) => v.resource), ["Ingress/pomona/games-runtime"]);
+    assert.match(twoIngresses[0]!.message, /host games\.eu\.play\.example\.com is declared by 2 Ingresses of class nginx .*F5 NGINX serves it from the oldest alone/);
+    const mergeable = [find(eu, "Ingress", "games"), runtime].map((m) => ({ ...structuredClone(m), metadata: { ...m.metadata, annotations: { ...m.metadata.annotations, "nginx.org/mergeable-ingress-type": "minion" } } }));
+    assert.deepEqual(routeNoCollision.check([...eu.filter((m) => m.kind !== "Ingress"), ...mergeable]), [], "F5's mergeable form is one host on purpose");
+
+    const us = stacks.find((s) => s.stack === "prod-us")!.manifests;
+    assert.deepEqual(routeNoCollision.check(us), []);
+    const shadowing = us.map((m) => {
+      if (!(m.kind === "HTTPRoute" && m.metadata.name === "games-runtime")) return m;
+      const copy = structuredClone(m) as Loose;
+      copy.spec.rules = [{ matches: [{ path: { type: "PathPrefix", value: "/game-arena-us-1" } }], backendRefs: [{ name: "game-arena-us-1", port: 8080 }] }];
+      return copy;
+    });
+    const violations = routeNoCollision.check(shadowing);
+    assert.deepEqual(violations.map((v) => v.resource), ["HTTPRoute/pomona/games-runtime"]);
+    assert.match(violations[0]!.message, /games\.us\.play\.example\.com\/game-arena-us-1 is claimed 2 times \(HTTPRoute\/pomona\/games-0, HTTPRoute\/pomona\/games-runtime\)/);
+  });
+
   it("every stack rule has a failing fixture above", () => {
-    assert.deepEqual(STACK_RULES.map((r) => r.name).sort(), [networkPolicyCoverage.name, pdbPerWorkload.name, trustUidDevelopmentOnly.name, egressPerWorkload.name, quotaPerNamespace.name, creatorAdmission.name].sort());
+    assert.deepEqual(STACK_RULES.map((r) => r.name).sort(), [networkPolicyCoverage.name, pdbPerWorkload.name, trustUidDevelopmentOnly.name, egressPerWorkload.name, quotaPerNamespace.name, creatorAdmission.name, routeNoCollision.name].sort());
   });
 
   it("the policy pack loads and serves its policies to the Pulumi engine (prints its gRPC port)", async () => {

@@ -5,6 +5,7 @@
 import type { V1EnvVar } from "@kubernetes/client-node";
 import { z } from "zod";
 import { parseConfig } from "../config/validate";
+import { HTTPROUTE_MAX_RULES } from "./kubernetes/httproute-patch";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const dns = z.string().regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, "must be a lowercase DNS-1123 label");
@@ -45,7 +46,15 @@ export const creatorConfigSchema = z
     MAX_WORKERS: z.coerce.number().int().min(1).max(100_000).default(256),
     // Kubernetes backend
     POD_NAMESPACE: dns.optional(),
+    /** The route object whose game entries the creator owns: an Ingress (rule 0) or a Gateway API HTTPRoute, one of the two. */
     INGRESS_NAME: dns.optional(),
+    HTTPROUTE_NAME: dns.optional(),
+    /** The stack's games that share the creator's Ingress (comma-separated ids): their paths are kept. */
+    STATIC_GAME_IDS: z
+      .string()
+      .transform((text) => text.split(",").map((id) => id.trim()).filter(Boolean))
+      .pipe(z.array(dns, { error: "must be comma-separated game ids (DNS-1123 labels)" }))
+      .optional(),
     GAME_IMAGE: z.string().min(1).optional(),
     /** Extra env of every game server (the stack's Redis Secret references); default: REDIS_URL, POMONA_NAMESPACE, POMONA_ROUTES as plain values. */
     GAME_ENV: envVarList.optional(),
@@ -62,8 +71,14 @@ export const creatorConfigSchema = z
       ctx.addIssue({ code: "custom", path: ["MAX_PLAYERS_PER_GAME"], message: `must not exceed MAX_WORKERS (${value.MAX_WORKERS}): raise MAX_WORKERS or lower MAX_PLAYERS_PER_GAME` });
     }
     if (value.BACKEND === "kubernetes") {
-      for (const key of ["POD_NAMESPACE", "INGRESS_NAME", "GAME_IMAGE"] as const) {
+      for (const key of ["POD_NAMESPACE", "GAME_IMAGE"] as const) {
         if (value[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: "is required with BACKEND=kubernetes" });
+      }
+      if ((value.INGRESS_NAME === undefined) === (value.HTTPROUTE_NAME === undefined)) {
+        ctx.addIssue({ code: "custom", path: ["INGRESS_NAME"], message: "give exactly one of INGRESS_NAME (the Ingress whose paths the creator owns) or HTTPROUTE_NAME (the HTTPRoute whose rules it owns) with BACKEND=kubernetes" });
+      }
+      if (value.HTTPROUTE_NAME !== undefined && value.MAX_GAMES > HTTPROUTE_MAX_RULES) {
+        ctx.addIssue({ code: "custom", path: ["MAX_GAMES"], message: `must be at most ${HTTPROUTE_MAX_RULES} with HTTPROUTE_NAME: one HTTPRoute holds at most ${HTTPROUTE_MAX_RULES} rules, one per game` });
       }
     } else {
       const nginx = [value.NGINX_ROUTES_FILE, value.NGINX_PID_FILE, value.PROXY_URL].filter((v) => v !== undefined).length;

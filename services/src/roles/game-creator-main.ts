@@ -37,7 +37,8 @@ async function backendFor(config: CreatorConfig): Promise<GameBackend> {
     return new KubernetesBackend({
       kubeConfig,
       namespace: config.POD_NAMESPACE!,
-      ingressName: config.INGRESS_NAME!,
+      route: config.INGRESS_NAME !== undefined ? { kind: "ingress", name: config.INGRESS_NAME } : { kind: "httproute", name: config.HTTPROUTE_NAME! },
+      staticGameIds: config.STATIC_GAME_IDS ?? [],
       image: config.GAME_IMAGE!,
       gameEnv,
       workerLimits: { turnDeadlineMs: config.WORKER_TURN_DEADLINE_MS, sandboxMemoryMb: config.WORKER_MEMORY_MB, podMemoryMi: workerPodMemoryMi(config.WORKER_MEMORY_MB), podCpuMilli: 250 },

@@ -1,17 +1,16 @@
 /**
  * The Kubernetes backend (`@kubernetes/client-node`): a game is a Deployment and a Service
- * `game-<id>` plus a `/game-<id>` path on the creator's Ingress; a worker is a Pod owned by its
- * game's Deployment. It observes by listing what carries its `managed-by` label (so a restart adopts
- * what exists, and the stack's own games are never seen), writes the Ingress with resourceVersion-
- * pinned JSON patches retried on 409, and deletes by name and by label, with ownerReferences as the
- * garbage collector's safety net.
+ * `game-<id>` plus a `/game-<id>` entry on the route object it owns (an Ingress path or an HTTPRoute
+ * rule, route-table.ts); a worker is a Pod owned by its game's Deployment. It observes by listing what
+ * carries its `managed-by` label (so a restart adopts what exists, and the stack's own games are never
+ * seen), writes the route object with resourceVersion-pinned JSON patches retried on 409, and deletes
+ * by name and by label, with ownerReferences as the garbage collector's safety net.
  */
 import {
   ApiException,
   AppsV1Api,
   CoreV1Api,
   KubeConfig,
-  NetworkingV1Api,
   PatchStrategy,
   setHeaderOptions,
   type V1Deployment,
@@ -21,21 +20,23 @@ import type { GameBackend } from "../backend";
 import { GAME_TYPES } from "../game-types";
 import { gameName, workerName, type GameSpec, type PlayerSpec } from "../game-spec";
 import type { ObservedGame, ObservedWorker, World } from "../world";
-import { planIngressPatch, routedGames } from "./ingress-patch";
 import { gameDeployment, gameService, LABELS, managedSelector, PORTS, workerPod, workerSelector, type ManifestContext } from "./manifests";
+import { routeTable, type RouteObject, type RouteTable } from "./route-table";
 
 export interface KubernetesBackendOptions extends ManifestContext {
   readonly kubeConfig: KubeConfig;
-  /** The Ingress whose rule 0 holds the game paths (the stack creates it with its host). */
-  readonly ingressName: string;
-  /** Attempts of one Ingress write when others keep changing it (409). */
+  /** The Ingress (rule 0) or HTTPRoute whose game entries the creator owns (the stack creates it). */
+  readonly route: RouteObject;
+  /** The stack's games whose entries share that object (the Ingress layout): kept, never reported as the creator's. */
+  readonly staticGameIds?: readonly string[];
+  /** Attempts of one route write when others keep changing the object (409). */
   readonly maxConflictRetries?: number;
 }
 
 export interface KubernetesCounters {
   apiCalls: number;
-  ingressPatches: number;
-  ingressConflicts: number;
+  routePatches: number;
+  routeConflicts: number;
   alreadyExisted: number;
   alreadyGone: number;
 }
@@ -46,15 +47,15 @@ export class KubernetesBackend implements GameBackend {
   readonly kind = "kubernetes" as const;
   private readonly apps: AppsV1Api;
   private readonly core: CoreV1Api;
-  private readonly networking: NetworkingV1Api;
-  private readonly stats: KubernetesCounters = { apiCalls: 0, ingressPatches: 0, ingressConflicts: 0, alreadyExisted: 0, alreadyGone: 0 };
+  private readonly routes: RouteTable;
+  private readonly stats: KubernetesCounters = { apiCalls: 0, routePatches: 0, routeConflicts: 0, alreadyExisted: 0, alreadyGone: 0 };
   /** Deployment uid per game id, from the last observe or create: the owner of its Service and workers. */
   private readonly deploymentUids = new Map<string, string>();
 
   constructor(private readonly options: KubernetesBackendOptions) {
     this.apps = options.kubeConfig.makeApiClient(AppsV1Api);
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
-    this.networking = options.kubeConfig.makeApiClient(NetworkingV1Api);
+    this.routes = routeTable(options.kubeConfig, options.namespace, options.route, options.staticGameIds ?? [], JSON_PATCH);
   }
 
   counters(): Record<string, number> {
@@ -63,10 +64,10 @@ export class KubernetesBackend implements GameBackend {
 
   async observe(): Promise<World> {
     const namespace = this.options.namespace;
-    const [deployments, pods, ingress] = await Promise.all([
+    const [deployments, pods, route] = await Promise.all([
       this.call(() => this.apps.listNamespacedDeployment({ namespace, labelSelector: managedSelector })),
       this.call(() => this.core.listNamespacedPod({ namespace, labelSelector: workerSelector() })),
-      this.call(() => this.networking.readNamespacedIngress({ name: this.options.ingressName, namespace })),
+      this.call(() => this.routes.read()),
     ]);
     const workersByGame = new Map<string, Map<string, ObservedWorker>>();
     for (const pod of pods.items) {
@@ -85,7 +86,7 @@ export class KubernetesBackend implements GameBackend {
       if (deployment.metadata?.uid !== undefined) this.deploymentUids.set(id, deployment.metadata.uid);
       games.set(id, observeGame(id, deployment, workersByGame.get(id) ?? new Map()));
     }
-    const { ids, dirty } = routedGames(ingress);
+    const { ids, dirty } = this.routes.routed(route);
     return { games, routes: ids, routesDirty: dirty };
   }
 
@@ -125,21 +126,19 @@ export class KubernetesBackend implements GameBackend {
   }
 
   async setRoutes(ids: readonly string[]): Promise<void> {
-    const namespace = this.options.namespace;
-    const name = this.options.ingressName;
     const attempts = this.options.maxConflictRetries ?? 8;
     for (let attempt = 1; ; attempt++) {
-      const ingress = await this.call(() => this.networking.readNamespacedIngress({ name, namespace }));
-      const patch = planIngressPatch(ingress, ids);
+      const route = await this.call(() => this.routes.read());
+      const patch = this.routes.plan(route, ids);
       if (patch.length === 0) return;
       try {
-        this.stats.ingressPatches++;
-        await this.call(() => this.networking.patchNamespacedIngress({ name, namespace, body: patch }, JSON_PATCH));
+        this.stats.routePatches++;
+        await this.call(() => this.routes.patch(patch));
         return;
       } catch (error) {
         // 409: changed since we read it (resourceVersion); 422: a `test` saw another path at an index.
         if (!(isStatus(error, 409) || isStatus(error, 422)) || attempt >= attempts) throw error;
-        this.stats.ingressConflicts++;
+        this.stats.routeConflicts++;
         await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 20 * 2 ** attempt * Math.random())));
       }
     }
