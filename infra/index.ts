@@ -16,6 +16,7 @@ import { redisEgress } from "./manifests/redis";
 import { NamespaceQuota } from "./quota";
 import { Redis } from "./redis";
 import { SubdomainProxy } from "./subdomain-proxy";
+import { gameTypesWith } from "../services/src/game-types";
 
 const tokenSecrets = secretFromStack("tokenSecrets");
 const namespace = new PomonaNamespace("pomona", { namespace: config.namespace, environment: config.environment, ...(tokenSecrets ? { tokenSecrets } : {}) });
@@ -51,13 +52,13 @@ const proxy =
         inNamespace,
       )
     : undefined;
-const games = new Games("games", { ...tier, ...viewer, games: config.games, viewerTimeoutSec: config.viewerTimeoutSec }, inNamespace);
+const games = new Games("games", { ...tier, ...viewer, games: config.games, gameTypes: gameTypesWith(config.gameTypes), viewerTimeoutSec: config.viewerTimeoutSec }, inNamespace);
 const creatorToken = secretFromStack("creatorToken");
 const creator =
   config.gameCreator.enabled && config.viewer?.kind === "ingress"
     ? new GameCreator(
         "game-creator",
-        { ...tier, gameCreator: config.gameCreator, viewer: config.viewer, viewerTimeoutSec: config.viewerTimeoutSec, ...(creatorToken ? { token: creatorToken } : {}) },
+        { ...tier, gameCreator: config.gameCreator, studioGameTypes: config.gameTypes, viewer: config.viewer, viewerTimeoutSec: config.viewerTimeoutSec, ...(creatorToken ? { token: creatorToken } : {}) },
         inNamespace,
       )
     : undefined;

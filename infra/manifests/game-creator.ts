@@ -6,6 +6,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { StudioGameTypes } from "../../services/src/game-types";
 import type { StackConfig, ViewerConfig } from "../config-schema";
 import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget, secretEnv } from "../hardening";
 import { LABELS, NAMES, objectLabels, PORTS, selectorLabels } from "../names";
@@ -16,6 +17,8 @@ import { serverContainer, serverPodSpec } from "./workload";
 
 export interface GameCreatorManifestArgs extends TierContext {
   gameCreator: StackConfig["gameCreator"];
+  /** The stack's studio game types (pomona:gameTypes): the creator may start games of these too, from their own images. */
+  studioGameTypes: StudioGameTypes;
   viewer: Extract<ViewerConfig, { kind: "ingress" }>;
   viewerTimeoutSec: number;
 }
@@ -63,6 +66,7 @@ export function buildGameCreatorDeployment(args: GameCreatorManifestArgs): k8s.a
       ...plainEnv({ PORT: PORTS.gameCreator, INGRESS_NAME: RUNTIME_INGRESS }),
       // The image it starts games from: the same digest as every other server.
       { name: "GAME_IMAGE", value: args.image },
+      ...plainEnv({ GAME_TYPES: Object.keys(args.studioGameTypes).length > 0 ? JSON.stringify(args.studioGameTypes) : undefined }),
       secretEnv("CREATOR_TOKEN", NAMES.gameCreatorSecret, "token"),
       ...args.serverEnv.creator,
       // The env every game server it creates gets: the game role's Secret references, never a password.
@@ -102,7 +106,7 @@ export function buildGameCreatorService(args: GameCreatorManifestArgs): k8s.core
 
 /** The Ingress whose paths the game-creator owns; declared with its host and no path. */
 export function buildRuntimeIngress(args: GameCreatorManifestArgs): k8s.networking.v1.IngressArgs {
-  const ingress = buildGamesIngress({ ...args, games: [] }, RUNTIME_INGRESS, []);
+  const ingress = buildGamesIngress({ ...args, games: [], gameTypes: {} }, RUNTIME_INGRESS, []);
   if (ingress === undefined) throw new Error("the runtime Ingress needs viewer.kind ingress");
   return { ...ingress, metadata: { ...ingress.metadata, labels } };
 }
