@@ -7,6 +7,7 @@
  * `infra/index.ts` builds one from the stack file.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { gameTypesWith } from "../services/src/game-types";
 import { REDIS_ROLES, type RedisRole } from "../services/src/redis/acl";
 import { creatorUrl, dnsRecords, gateUrl, type DnsRecord } from "./cluster-endpoints";
 import { parsePomonaConfig, SECRET_KEYS, type ConfigSource, type PomonaConfig, type SecretKey, type StackConfigInput } from "./config-schema";
@@ -101,7 +102,7 @@ export class PomonaCluster extends pulumi.ComponentResource {
     const viewer = config.viewer;
     const games = new Games(
       named("games"),
-      { ...tier, ...(viewer ? { viewer } : {}), games: config.games, viewerTimeoutSec: config.viewerTimeoutSec, creatorOwnsIngressPaths: config.gameCreator.enabled },
+      { ...tier, ...(viewer ? { viewer } : {}), games: config.games, gameTypes: gameTypesWith(config.gameTypes), viewerTimeoutSec: config.viewerTimeoutSec, creatorOwnsIngressPaths: config.gameCreator.enabled },
       inNamespace,
     );
     const creatorToken = secret("creatorToken");
@@ -109,7 +110,7 @@ export class PomonaCluster extends pulumi.ComponentResource {
       config.gameCreator.enabled && viewer
         ? new GameCreator(
             named("game-creator"),
-            { ...tier, gameCreator: config.gameCreator, viewer, games: config.games, ...(creatorToken ? { token: creatorToken } : {}) },
+            { ...tier, gameCreator: config.gameCreator, studioGameTypes: config.gameTypes, viewer, games: config.games, ...(creatorToken ? { token: creatorToken } : {}) },
             { parent: this, dependsOn: [...namespace.dependencies, games] },
           )
         : undefined;

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { ConfigError } from "../services/src/config/validate";
 import { HTTPROUTE_MAX_RULES } from "../services/src/game-creator/kubernetes/httproute-patch";
 import { anonymousFields, AUTH_MODE_ERROR, jwtFields, trustUidFields, webhookFields } from "../services/src/auth/identity/config";
+import { findGameType, gameTypeNames, gameTypesWith, studioGameTypesSchema } from "../services/src/game-types";
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DNS_NAME = /^(?=.{1,230}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -16,8 +17,6 @@ const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/;
 const ANNOTATION_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 /** A route-dictionary entry: dotted handler routes and push routes (`arena.room.join`, `onState`). */
 const ROUTE = /^[A-Za-z0-9_.-]{1,255}$/;
-/** Game types the image can run: `services/dist/games/<type>/main.js` exists for each. */
-export const GAME_TYPES = ["arena"] as const;
 
 const dnsLabel = (what: string) => z.string().regex(DNS_LABEL, `must be a lowercase DNS-1123 label (${what}): a-z, 0-9 and "-", at most 63 characters`);
 const dnsName = (what: string, example: string) =>
@@ -137,7 +136,8 @@ const gameSchema = z
   .object({
     /** `game-<id>` names the Deployment, the Service and the viewer path. */
     id: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$/, 'must be 1-50 characters of a-z, 0-9 and "-", starting and ending with a letter or digit (it becomes game-<id>)'),
-    type: z.enum(GAME_TYPES, { error: `must be one of the game types the image contains: ${GAME_TYPES.join(", ")}` }),
+    /** A game type of the services image, or one of `pomona:gameTypes` (checked against both below). */
+    type: z.string({ error: "must be a game type name such as arena" }).min(1, "must be a game type name such as arena"),
     replicas: replicas("game server", 100),
     tickHz: z.number().int().min(1).max(120).optional(),
     resources: resourcesSchema("250m", "256Mi", "1", "512Mi"),
@@ -271,6 +271,8 @@ export const stackConfigSchema = z
       .strict()
       .default({ replicas: 2, image: "nginxinc/nginx-unprivileged:1.27", preStopSec: 5, drainSec: 60, resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } } }),
     redis: redisSchema,
+    /** A studio's game types, each run from its own image (built on @pomona/server): name → {image, main, maxReplicas, defaultTickHz}. */
+    gameTypes: studioGameTypesSchema.default({}),
     games: z
       .array(gameSchema)
       .default([])
@@ -342,6 +344,15 @@ export const stackConfigSchema = z
         message: `trust-uid lets any client log in as any player: it is for development stacks only (this one is ${cfg.environment}); use jwt, webhook or anonymous, or set pomona:environment: development on a stack no real player reaches`,
       });
     }
+    const gameTypes = gameTypesWith(cfg.gameTypes);
+    cfg.games.forEach((game, index) => {
+      const type = findGameType(gameTypes, game.type);
+      if (type === undefined || type.workers) {
+        const why = type === undefined ? `is not a known game type` : `runs players' workers, which only the game-creator starts`;
+        const known = gameTypeNames(gameTypes, (known) => !known.workers);
+        ctx.addIssue({ code: "custom", path: ["games", index, "type"], message: `"${game.type}" ${why}: a static game is one of ${known}, or a studio type you declare under pomona:gameTypes.${game.type} with its image and main` });
+      }
+    });
     if ((cfg.games.length > 0 || cfg.gameCreator.enabled) && cfg.viewer === undefined) {
       ctx.addIssue({ code: "custom", path: ["viewer"], message: "is required when there are games or a game-creator: browsers reach /game-<id> through an Ingress or an HTTPRoute" });
     }

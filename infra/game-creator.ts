@@ -44,7 +44,12 @@ export class GameCreator extends PomonaComponent {
     // What the creator's requests may contain (image, labels, restricted pods, allowed Secrets), checked by the API server.
     const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
       `${name}-admission-policy`,
-      buildCreatorAdmissionPolicy({ namespace: args.namespace, image: args.image, allowedSecrets: secretNames(args.serverEnv.game) }),
+      buildCreatorAdmissionPolicy({
+        namespace: args.namespace,
+        image: args.image,
+        studioImages: Object.values(args.studioGameTypes).map((type) => type.image),
+        allowedSecrets: secretNames(args.serverEnv.game),
+      }),
       this.child,
     );
     // Applies the policy to this namespace and denies what it refuses.

@@ -8,27 +8,26 @@
  */
 import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { build } from "esbuild";
+import { build, type BuildOptions } from "esbuild";
 
 const ROOT = path.resolve(__dirname, "..");
 const SOURCE = path.join(ROOT, "services/demo");
 export const DEFAULT_SITE_DIR = path.join(ROOT, "services/dist/site");
+const BUFFER_SHIM = path.join(SOURCE, "buffer-shim.ts");
+
+/** The client SDK in a browser: bundled, with the protocol codec's Buffer from the `buffer` package (the demo, and @pomona/client's browser build). */
+export const BROWSER_BUNDLE: BuildOptions = {
+  bundle: true,
+  platform: "browser",
+  target: ["es2020"],
+  inject: [BUFFER_SHIM],
+  alias: { "node:buffer": BUFFER_SHIM },
+  logLevel: "warning",
+};
 
 export async function buildDemoSite(outDir: string = DEFAULT_SITE_DIR): Promise<string> {
   mkdirSync(outDir, { recursive: true });
-  await build({
-    entryPoints: [path.join(SOURCE, "demo.ts")],
-    outfile: path.join(outDir, "demo.js"),
-    bundle: true,
-    format: "iife",
-    platform: "browser",
-    target: ["es2020"],
-    minify: true,
-    sourcemap: true,
-    inject: [path.join(SOURCE, "buffer-shim.ts")],
-    alias: { "node:buffer": path.join(SOURCE, "buffer-shim.ts") },
-    logLevel: "warning",
-  });
+  await build({ ...BROWSER_BUNDLE, entryPoints: [path.join(SOURCE, "demo.ts")], outfile: path.join(outDir, "demo.js"), format: "iife", minify: true, sourcemap: true });
   for (const file of ["index.html", "demo.css"]) copyFileSync(path.join(SOURCE, file), path.join(outDir, file));
   return outDir;
 }

@@ -17,8 +17,10 @@ export const CREATOR_MANAGED_BY = "pomona-game-creator";
 
 export interface CreatorAdmissionArgs {
   namespace: string;
-  /** The stack's services image, by digest: the only image the creator may run. */
+  /** The stack's services image, by digest: what every worker runs, and every game but a studio type's. */
   image: string;
+  /** The images of the stack's studio game types (pomona:gameTypes), by digest: a game's pods may run one of these instead. */
+  studioImages: string[];
   /** Secrets a game's env may reference (the game role's Redis password). */
   allowedSecrets: string[];
 }
@@ -76,8 +78,8 @@ export function admissionValidations(args: CreatorAdmissionArgs): Validation[] {
     },
     {
       name: "stack-image",
-      expression: `variables.isService || (variables.pod.containers.all(c, c.image == ${literal(args.image)}) && !has(variables.pod.initContainers) && !has(variables.pod.ephemeralContainers))`,
-      message: `every container runs the stack's image ${args.image}, and there are no init or ephemeral containers`,
+      expression: `variables.isService || (variables.pod.containers.all(c, c.image == ${literal(args.image)} || (object.kind == 'Deployment' && c.image in ${list(args.studioImages)})) && !has(variables.pod.initContainers) && !has(variables.pod.ephemeralContainers))`,
+      message: `every container runs the stack's image ${args.image}${args.studioImages.length > 0 ? ` (a game's may run a studio image: ${args.studioImages.join(", ")})` : ""}, and there are no init or ephemeral containers`,
     },
     {
       name: "no-host-access",

@@ -8,6 +8,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { StudioGameTypes } from "../../services/src/game-types";
 import type { GameConfig, StackConfig, ViewerConfig } from "../config-schema";
 import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget, secretEnv } from "../hardening";
 import { LABELS, NAMES, objectLabels, PORTS, selectorLabels } from "../names";
@@ -21,6 +22,8 @@ export interface GameCreatorManifestArgs extends TierContext {
   viewer: ViewerConfig;
   /** The stack's games: with an Ingress their paths share the creator's object, and it keeps them. */
   games: GameConfig[];
+  /** The stack's studio game types (pomona:gameTypes): the creator may start games of these too, from their own images. */
+  studioGameTypes: StudioGameTypes;
 }
 
 const labels = objectLabels("game-creator");
@@ -78,6 +81,7 @@ export function buildGameCreatorDeployment(args: GameCreatorManifestArgs): k8s.a
       ...(args.viewer.kind === "ingress" && args.games.length > 0 ? plainEnv({ STATIC_GAME_IDS: args.games.map((game) => game.id).join(",") }) : []),
       // The image it starts games from: the same digest as every other server.
       { name: "GAME_IMAGE", value: args.image },
+      ...plainEnv({ GAME_TYPES: Object.keys(args.studioGameTypes).length > 0 ? JSON.stringify(args.studioGameTypes) : undefined }),
       secretEnv("CREATOR_TOKEN", NAMES.gameCreatorSecret, "token"),
       ...args.serverEnv.creator,
       // The env every game server it creates gets: the game role's Secret references, never a password.

@@ -4,6 +4,7 @@
  * Also the policy that fences per-player worker pods, which games create at runtime (issue 6).
  */
 import type * as k8s from "@pulumi/kubernetes";
+import { findGameType, gameTypeImage, type GameTypes } from "../../services/src/game-types";
 import type { GameConfig, ViewerConfig } from "../config-schema";
 import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget } from "../hardening";
 import { gameName, gamePodLabels, LABELS, NAMES, objectLabels, PORTS, selectorLabels, WORKER_POD_LABELS } from "../names";
@@ -15,6 +16,8 @@ import { serverContainer, serverPodSpec, surgeFirstDeployment } from "./workload
 
 export interface GamesManifestArgs extends TierContext {
   games: GameConfig[];
+  /** The services image's game types and the stack's studio types (their own image and main). */
+  gameTypes: GameTypes;
   viewer?: ViewerConfig;
   /** The WebSocket timeout the viewer route gets (above 2 × heartbeat). */
   viewerTimeoutSec: number;
@@ -30,16 +33,18 @@ const gameLabels = (id: string) => objectLabels("game", { [LABELS.game]: id });
 
 export function buildGameDeployment(args: GamesManifestArgs, game: GameConfig): k8s.apps.v1.DeploymentArgs {
   const selector = gamePodLabels(game.id);
+  const type = findGameType(args.gameTypes, game.type);
+  if (type === undefined) throw new Error(`pomona:games: game ${game.id} has type "${game.type}", which is neither the services image's nor in pomona:gameTypes`);
   const container = serverContainer({
     name: "game",
-    image: args.image,
-    entryPoint: `services/dist/games/${game.type}/main.js`,
+    image: gameTypeImage(type, args.image),
+    entryPoint: type.main,
     ports: { rpc: PORTS.gameRpc, http: PORTS.gameHttp },
     env: [
       fieldEnv("SERVER_ID", "metadata.name"),
       // The game server listens on, and publishes, its pod IP: connectors dial it directly.
       fieldEnv("HOST", "status.podIP"),
-      ...plainEnv({ PORT: PORTS.gameRpc, HTTP_PORT: PORTS.gameHttp, GAME_ID: game.id, TICK_HZ: game.tickHz, DRAIN_TIMEOUT_MS: DRAIN_SEC * 1000 }),
+      ...plainEnv({ PORT: PORTS.gameRpc, HTTP_PORT: PORTS.gameHttp, GAME_ID: game.id, TICK_HZ: game.tickHz ?? type.defaultTickHz, DRAIN_TIMEOUT_MS: DRAIN_SEC * 1000 }),
       ...args.serverEnv.game,
     ],
     resources: game.resources,

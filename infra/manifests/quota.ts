@@ -6,15 +6,15 @@
  * `pomona:quota` keys.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { GAME_TYPES } from "../../services/src/game-creator/game-types";
+import { gameTypesWith, type StudioGameTypes } from "../../services/src/game-types";
 import type { PomonaConfig } from "../config-schema";
 import { LABELS } from "../names";
 
 export const QUOTA_NAME = "pomona";
 const labels = { [LABELS.partOf]: "pomona", [LABELS.managedBy]: "pulumi" };
 
-/** Replicas of one runtime game at most (the largest game type). */
-export const MAX_RUNTIME_GAME_REPLICAS = Math.max(...Object.values(GAME_TYPES).map((type) => type.maxReplicas));
+/** Replicas of one runtime game at most (the largest game type, the stack's studio types included). */
+export const maxRuntimeGameReplicas = (studio: StudioGameTypes): number => Math.max(...Object.values(gameTypesWith(studio)).map((type) => type.maxReplicas));
 
 export interface QuotaCounts {
   pods: number;
@@ -23,14 +23,14 @@ export interface QuotaCounts {
 }
 
 /** What the stack runs at most, a rolling update's surge pod per workload included. */
-export function quotaCounts(config: Pick<PomonaConfig, "gate" | "connector" | "proxy" | "frontDoor" | "redis" | "games" | "gameCreator">): QuotaCounts {
+export function quotaCounts(config: Pick<PomonaConfig, "gate" | "connector" | "proxy" | "frontDoor" | "redis" | "games" | "gameTypes" | "gameCreator">): QuotaCounts {
   const subdomain = config.frontDoor.mode === "subdomain";
   const inClusterRedis = config.redis.mode === "in-cluster";
   const creator = config.gameCreator.enabled;
   const staticWorkloads = [config.gate.replicas, config.connector.replicas, subdomain ? config.proxy.replicas : 0, inClusterRedis ? 1 : 0, ...config.games.map((game) => game.replicas), creator ? 1 : 0].filter((n) => n > 0);
   const staticDeployments = 1 + (subdomain ? 1 : 0) + config.games.length + (creator ? 1 : 0);
   const { maxGames, maxWorkers } = config.gameCreator.limits;
-  const runtimePods = creator ? maxGames * (MAX_RUNTIME_GAME_REPLICAS + 1) + maxWorkers : 0;
+  const runtimePods = creator ? maxGames * (maxRuntimeGameReplicas(config.gameTypes) + 1) + maxWorkers : 0;
   return {
     pods: staticWorkloads.reduce((sum, n) => sum + n + 1, 0) + runtimePods,
     deployments: staticDeployments + (creator ? maxGames : 0),

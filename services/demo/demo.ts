@@ -8,7 +8,7 @@
  * exposes the state for the browser test. `?view=<gameId>` is viewer mode instead (viewer.ts): it
  * watches a game, plays nothing.
  */
-import { PomonaClient } from "../src/client";
+import { PomonaClient } from "@pomona/client";
 import { startViewer, viewerUrl } from "./viewer";
 
 interface PlayerState {

@@ -10,7 +10,9 @@ import { run, type CelInput } from "@bufbuild/cel";
 import type { V1EnvVar } from "@kubernetes/client-node";
 import { playerSpec } from "../../services/src/game-creator/game-spec";
 import { gameDeployment, gameService, workerPod, type ManifestContext } from "../../services/src/game-creator/kubernetes/manifests";
-import { evaluateStack, type Manifest } from "../../infra/offline/evaluate";
+import { evaluateStack, readStackConfig, type Manifest } from "../../infra/offline/evaluate";
+import { parseCreatorConfig } from "../../services/src/game-creator/config";
+import { gameTypesWith } from "../../services/src/game-types";
 import { find, type Loose } from "./stacks";
 
 /** JSON as the API server hands it to CEL: objects are maps, whole numbers are ints. */
@@ -120,4 +122,45 @@ describe("the game-creator's admission policy, evaluated (CEL)", function () {
       assert.ok(messages.some((message) => reason.test(message)), `${attack}: ${messages.join(" | ")}`);
     });
   }
+});
+
+describe("the admission policy with a studio game type (pomona:gameTypes)", function () {
+  this.timeout(60_000);
+  const studioImage = `ghcr.io/studio/duel@sha256:${"d".repeat(64)}`;
+  let policy: Policy;
+  let context: ManifestContext;
+
+  before(async function () {
+    const dev = readStackConfig("dev");
+    const { manifests } = await evaluateStack({ stack: "dev", config: { ...dev, "pomona:gameTypes": { duel: { image: studioImage, main: "dist/main.js" } } } });
+    policy = (find(manifests, "ValidatingAdmissionPolicy", "pomona-game-creator-pomona-dev") as Loose).spec;
+    const creatorEnv = new Map((find(manifests, "Deployment", "game-creator") as Loose).spec.template.spec.containers[0].env.map((e: Loose) => [e.name, e.value]));
+    context = {
+      namespace: "pomona-dev",
+      image: creatorEnv.get("GAME_IMAGE") as string,
+      gameTypes: gameTypesWith(parseCreatorConfig({ BACKEND: "local", REDIS_URL: "redis://x:6379", CREATOR_TOKEN: "t".repeat(32), GAME_TYPES: creatorEnv.get("GAME_TYPES") as string }).GAME_TYPES ?? {}),
+      gameEnv: JSON.parse(creatorEnv.get("GAME_ENV") as string) as V1EnvVar[],
+      workerLimits: { turnDeadlineMs: 50, sandboxMemoryMb: 32, podMemoryMi: 128, podCpuMilli: 250 },
+    };
+  });
+
+  it("admits a game of the studio type on the studio's image, and the services image's games as before", function () {
+    const duel = gameDeployment(context, { id: "d1", type: "duel", replicas: 1, settings: {}, createdAtMs: 0 });
+    assert.equal(duel.spec!.template.spec!.containers[0]!.image, studioImage);
+    assert.deepEqual(refusals(policy, duel), []);
+    assert.deepEqual(refusals(policy, gameDeployment(context, { id: "a1", type: "arena", replicas: 1, settings: {}, createdAtMs: 0 })), []);
+  });
+
+  it("refuses a worker Pod on the studio's image: player code runs only in the services image's sandbox", function () {
+    const worker = structuredClone(workerPod(context, "d1", "uid-1", playerSpec("ann", "function turn(){}", 0))) as Loose;
+    assert.deepEqual(refusals(policy, worker), []);
+    worker.spec.containers[0].image = studioImage;
+    assert.ok(refusals(policy, worker).some((message) => /stack's image/.test(message)));
+  });
+
+  it("refuses a game on an image the stack did not declare", function () {
+    const game = structuredClone(gameDeployment(context, { id: "d1", type: "duel", replicas: 1, settings: {}, createdAtMs: 0 })) as Loose;
+    game.spec.template.spec.containers[0].image = `ghcr.io/studio/duel@sha256:${"e".repeat(64)}`;
+    assert.ok(refusals(policy, game).some((message) => /stack's image/.test(message)));
+  });
 });

@@ -89,7 +89,8 @@ describe("stack config validation", () => {
     assert.equal(parseStackConfig("dev", withinOneRoute).gameCreator.limits.maxGames, 16, "a creator with HTTPRoutes is accepted");
     assert.match(failure((c) => (c.images.build = false)).message, /pomona:images\.ref: is required when build is false/);
     assert.match(failure((c) => (c.images.tag = "latest")).message, /pomona:images\.tag: must not be latest/);
-    assert.match(failure((c) => (c.games[0].type = "chess")).message, /pomona:games\.0\.type: must be one of the game types the image contains: arena/);
+    assert.match(failure((c) => (c.games[0].type = "chess")).message, /pomona:games\.0\.type: "chess" is not a known game type: a static game is one of arena, or a studio type you declare under pomona:gameTypes\.chess/);
+    assert.match(failure((c) => (c.games[0].type = "grid")).message, /pomona:games\.0\.type: "grid" runs players' workers, which only the game-creator starts/);
   });
 
   it("the creator's limits, the quota and egress CIDRs are validated, naming the key", () => {

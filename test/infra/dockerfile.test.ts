@@ -64,6 +64,24 @@ describe("services/Dockerfile", function () {
     assert.ok(lock.packages["services"], "services is a workspace in the lockfile");
   });
 
+  it("ships @pomona/server the games import by name: every workspace's package.json in both installs, its build linked into node_modules", () => {
+    const root = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { workspaces: string[] };
+    const stages = dockerfile.split(/^FROM /m).slice(1);
+    const installStages = stages.filter((stage) => /npm ci/.test(stage));
+    assert.equal(installStages.length, 2);
+    for (const stage of installStages) {
+      for (const workspace of root.workspaces) assert.match(stage, new RegExp(`^COPY ${workspace}/package\\.json ${workspace}/$`, "m"), `npm ci needs ${workspace}/package.json (the lockfile lists it)`);
+    }
+    const services = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "services/package.json"), "utf8")) as { dependencies: Record<string, string> };
+    assert.ok(services.dependencies["@pomona/server"], "the services workspace depends on @pomona/server, so `npm ci --workspace services` links it");
+    const games = fs.readdirSync(path.join(REPO_ROOT, "services/games"), { recursive: true, encoding: "utf8" }).filter((file) => file.endsWith("main.ts"));
+    for (const main of games) assert.match(fs.readFileSync(path.join(REPO_ROOT, "services/games", main), "utf8"), /from "@pomona\/server"/, `${main} imports the package`);
+    const server = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "packages/server/package.json"), "utf8")) as { main: string };
+    assert.match(server.main, /^dist\//);
+    assert.ok(instructions.some((line) => /^RUN npx tsc -p packages\/server\/tsconfig\.json\s+&&\s+npx tsc -p services\/tsconfig\.build\.json/.test(line)), "the package is built with the services");
+    assert.ok(instructions.includes("COPY --from=build /src/packages/server/dist /app/packages/server/dist"));
+  });
+
   it("keeps the uWebSockets.js addon of the image's own Node ABI, the one loadUws chooses for Node 24 on trixie", () => {
     const [node24Build] = chooseUwsBuilds({ nodeVersion: "24", abi: 137, platform: "linux", arch: "x64", glibc: "2.41" });
     assert.equal(node24Build!.dependency, "uWebSockets.js");

@@ -4,7 +4,7 @@
  * sees the players of their room, so a tick's broadcast stays the same size however many join.
  */
 import { randomUUID } from "node:crypto";
-import type { SessionRef } from "../../src/game";
+import type { SessionRef } from "@pomona/server";
 
 export const FIELD_SIZE = 100;
 export const STEP = 1;

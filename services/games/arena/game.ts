@@ -2,14 +2,14 @@
  * Arena: players join a room (up to ROOM_CAPACITY each), send moves, and every tick see everyone in
  * their room (broadcast `onState` {tick, room, players}) plus
  * their own last acknowledged input (`onAck`, one per-player message per tick). Uses only the
- * public game API (`services/src/game`).
+ * public game API (`@pomona/server`).
  *
  * Client routes: `arena.room.join` {name?}, `arena.room.move` {seq, x, y} or {seq, dir},
  * `arena.room.state` {} (what this server holds for the player: its record's incarnation, last
  * applied seq, position — the fault suite's loss check), `arena.room.leave` {}. Remote: `remote.arena.room.count` → {players}.
  */
 import { z } from "zod";
-import { defineGame, GameError } from "../../src/game";
+import { defineGame, GameError } from "@pomona/server";
 import { Arena, FIELD_SIZE } from "./arena";
 
 

@@ -13,9 +13,7 @@
  * stops gracefully (deregisters at once).
  */
 import { parseArgs } from "node:util";
-import { GameServer } from "../../src/game";
-import { redisFromEnv } from "../../src/redis/env";
-import { numberOrUndefined, printEvent, runServerProcess, type RunningServer } from "../../src/roles/server-process";
+import { GameServer, redisFromEnv, numberOrUndefined, printEvent, runServerProcess, type RunningServer } from "@pomona/server";
 import { arena } from "./game";
 
 const { values } = parseArgs({

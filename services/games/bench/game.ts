@@ -5,7 +5,7 @@
  * start with the tick number and send time, as the load generator expects (`{"k":…,"t":…}`).
  */
 import { performance } from "node:perf_hooks";
-import { defineGame, type SessionRef } from "../../src/game";
+import { defineGame, type SessionRef } from "@pomona/server";
 
 export const BENCH_WORKLOADS = ["broadcast", "per-player", "mixed"] as const;
 export type BenchWorkload = (typeof BENCH_WORKLOADS)[number];

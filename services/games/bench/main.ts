@@ -8,8 +8,7 @@
  * `stats` on SIGUSR2.
  */
 import { parseArgs } from "node:util";
-import { GameServer } from "../../src/game";
-import { runServerProcess, type RunningServer } from "../../src/roles/server-process";
+import { GameServer, runServerProcess, type RunningServer } from "@pomona/server";
 import { BENCH_WORKLOADS, benchGame, type BenchWorkload } from "./game";
 
 const { values } = parseArgs({

@@ -5,8 +5,7 @@
  * Every tick: apply the actions that came back for the previous turn, mark bots the sandbox stopped,
  * broadcast the world (`onWorld` to channel `world`, which viewers receive), send the next turn.
  */
-import { defineGame } from "../../src/game";
-import type { TurnClient } from "../../src/workers/turn-client";
+import { defineGame, type TurnClient } from "@pomona/server";
 import { GridWorld } from "./world";
 
 /** Where the game learns which workers are ready (the game-creator's table in Redis). */

@@ -9,11 +9,7 @@
  * viewer path `/game-<id>`) and TURN_TIMEOUT_MS (how long a turn's HTTP call may take; default 80 %
  * of a tick). Its `stats` lines carry the tick's own work and interval percentiles.
  */
-import { GameServer } from "../../src/game";
-import { createRedisClient } from "../../src/redis";
-import { numberOrUndefined, printEvent, runServerProcess, type RunningServer } from "../../src/roles/server-process";
-import { TurnClient } from "../../src/workers/turn-client";
-import { WorkerDirectory } from "../../src/workers/worker-directory";
+import { GameServer, createRedisClient, numberOrUndefined, printEvent, runServerProcess, type RunningServer, TurnClient, WorkerDirectory } from "@pomona/server";
 import { createGridGame, percentile } from "./game";
 
 const env = process.env;

@@ -5,8 +5,8 @@
  */
 import type { z } from "zod";
 import type { DesiredStore } from "./desired-store";
-import { createGameSchema, gameIdSchema, playerIdSchema, playerSpec, submitCodeSchema, viewerPath, type GameSpec } from "./game-spec";
-import { GAME_TYPES } from "./game-types";
+import { createGameSchemaFor, gameIdSchema, playerIdSchema, playerSpec, submitCodeSchema, viewerPath, type GameSpec } from "./game-spec";
+import { findGameType, gameTypeNames, SERVICES_GAME_TYPES, type GameTypes } from "../game-types";
 import type { Reconciler } from "./reconciler";
 import type { GameStatus } from "./world";
 
@@ -18,16 +18,21 @@ export interface ApiAnswer {
 const problem = (status: number, error: string, reason: string): ApiAnswer => ({ status, body: { error, reason } });
 
 export class GameCreatorApi {
+  private readonly createGameSchema: ReturnType<typeof createGameSchemaFor>;
+
   constructor(
     private readonly store: DesiredStore,
     private readonly reconciler: Reconciler,
+    private readonly gameTypes: GameTypes = SERVICES_GAME_TYPES,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.createGameSchema = createGameSchemaFor(gameTypes);
+  }
 
   async createGame(input: unknown): Promise<ApiAnswer> {
-    const parsed = parse(createGameSchema, input);
+    const parsed = parse(this.createGameSchema, input);
     if (!parsed.ok) return parsed.answer;
-    const spec: GameSpec = { ...parsed.value, type: parsed.value.type as GameSpec["type"], createdAtMs: this.now() };
+    const spec: GameSpec = { ...parsed.value, createdAtMs: this.now() };
     const created = await this.store.createGame(spec);
     if (created === "duplicate") return problem(409, "DUPLICATE_ID", `a game with id "${spec.id}" already exists; delete it first or pick another id`);
     if (created === "games-limit") return problem(429, "TOO_MANY_GAMES", `this game-creator holds at most ${this.store.limits.maxGames} games (MAX_GAMES); delete one first`);
@@ -71,7 +76,9 @@ export class GameCreatorApi {
     if (!body.ok) return body.answer;
     const spec = await this.store.getGame(gameId);
     if (spec === undefined) return problem(404, "NOT_FOUND", `no game "${gameId}"`);
-    if (!GAME_TYPES[spec.type].workers) return problem(400, "NO_WORKERS", `a ${spec.type} game has no per-player workers; create a game of type ${workerTypes()}`);
+    if (findGameType(this.gameTypes, spec.type)?.workers !== true) {
+      return problem(400, "NO_WORKERS", `a ${spec.type} game has no per-player workers; create a game of type ${gameTypeNames(this.gameTypes, (type) => type.workers)}`);
+    }
     const record = playerSpec(player, body.value.code, this.now());
     const stored = await this.store.putPlayer(gameId, record);
     if (stored === "no-game") return problem(404, "NOT_FOUND", `no game "${gameId}" (deleted meanwhile)`);
@@ -92,13 +99,6 @@ export class GameCreatorApi {
     const status = this.reconciler.status(spec.id) ?? { phase: "pending", reason: "waiting for the reconciler", readyReplicas: 0, replicas: spec.replicas, route: false, workers: [] };
     return { id: spec.id, type: spec.type, replicas: spec.replicas, settings: spec.settings, viewerPath: viewerPath(spec.id), status };
   }
-}
-
-function workerTypes(): string {
-  return Object.entries(GAME_TYPES)
-    .filter(([, type]) => type.workers)
-    .map(([name]) => name)
-    .join(" or ");
 }
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; answer: ApiAnswer };

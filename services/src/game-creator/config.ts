@@ -6,6 +6,7 @@ import type { V1EnvVar } from "@kubernetes/client-node";
 import { z } from "zod";
 import { parseConfig } from "../config/validate";
 import { HTTPROUTE_MAX_RULES } from "./kubernetes/httproute-patch";
+import { studioGameTypesSchema } from "../game-types";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const dns = z.string().regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, "must be a lowercase DNS-1123 label");
@@ -22,6 +23,18 @@ const envVarList = z
     ctx.addIssue({ code: "custom", message: 'must be a JSON array of Kubernetes EnvVar objects, e.g. [{"name":"REDIS_URL","valueFrom":{"secretKeyRef":{"name":"redis-auth","key":"url"}}}]' });
     return z.NEVER;
   });
+
+const studioGameTypes = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: 'must be a JSON object of studio game types, e.g. {"duel":{"image":"ghcr.io/studio/duel@sha256:…","main":"dist/main.js"}} (the stack\'s pomona:gameTypes)' });
+      return z.NEVER;
+    }
+  })
+  .pipe(studioGameTypesSchema);
 
 export const creatorConfigSchema = z
   .object({
@@ -56,6 +69,8 @@ export const creatorConfigSchema = z
       .pipe(z.array(dns, { error: "must be comma-separated game ids (DNS-1123 labels)" }))
       .optional(),
     GAME_IMAGE: z.string().min(1).optional(),
+    /** The stack's studio game types, each with its own image (`pomona:gameTypes`); the services image's types are always known. */
+    GAME_TYPES: studioGameTypes.optional(),
     /** Extra env of every game server (the stack's Redis Secret references); default: REDIS_URL, POMONA_NAMESPACE, POMONA_ROUTES as plain values. */
     GAME_ENV: envVarList.optional(),
     // Local backend

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { GAME_TYPES, type GameTypeName } from "./game-types";
+import { findGameType, gameTypeNames, SERVICES_GAME_TYPES, type GameTypes } from "../game-types";
 
 export const MAX_GAME_ID_CHARS = 30;
 export const MAX_PLAYER_ID_CHARS = 20;
@@ -26,31 +26,36 @@ export const playerIdSchema = labelRule("player", MAX_PLAYER_ID_CHARS);
 
 const settingValue = z.union([z.string().max(256), z.number().finite(), z.boolean()]);
 
-export const createGameSchema = z
-  .object({
-    id: gameIdSchema,
-    type: z.string().refine((type): type is GameTypeName => Object.hasOwn(GAME_TYPES, type), {
-      error: (issue) => `unknown game type ${JSON.stringify(issue.input)}; known types: ${Object.keys(GAME_TYPES).join(", ")}`,
-    }),
-    replicas: z.number().int().min(1).max(16).default(1),
-    tickHz: z.number().min(1).max(60).optional(),
-    settings: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, "setting names are identifiers of at most 32 characters"), settingValue).default({}),
-  })
-  .strict()
-  .superRefine((value, ctx) => {
-    const type = GAME_TYPES[value.type as GameTypeName];
-    if (type !== undefined && value.replicas > type.maxReplicas) {
-      ctx.addIssue({ code: "custom", path: ["replicas"], message: `a ${value.type} game runs at most ${type.maxReplicas} replica(s)` });
-    }
-    if (Object.keys(value.settings).length > 32) ctx.addIssue({ code: "custom", path: ["settings"], message: "at most 32 settings" });
-  });
+/** A create request, for the game types this creator runs (the services image's and the stack's studio types). */
+export const createGameSchemaFor = (types: GameTypes) =>
+  z
+    .object({
+      id: gameIdSchema,
+      type: z.string().refine((type) => findGameType(types, type) !== undefined, {
+        error: (issue) => `unknown game type ${JSON.stringify(issue.input)}; known types: ${gameTypeNames(types)}`,
+      }),
+      replicas: z.number().int().min(1).max(16).default(1),
+      tickHz: z.number().min(1).max(60).optional(),
+      settings: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, "setting names are identifiers of at most 32 characters"), settingValue).default({}),
+    })
+    .strict()
+    .superRefine((value, ctx) => {
+      const type = findGameType(types, value.type);
+      if (type !== undefined && value.replicas > type.maxReplicas) {
+        ctx.addIssue({ code: "custom", path: ["replicas"], message: `a ${value.type} game runs at most ${type.maxReplicas} replica(s)` });
+      }
+      if (Object.keys(value.settings).length > 32) ctx.addIssue({ code: "custom", path: ["settings"], message: "at most 32 settings" });
+    });
+
+export const createGameSchema = createGameSchemaFor(SERVICES_GAME_TYPES);
 
 export type CreateGameInput = z.input<typeof createGameSchema>;
 
 /** A game as the desired state holds it. */
 export interface GameSpec {
   readonly id: string;
-  readonly type: GameTypeName;
+  /** A name in the creator's game types. */
+  readonly type: string;
   readonly replicas: number;
   readonly tickHz?: number;
   readonly settings: Readonly<Record<string, string | number | boolean>>;

@@ -11,6 +11,7 @@ import { GameCreatorApi } from "../game-creator/api";
 import type { GameBackend } from "../game-creator/backend";
 import { parseCreatorConfig, type CreatorConfig } from "../game-creator/config";
 import { DesiredStore } from "../game-creator/desired-store";
+import { gameTypesWith, type GameTypes } from "../game-types";
 import { CreatorHttpServer } from "../game-creator/http-api";
 import { LocalBackend } from "../game-creator/local/local-backend";
 import { Reconciler } from "../game-creator/reconciler";
@@ -22,7 +23,7 @@ import { numberOrUndefined, runServerProcess, type RunningServer } from "./serve
 
 const SERVICES_ROOT = path.resolve(__dirname, path.extname(__filename) === ".ts" ? "../../.." : "../../../..");
 
-async function backendFor(config: CreatorConfig): Promise<GameBackend> {
+async function backendFor(config: CreatorConfig, gameTypes: GameTypes): Promise<GameBackend> {
   const plainGameEnv: Record<string, string> = {
     REDIS_URL: config.GAME_REDIS_URL ?? config.REDIS_URL,
     POMONA_NAMESPACE: config.POMONA_NAMESPACE,
@@ -40,6 +41,7 @@ async function backendFor(config: CreatorConfig): Promise<GameBackend> {
       route: config.INGRESS_NAME !== undefined ? { kind: "ingress", name: config.INGRESS_NAME } : { kind: "httproute", name: config.HTTPROUTE_NAME! },
       staticGameIds: config.STATIC_GAME_IDS ?? [],
       image: config.GAME_IMAGE!,
+      gameTypes,
       gameEnv,
       workerLimits: { turnDeadlineMs: config.WORKER_TURN_DEADLINE_MS, sandboxMemoryMb: config.WORKER_MEMORY_MB, podMemoryMi: workerPodMemoryMi(config.WORKER_MEMORY_MB), podCpuMilli: 250 },
     });
@@ -48,6 +50,7 @@ async function backendFor(config: CreatorConfig): Promise<GameBackend> {
   return new LocalBackend({
     root: config.LOCAL_ROOT ?? SERVICES_ROOT,
     runner,
+    gameTypes,
     gameEnv: plainGameEnv,
     workerEntry: config.WORKER_ENTRY ?? path.join(SERVICES_ROOT, "services/dist/src/workers/worker-main.js"),
     workerLimits: { turnDeadlineMs: config.WORKER_TURN_DEADLINE_MS, sandboxMemoryMb: config.WORKER_MEMORY_MB },
@@ -60,7 +63,8 @@ async function start(): Promise<RunningServer> {
   const redis = createRedisClient({ url: config.REDIS_URL, connectionName: "game-creator", commandTimeoutMs: 5_000 }, (error) => log.warn({ err: error }, "redis"));
   await redis.connect();
   const store = new DesiredStore(redis, config.POMONA_NAMESPACE, { maxGames: config.MAX_GAMES, maxPlayersPerGame: config.MAX_PLAYERS_PER_GAME, maxWorkers: config.MAX_WORKERS });
-  const backend = await backendFor(config);
+  const gameTypes = gameTypesWith(config.GAME_TYPES ?? {});
+  const backend = await backendFor(config, gameTypes);
   const reconciler = new Reconciler(store, backend, {
     resyncMs: config.RESYNC_MS,
     followUpMs: config.FOLLOW_UP_MS,
@@ -70,7 +74,7 @@ async function start(): Promise<RunningServer> {
   let synced = false;
   void reconciler.synced.then(() => (synced = true));
   const metrics = createMetricsRegistry("game-creator", "game-creator");
-  const api = new GameCreatorApi(store, reconciler);
+  const api = new GameCreatorApi(store, reconciler, gameTypes);
   const http = new CreatorHttpServer(api, { host: config.HOST, port: config.PORT, token: config.CREATOR_TOKEN, maxBodyBytes: config.MAX_BODY_BYTES, isReady: () => synced && redis.status === "ready", metrics });
   exportCounters(metrics, "pomona_creator_", () => ({ ...reconciler.counters, ...http.counters, backend: backend.counters() }), {
     passes: counter("reconcile passes completed"),

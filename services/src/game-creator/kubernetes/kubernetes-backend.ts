@@ -17,7 +17,7 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import type { GameBackend } from "../backend";
-import { GAME_TYPES } from "../game-types";
+import { findGameType, SERVICES_GAME_TYPES, type GameTypes } from "../../game-types";
 import { gameName, workerName, type GameSpec, type PlayerSpec } from "../game-spec";
 import type { ObservedGame, ObservedWorker, World } from "../world";
 import { gameDeployment, gameService, LABELS, managedSelector, PORTS, workerPod, workerSelector, type ManifestContext } from "./manifests";
@@ -84,7 +84,7 @@ export class KubernetesBackend implements GameBackend {
       const id = deployment.metadata?.labels?.[LABELS.game];
       if (id === undefined || deployment.metadata?.deletionTimestamp !== undefined) continue;
       if (deployment.metadata?.uid !== undefined) this.deploymentUids.set(id, deployment.metadata.uid);
-      games.set(id, observeGame(id, deployment, workersByGame.get(id) ?? new Map()));
+      games.set(id, observeGame(id, deployment, workersByGame.get(id) ?? new Map(), this.options.gameTypes ?? SERVICES_GAME_TYPES));
     }
     const { ids, dirty } = this.routes.routed(route);
     return { games, routes: ids, routesDirty: dirty };
@@ -209,13 +209,13 @@ function isStatus(error: unknown, status: number): boolean {
   return error instanceof KubernetesApiError && error.status === status;
 }
 
-function observeGame(id: string, deployment: V1Deployment, workers: ReadonlyMap<string, ObservedWorker>): ObservedGame {
+function observeGame(id: string, deployment: V1Deployment, workers: ReadonlyMap<string, ObservedWorker>, types: GameTypes): ObservedGame {
   const replicas = deployment.spec?.replicas ?? 1;
   const failing = deployment.status?.conditions?.find((c) => (c.type === "Progressing" && c.status === "False") || (c.type === "ReplicaFailure" && c.status === "True"));
   const type = deployment.metadata?.labels?.[LABELS.gameType] ?? "";
   return {
     id,
-    type: Object.hasOwn(GAME_TYPES, type) ? type : "",
+    type: findGameType(types, type) === undefined ? "" : type,
     replicas,
     readyReplicas: deployment.status?.readyReplicas ?? 0,
     ...(failing === undefined ? {} : { failure: `${failing.reason ?? failing.type}: ${failing.message ?? ""}`.trim() }),

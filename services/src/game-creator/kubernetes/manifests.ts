@@ -5,7 +5,7 @@
  * `managed-by` label is how the creator finds its own objects and never touches the stack's games.
  */
 import type { V1Deployment, V1EnvVar, V1OwnerReference, V1Pod, V1SecurityContext, V1Service } from "@kubernetes/client-node";
-import { GAME_TYPES } from "../game-types";
+import { findGameType, gameTypeImage, SERVICES_GAME_TYPES, type GameTypes } from "../../game-types";
 import { gameName, workerName, type GameSpec, type PlayerSpec } from "../game-spec";
 import { IMAGE_NODE_MAJOR, IMAGE_PERMISSION_FLAG } from "../../workers/permission-flag";
 import { sandboxProcessMemoryMb, supervisorNodeArgs } from "../../workers/isolation";
@@ -27,8 +27,10 @@ const SERVICES_UID = 10001;
 
 export interface ManifestContext {
   readonly namespace: string;
-  /** The services image (by digest) every game and worker runs. */
+  /** The services image (by digest): every worker, and every game whose type names no image of its own. */
   readonly image: string;
+  /** The types games may have (a studio's with their own image); default: the services image's. */
+  readonly gameTypes?: GameTypes;
   /** Environment of every game server besides its own (Redis, discovery namespace, routes), as the stack gives it. */
   readonly gameEnv: readonly V1EnvVar[];
   readonly workerLimits: WorkerPodLimits;
@@ -66,7 +68,8 @@ function securityContext(): V1SecurityContext {
 const probe = (path: string, port: string, periodSeconds: number, failureThreshold: number) => ({ httpGet: { path, port }, periodSeconds, timeoutSeconds: 2, failureThreshold });
 
 export function gameDeployment(context: ManifestContext, spec: GameSpec): V1Deployment {
-  const type = GAME_TYPES[spec.type];
+  const type = findGameType(context.gameTypes ?? SERVICES_GAME_TYPES, spec.type);
+  if (type === undefined) throw new Error(`game ${spec.id} has type "${spec.type}", which this game-creator does not know (GAME_TYPES)`);
   const labels = gameLabels(spec);
   const env: V1EnvVar[] = [
     { name: "SERVER_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
@@ -96,8 +99,8 @@ export function gameDeployment(context: ManifestContext, spec: GameSpec): V1Depl
           containers: [
             {
               name: "game",
-              image: context.image,
-              command: ["node", `services/dist/games/${type.entry}/main.js`],
+              image: gameTypeImage(type, context.image),
+              command: ["node", type.main],
               ports: [
                 { name: "rpc", containerPort: PORTS.gameRpc },
                 { name: "http", containerPort: PORTS.gameHttp },

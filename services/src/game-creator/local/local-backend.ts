@@ -13,7 +13,7 @@ import net from "node:net";
 import path from "node:path";
 import { renderGameRoutes } from "../../proxy/game-routes";
 import type { GameBackend } from "../backend";
-import { GAME_TYPES } from "../game-types";
+import { findGameType, SERVICES_GAME_TYPES, type GameType, type GameTypes } from "../../game-types";
 import { gameName, viewerPath, workerName, type GameSpec, type PlayerSpec } from "../game-spec";
 import type { ObservedGame, ObservedWorker, World } from "../world";
 import { supervisorNodeArgs } from "../../workers/isolation";
@@ -31,8 +31,10 @@ export interface LocalNginx {
 export interface LocalBackendOptions {
   /** Working directory of game processes (the repository, or /app in the image). */
   readonly root: string;
-  /** How game entry points run: TypeScript through tsx, or tsc's output. */
+  /** How the services image's game entry points run: TypeScript through tsx, or tsc's output. */
   readonly runner: "tsx" | "dist";
+  /** The types games may have; default: the services image's. A studio type's `main` runs as it is, relative to `root`. */
+  readonly gameTypes?: GameTypes;
   /** Environment every game server gets (Redis, discovery namespace, routes). */
   readonly gameEnv: Readonly<Record<string, string>>;
   /** The bundled worker (scripts/build-worker.ts) or services/dist/src/workers/worker-main.js. */
@@ -42,6 +44,7 @@ export interface LocalBackendOptions {
   readonly nginx?: LocalNginx;
 }
 
+const SERVICES_DIST = "services/dist/";
 /** Like a pod's restartPolicy: a crashed replica is started again this many times before the game is failed. */
 const MAX_RESTARTS = 3;
 /** Game servers starting at once: 50 Node processes compiling at once on 2 cores starve each other (and the creator). */
@@ -225,8 +228,9 @@ export class LocalBackend implements GameBackend {
   }
 
   private async startReplica(spec: GameSpec, n: number): Promise<ChildServer> {
-    const type = GAME_TYPES[spec.type];
-    const script = this.options.runner === "tsx" ? [`--import`, `tsx`, `services/games/${type.entry}/main.ts`] : [`services/dist/games/${type.entry}/main.js`];
+    const type = findGameType(this.options.gameTypes ?? SERVICES_GAME_TYPES, spec.type);
+    if (type === undefined) throw new Error(`game ${spec.id} has type "${spec.type}", which this game-creator does not know (GAME_TYPES)`);
+    const script = scriptArgs(type, this.options.runner);
     this.stats.processesStarted++;
     return new ChildServer({
       name: `${gameName(spec.id)}-${n}`,
@@ -330,4 +334,10 @@ function freePort(): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
+}
+
+/** tsx runs the services image's games from their TypeScript source (`services/dist/games/x/main.js` ← `services/games/x/main.ts`). */
+function scriptArgs(type: GameType, runner: LocalBackendOptions["runner"]): string[] {
+  const fromSource = runner === "tsx" && type.main.startsWith(SERVICES_DIST);
+  return fromSource ? ["--import", "tsx", `services/${type.main.slice(SERVICES_DIST.length).replace(/\.js$/, ".ts")}`] : [type.main];
 }
