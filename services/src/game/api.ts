@@ -14,8 +14,8 @@
  *         move: { input: MoveInput, handle(ctx, input) { ctx.state.move(ctx.session.id, input); } },
  *         say: {
  *           input: SayInput,
- *           // Another server, typed from its remotes: sticky per player, answered within 500 ms or RemoteCallError.
- *           handle: (ctx, input) => ctx.rpc<typeof chat>("chat", { route: { session: ctx.session }, timeoutMs: 500 }).room.post(input),
+ *           // Another server, typed from its remotes: sticky per player; resolves within 500 ms or rejects with RemoteCallError.
+ *           handle: (ctx, input) => ctx.rpc<typeof chat>("chat", { route: { session: ctx.session }, timeoutMs: 500 }).lobby.post({ from: ctx.session.id, text: input.text }),
  *         },
  *       },
  *     },
