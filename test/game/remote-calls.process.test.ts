@@ -106,7 +106,7 @@ describe("ctx.rpc: the arena calls the chat lobby across processes", function ()
     assert.equal(((await onChat1.client.request("arena.room.say", { text: "back" })) as Said).chatServer, "chat-1", "the named call left the sticky choice alone");
   });
 
-  it(`a frozen callee answers TIMEOUT at ${CHAT_TIMEOUT_MS} ms; SIGKILLed with a call in flight, that call fails CALLEE_GONE at once; the next calls reach the survivor`, async () => {
+  it(`a frozen callee answers TIMEOUT at ${CHAT_TIMEOUT_MS} ms; SIGKILLed with a call in flight, that call fails CALLEE_GONE before its deadline; the next calls reach the survivor without waiting`, async () => {
     const victimId = "chat-1";
     const victim = chats.get(victimId)!;
     const [player, neighbour] = players.filter((each) => each.chatServer === victimId);
