@@ -35,6 +35,8 @@ async function main(): Promise<void> {
     connectorPort: await freePortRange(1),
     gamePort: await freePortRange(1),
     gameHttpPort: await freePortRange(1),
+    chatPort: await freePortRange(1),
+    chatHttpPort: await freePortRange(1),
     proxyPort: await freePortRange(1),
     redisPort: await freePortRange(1),
     creatorPort: await freePortRange(1),

@@ -20,7 +20,7 @@ import { killQuietly } from "./local-cluster/processes";
 import { findBinary, MissingBinaryError } from "./local-cluster/redis";
 
 const USAGE = `usage: npm start -- [--connectors N] [--games N] [--mode subdomain|direct]
-                 [--gate-port P] [--connector-port P] [--game-port P] [--game-http-port P] [--proxy-port P] [--redis-port P] [--tick-hz HZ] [--quiet]`;
+                 [--gate-port P] [--connector-port P] [--game-port P] [--game-http-port P] [--chat-port P] [--chat-http-port P] [--proxy-port P] [--redis-port P] [--tick-hz HZ] [--quiet]`;
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +31,8 @@ const { values } = parseArgs({
     "connector-port": { type: "string" },
     "game-port": { type: "string" },
     "game-http-port": { type: "string" },
+    "chat-port": { type: "string" },
+    "chat-http-port": { type: "string" },
     "proxy-port": { type: "string" },
     "redis-port": { type: "string" },
     "tick-hz": { type: "string" },
@@ -78,6 +80,8 @@ async function main(): Promise<void> {
     ["connector-port", "connectorPort"],
     ["game-port", "gamePort"],
     ["game-http-port", "gameHttpPort"],
+    ["chat-port", "chatPort"],
+    ["chat-http-port", "chatHttpPort"],
     ["proxy-port", "proxyPort"],
     ["redis-port", "redisPort"],
     ["tick-hz", "tickHz"],
@@ -109,7 +113,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
-  say(`Pomona local cluster: ${plan.options.connectors} connector(s), ${plan.options.games} arena server(s), ${plan.options.mode} mode`);
+  say(`Pomona local cluster: ${plan.options.connectors} connector(s), ${plan.options.games} arena server(s) and a chat server, ${plan.options.mode} mode`);
   cluster = await startLocalCluster(plan, {
     ...(values.quiet ? { log: null } : {}),
     onProgress: (what) => say(`  up: ${what}`),
@@ -161,6 +165,8 @@ const FLAG_OF_KEY: Readonly<Record<string, string>> = {
   connectorPort: "--connector-port",
   gamePort: "--game-port",
   gameHttpPort: "--game-http-port",
+  chatPort: "--chat-port",
+  chatHttpPort: "--chat-http-port",
   proxyPort: "--proxy-port",
   redisPort: "--redis-port",
   tickHz: "--tick-hz",

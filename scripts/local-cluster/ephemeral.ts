@@ -31,6 +31,8 @@ export async function startEphemeralCluster(input: Partial<LocalClusterInput> = 
     connectorPort: await freePortRange(connectors),
     gamePort: await freePortRange(games),
     gameHttpPort: await freePortRange(games),
+    chatPort: await freePortRange(1),
+    chatHttpPort: await freePortRange(1),
     proxyPort: await freePortRange(1),
     redisPort: await freePortRange(1),
     ...input,

@@ -10,6 +10,7 @@ import { gameRoutes } from "../../services/src/game";
 import { renderNginxConfig } from "../../services/src/proxy";
 import { aclUsersConf, REDIS_ROLES, roleRedisUrl, type RedisRole } from "../../services/src/redis/acl";
 import { arena } from "../../services/games/arena/game";
+import { chat } from "../../services/games/chat/game";
 
 export const LOCAL_DOMAIN = "localhost";
 export const NAMESPACE = "local";
@@ -32,6 +33,9 @@ export const localClusterSchema = z
     gamePort: port.default(4100),
     /** Arena server i (from 1) serves HTTP (probes, /metrics) on gameHttpPort + i - 1. */
     gameHttpPort: port.default(8100),
+    /** The chat lobby server (`chat-1`) the arenas call with `ctx.rpc`: its RPC and HTTP ports. */
+    chatPort: port.default(4200),
+    chatHttpPort: port.default(8200),
     proxyPort: port.default(8080),
     redisPort: port.default(6390),
     /** The game-creator (games created at runtime through its API, viewer routes in nginx); `npm start` turns it on. */
@@ -61,6 +65,8 @@ export const localClusterSchema = z
       ["connectorPort", value.connectorPort, value.connectors],
       ["gamePort", value.gamePort, value.games],
       ["gameHttpPort", value.gameHttpPort, value.games],
+      ["chatPort", value.chatPort, 1],
+      ["chatHttpPort", value.chatHttpPort, 1],
       ["redisPort", value.redisPort, 1],
       ...(value.gameCreator ? ([["creatorPort", value.creatorPort, 1]] as Array<[string, number, number]>) : []),
       ...(value.mode === "subdomain" ? ([["proxyPort", value.proxyPort, 1]] as Array<[string, number, number]>) : []),
@@ -111,13 +117,14 @@ export interface ClusterPlan {
 export const CONNECTOR_MAIN = "services/src/roles/connector-main.ts";
 export const GATE_MAIN = "services/src/gate/gate-main.ts";
 export const ARENA_MAIN = "services/games/arena/main.ts";
+export const CHAT_MAIN = "services/games/chat/main.ts";
 export const GAME_CREATOR_MAIN = "services/src/roles/game-creator-main.ts";
 /** The include of the games' viewer routes, next to nginx.conf in its prefix. */
 export const GAME_ROUTES_FILE = "games.conf";
 
 /** The one route dictionary of the cluster: connectors and game servers must agree on it. */
 export function clusterRoutes(): string[] {
-  return ["connector.session.ping", "connector.session.resume", ...gameRoutes(arena), "onRebind", "onResume"];
+  return ["connector.session.ping", "connector.session.resume", ...gameRoutes(arena), ...gameRoutes(chat), "onRebind", "onResume"];
 }
 
 /** Validates the options (ConfigError naming the key) and lays the cluster out. */
@@ -169,6 +176,20 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
       DRAIN_TIMEOUT_MS: String(options.drainTimeoutMs),
     },
   }));
+  const chatServer: PlannedProcess = {
+    name: "chat-1",
+    role: "game",
+    script: CHAT_MAIN,
+    port: options.chatPort,
+    env: {
+      ...common,
+      REDIS_URL: roleUrls.game,
+      SERVER_ID: "chat-1",
+      PORT: String(options.chatPort),
+      HTTP_PORT: String(options.chatHttpPort),
+      DRAIN_TIMEOUT_MS: String(options.drainTimeoutMs),
+    },
+  };
   const frontDoor: Record<string, string> =
     options.mode === "subdomain" ? { FRONT_DOOR: "subdomain", DOMAIN: LOCAL_DOMAIN, PUBLIC_PORT: String(options.proxyPort), PUBLIC_TLS: "false" } : { FRONT_DOOR: "direct" };
   const gate: PlannedProcess = {
@@ -232,7 +253,7 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
     options,
     redis: { port: options.redisPort, url: redisUrl, password: options.redisPassword, users: aclUsersConf(NAMESPACE, options.redisPassword, rolePasswords), roleUrls },
     // Games first: connectors route to them, the gate hands out connectors.
-    processes: [...games, ...connectors, gate],
+    processes: [...games, chatServer, ...connectors, gate],
     nginxConfig,
     gameCreator,
     urls: {

@@ -42,7 +42,15 @@ describe("game runtime: handlers, input validation and the tick's batch", () => 
     assert.equal(body.code, 200);
     assert.equal(body.id, "s1");
     assert.equal(runtime.sessionCount, 1);
-    assert.deepEqual(gameRoutes(arena), ["arena.room.join", "arena.room.move", "arena.room.state", "arena.room.leave", "onState", "onAck"]);
+    assert.deepEqual(gameRoutes(arena), ["arena.room.join", "arena.room.move", "arena.room.state", "arena.room.say", "arena.room.chatLog", "arena.room.leave", "onState", "onAck"]);
+  });
+
+  it("answers ctx.rpc calls NO_SERVER on a server without discovery (it knows no other server), and a join does not wait for the chat", async () => {
+    const { runtime } = runtimeFor(arena);
+    const joined = JSON.parse((await runtime.request(request(session("s1"), "arena.room.join", { name: "ann" }))).body.toString("utf8"));
+    assert.equal(joined.code, 200);
+    const error = await rejection(runtime.request(request(session("s1"), "arena.room.say", { text: "hi" })));
+    assert.equal(error.code, "NO_SERVER");
   });
 
   it("refuses input that fails the handler's schema with BAD_INPUT and a message naming the field, without running the handler", async () => {

@@ -62,7 +62,7 @@ describe("npm start: the local cluster in one command", function () {
     const gatePort = await freePortRange(1);
     const connectorPort = await freePortRange(2);
     const args = ["start", "--", "--quiet", "--gate-port", String(gatePort), "--connector-port", String(connectorPort)];
-    args.push("--game-port", String(await freePortRange(1)), "--game-http-port", String(await freePortRange(1)), "--proxy-port", String(await freePortRange(1)), "--redis-port", String(await freePortRange(1)));
+    args.push("--game-port", String(await freePortRange(1)), "--game-http-port", String(await freePortRange(1)), "--chat-port", String(await freePortRange(1)), "--chat-http-port", String(await freePortRange(1)), "--proxy-port", String(await freePortRange(1)), "--redis-port", String(await freePortRange(1)));
     start = run("npm", args, true);
     const pgid = start.child.pid!;
 

@@ -8,8 +8,8 @@ const base: LocalClusterInput = { tokenSecret: "t".repeat(48), redisPassword: "p
 describe("local cluster plan (what npm start runs)", () => {
   it("lays out games, connectors and the gate on consecutive ports, each role as its own Redis ACL user, sharing routes and secrets", () => {
     const plan = planLocalCluster({ ...base, connectors: 3, games: 2 });
-    assert.deepEqual(plan.processes.map((p) => `${p.name}:${p.port}`), ["arena-1:4100", "arena-2:4101", "connector-0:3010", "connector-1:3011", "connector-2:3012", "gate:3000"]);
-    assert.deepEqual(plan.processes.filter((p) => p.role === "game").map((p) => p.env.HTTP_PORT), ["8100", "8101"]);
+    assert.deepEqual(plan.processes.map((p) => `${p.name}:${p.port}`), ["arena-1:4100", "arena-2:4101", "chat-1:4200", "connector-0:3010", "connector-1:3011", "connector-2:3012", "gate:3000"]);
+    assert.deepEqual(plan.processes.filter((p) => p.role === "game").map((p) => p.env.HTTP_PORT), ["8100", "8101", "8200"]);
     const routes = clusterRoutes().join(",");
     for (const process of plan.processes) {
       const user = { game: "pomona-game", connector: "pomona-connector", gate: "pomona-gate" }[process.role as "game" | "connector" | "gate"];

@@ -7,10 +7,34 @@
  * Client routes: `arena.room.join` {name?}, `arena.room.move` {seq, x, y} or {seq, dir},
  * `arena.room.state` {} (what this server holds for the player: its record's incarnation, last
  * applied seq, position — the fault suite's loss check), `arena.room.leave` {}. Remote: `remote.arena.room.count` → {players}.
+ *
+ * The chat lobby (services/games/chat), over `ctx.rpc`: a join is announced there (best effort),
+ * `arena.room.say` {text, chatServer?} posts to it and `arena.room.chatLog` {chatServer?} reads it,
+ * each player through the same chat server while it lives (or the one named); a chat that is
+ * gone, frozen or absent answers the player with the RemoteCallError's code (`CALLEE_GONE`,
+ * `TIMEOUT`, `NO_SERVER`) within CHAT_TIMEOUT_MS.
  */
 import { z } from "zod";
-import { defineGame, GameError } from "@pomona/server";
+import { defineGame, GameError, RemoteCallError, type HandlerContext, type RemoteCallOptions } from "@pomona/server";
+import type { chat } from "../chat/game";
 import { Arena, FIELD_SIZE } from "./arena";
+
+/** How long a player waits for the chat before an answer with the failure's code. */
+export const CHAT_TIMEOUT_MS = 1000;
+
+const ChatInput = z.object({ text: z.string().trim().min(1).max(500), chatServer: z.string().min(1).max(128).optional() }).strict();
+const ChatLogInput = z.object({ chatServer: z.string().min(1).max(128).optional() }).strict();
+
+/** The chat lobby, sticky per player unless a server is named. */
+function lobby(ctx: HandlerContext<Arena>, chatServer?: string) {
+  const options: RemoteCallOptions = { route: chatServer === undefined ? { session: ctx.session } : { serverId: chatServer }, timeoutMs: CHAT_TIMEOUT_MS };
+  return ctx.rpc<typeof chat>("chat", options).lobby;
+}
+
+/** A chat failure as the player sees it: the RemoteCallError's code. */
+function chatFailure(error: unknown): unknown {
+  return error instanceof RemoteCallError ? new GameError(error.code, `the chat could not be reached (${error.code})`) : error;
+}
 
 
 /**
@@ -38,6 +62,8 @@ export const arena = defineGame({
           if (input.uid !== undefined && ctx.session.uid === null) await ctx.bind(input.uid);
           const player = ctx.state.join(ctx.session, input.name ?? ctx.session.uid ?? `player-${ctx.state.players.size + 1}`);
           ctx.channel(player.room).add(ctx.session);
+          // Best effort: a join never waits for the chat, nor fails with it (counted in rpcFailures).
+          lobby(ctx).post({ from: ctx.server.id, text: `${player.name} joined ${player.room}` }).catch(() => undefined);
           return { code: 200, id: ctx.session.id, server: ctx.server.id, record: player.record, seq: player.seq, room: player.room, x: player.x, y: player.y, tick: ctx.tick, players: ctx.state.rooms.get(player.room)!.size };
         },
       },
@@ -56,6 +82,26 @@ export const arena = defineGame({
           const player = ctx.state.players.get(ctx.session.id);
           if (player === undefined) throw new GameError("NOT_JOINED", "this server holds no player for the session");
           return { code: 200, server: ctx.server.id, record: player.record, seq: player.seq, x: player.x, y: player.y };
+        },
+      },
+      say: {
+        input: ChatInput,
+        async handle(ctx, input) {
+          const player = ctx.state.players.get(ctx.session.id);
+          if (player === undefined) throw new GameError("NOT_JOINED", "join the room before chatting");
+          const posted = await lobby(ctx, input.chatServer).post({ from: player.name, text: input.text }).catch((error: unknown) => {
+            throw chatFailure(error);
+          });
+          return { code: 200, id: posted.id, chatServer: posted.server };
+        },
+      },
+      chatLog: {
+        input: ChatLogInput,
+        async handle(ctx, input) {
+          const log = await lobby(ctx, input.chatServer).history({}).catch((error: unknown) => {
+            throw chatFailure(error);
+          });
+          return { code: 200, chatServer: log.server, messages: log.messages };
         },
       },
       leave: {

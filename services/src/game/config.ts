@@ -22,6 +22,8 @@ export const gameServerConfigSchema = z
     maxLagTicks: z.number().int().min(1).max(1000).default(5),
     /** Deadline of bind / kick / setSettings calls to a connector, ms. */
     requestTimeoutMs: z.number().int().positive().max(60_000).default(2000),
+    /** Deadline of a `ctx.rpc` call to another server that names none, ms. */
+    remoteTimeoutMs: z.number().int().positive().max(600_000).default(2000),
     /** Every route of the cluster's route dictionary (connector and games alike); omitted: routes are sent as text. */
     routes: z.array(z.string().min(1)).max(65_535).optional(),
     /** Discovery options (validated by ServiceDiscovery); omitted: the server does not register (tests). */

@@ -18,13 +18,14 @@ import { ServiceDiscovery } from "../discovery";
 import { BindingStore } from "../session/binding-store";
 import { RouteDictionary } from "../protocol";
 import { RpcServer } from "../rpc";
-import { GameError, type GameDefinition } from "./api";
+import { GameError, RemoteCallError, type GameDefinition, type RemoteCallOptions } from "./api";
 import { parseGameServerConfig, type GameServerConfig, type GameServerConfigInput } from "./config";
 import { createMetricsRegistry } from "../metrics";
 import type { Registry } from "prom-client";
 import { GameHttpServer } from "./http-server";
 import { ViewerStream } from "./viewer-stream";
 import { registerGameMetrics, type GameTickMetrics } from "./metrics";
+import { RemoteCaller } from "./remote-calls";
 import { GameRuntime, type RuntimeCounters } from "./runtime";
 import { TickLoop, type TickLoopStats } from "./tick-loop";
 
@@ -38,6 +39,9 @@ export interface GameServerStats extends RuntimeCounters, TickLoopStats {
   readonly batchesSent: Readonly<Record<string, number>>;
   /** Batches dropped per connector: no open link (its clients are gone or moving) or the link refused (backpressure). */
   readonly batchesDropped: Readonly<Record<string, number>>;
+  /** `ctx.rpc` calls made, and those that failed by RemoteCallError code. */
+  readonly rpcCalls: number;
+  readonly rpcFailures: Readonly<Record<string, number>>;
 }
 
 export class GameServer<S = unknown> {
@@ -49,6 +53,8 @@ export class GameServer<S = unknown> {
   private readonly batchesDropped: Record<string, number> = {};
   private rpc: RpcServer | undefined;
   private discovery: ServiceDiscovery | undefined;
+  /** `ctx.rpc`: links to the other servers this one calls; made at start, with discovery. */
+  private remoteCaller: RemoteCaller | undefined;
   private lastTickStartMs = 0;
   private orphanTimer: NodeJS.Timeout | undefined;
   /** Probes, /metrics and viewers; present when `httpPort` is configured. */
@@ -75,6 +81,9 @@ export class GameServer<S = unknown> {
       tickHz: this.tickHz,
       ...(dictionary === undefined ? {} : { dictionary }),
       connectors: { call: (connectorId, method, payload) => this.callConnector(connectorId, method, payload) },
+      ...(this.config.discovery === undefined
+        ? {}
+        : { remotes: { call: (serverType: string, group: string, method: string, input: unknown, options?: RemoteCallOptions) => this.callRemote(serverType, group, method, input, options), sessionClosed: (sessionId: string) => this.remoteCaller?.sessionClosed(sessionId) } }),
       resumeGraceMs: this.config.resumeGraceMs,
       ...(viewers === undefined ? {} : { onBroadcast: (channel: string, route: string, body: string) => viewers.collect(channel, route, body) }),
     });
@@ -156,6 +165,7 @@ export class GameServer<S = unknown> {
       // A connector that left takes its sockets with it; its players get resumeGraceMs to come back through another.
       this.discovery.on("removed", (server) => this.runtime.connectorGone(server.id));
       this.discovery.on("added", (server) => this.runtime.connectorBack(server.id));
+      this.remoteCaller = new RemoteCaller({ serverId: this.config.id, membership: this.discovery, timeoutMs: this.config.remoteTimeoutMs });
     }
     const rpc = new RpcServer({ serverId: this.config.id, incarnation: this.discovery?.incarnation ?? randomUUID() });
     this.rpc = rpc;
@@ -167,6 +177,7 @@ export class GameServer<S = unknown> {
       await this.discovery?.start();
     } catch (error) {
       this.http?.close();
+      this.remoteCaller?.close();
       await rpc.close();
       this.state = "stopped";
       throw error;
@@ -212,6 +223,7 @@ export class GameServer<S = unknown> {
     } catch (error) {
       log.error({ err: error }, "onStop threw");
     }
+    this.remoteCaller?.close();
     await this.rpc?.close();
     this.viewers?.closeAll();
     this.http?.close();
@@ -225,6 +237,8 @@ export class GameServer<S = unknown> {
       sessions: this.runtime.sessionCount,
       batchesSent: { ...this.batchesSent },
       batchesDropped: { ...this.batchesDropped },
+      rpcCalls: this.remoteCaller?.stats.calls ?? 0,
+      rpcFailures: { ...this.remoteCaller?.stats.failures },
     };
   }
 
@@ -267,6 +281,11 @@ export class GameServer<S = unknown> {
       rpc.handle(method, (payload: unknown, link) => this.runtime.remote(method, payload, link.peerId));
     }
     rpc.on("handlerError", (error, method, peerId) => log.error({ err: error, method, peer: peerId }, "rpc handler failed"));
+  }
+
+  private callRemote(serverType: string, group: string, method: string, input: unknown, options: RemoteCallOptions | undefined): Promise<unknown> {
+    if (this.remoteCaller === undefined) return Promise.reject(new RemoteCallError("NO_SERVER", `server ${this.config.id} has not started`, serverType, `${serverType}.${group}.${method}`));
+    return this.remoteCaller.call(serverType, group, method, input, options);
   }
 
   private callConnector(connectorId: string, method: string, payload: unknown): Promise<unknown> {

@@ -16,14 +16,36 @@ import {
   type TickBatch,
 } from "../cluster/contract";
 import { jsonBodyCodec, type RouteDictionary } from "../protocol";
-import type { ClosedSession, GameChannel, GameContext, GameDefinition, GameServerInfo, HandlerContext, HandlerSpec, RemoteContext, RemoteSpec, SessionRef, TickContext } from "./api";
-import { GameError } from "./api";
+import type {
+  ClosedSession,
+  GameChannel,
+  GameContext,
+  GameDefinition,
+  GameServerInfo,
+  HandlerContext,
+  HandlerFilter,
+  HandlerSpec,
+  RemoteApi,
+  RemoteCallOptions,
+  RemoteContext,
+  RemoteSpec,
+  SessionRef,
+  TickContext,
+} from "./api";
+import { GameError, RemoteCallError } from "./api";
 import { BatchBuilder } from "./batch-builder";
 import { ChannelRegistry, type Channel, type ChannelMember } from "./channel";
+import { runFiltered } from "./filters/chain";
 
 /** How the runtime reaches a connector (the GameServer answers over the RPC link the connector opened). */
 export interface ConnectorCalls {
   call(connectorId: string, method: string, payload: unknown): Promise<unknown>;
+}
+
+/** How the runtime calls other servers' remotes (the GameServer's RemoteCaller); rejects with RemoteCallError. */
+export interface RemoteCalls {
+  call(serverType: string, group: string, method: string, input: unknown, options?: RemoteCallOptions): Promise<unknown>;
+  sessionClosed(sessionId: string): void;
 }
 
 export interface RuntimeCounters {
@@ -50,6 +72,8 @@ export interface GameRuntimeOptions {
   readonly tickHz: number;
   readonly dictionary?: RouteDictionary;
   readonly connectors: ConnectorCalls;
+  /** Other servers' remotes (`ctx.rpc`); absent without discovery, and every call fails `NO_SERVER`. */
+  readonly remotes?: RemoteCalls;
   /** How long the sessions of a connector that left the cluster wait for their clients to resume elsewhere. */
   readonly resumeGraceMs?: number;
   /** Told every channel broadcast as it is made, with its JSON body text (the viewer stream). */
@@ -87,7 +111,7 @@ export class GameRuntime<S> {
   private readonly orphanDeadlines = new Map<string, number>();
   /** Sessions orphaned because their connector left, by connector: cancelled if it comes back. */
   private readonly orphanedWithConnector = new Map<string, Set<string>>();
-  private readonly handlers = new Map<string, HandlerSpec<S, unknown>>();
+  private readonly handlers = new Map<string, { readonly spec: HandlerSpec<S, unknown>; readonly filters: readonly HandlerFilter<S>[] }>();
   private readonly remotes = new Map<string, RemoteSpec<S, unknown>>();
   private readonly gameChannels = new Map<string, JsonChannel>();
   private readonly context: GameContext<S>;
@@ -101,7 +125,9 @@ export class GameRuntime<S> {
     this.channels = new ChannelRegistry(options.serverId, this.builder);
     this.state = game.state ? game.state() : (undefined as S);
     for (const [group, methods] of Object.entries(game.handlers)) {
-      for (const [method, spec] of Object.entries(methods)) this.handlers.set(`${game.serverType}.${assertName(group)}.${assertName(method)}`, spec);
+      for (const [method, spec] of Object.entries(methods)) {
+        this.handlers.set(`${game.serverType}.${assertName(group)}.${assertName(method)}`, { spec, filters: [...(game.filters ?? []), ...(spec.filters ?? [])] });
+      }
     }
     for (const [group, methods] of Object.entries(game.remotes ?? {})) {
       for (const [method, spec] of Object.entries(methods)) this.remotes.set(`remote.${game.serverType}.${assertName(group)}.${assertName(method)}`, spec);
@@ -227,6 +253,7 @@ export class GameRuntime<S> {
     }
     this.channels.forgetSession(closed.sessionId);
     this.orphanDeadlines.delete(closed.sessionId);
+    this.options.remotes?.sessionClosed(closed.sessionId);
     const known = this.sessions.get(closed.sessionId);
     if (known === undefined) return;
     this.sessions.delete(closed.sessionId);
@@ -292,24 +319,38 @@ export class GameRuntime<S> {
     if (known !== undefined) this.sessions.set(session.id, { ...known, settings: { ...known.settings, ...settings } });
   }
 
+  /** A remote of another server type, as `ctx.rpc(serverType, options)` returns it: `group.method(input)`. */
+  remoteApi(serverType: string, options: RemoteCallOptions | undefined): unknown {
+    const call = (group: string, method: string, input: unknown): Promise<unknown> =>
+      this.options.remotes === undefined
+        ? Promise.reject(new RemoteCallError("NO_SERVER", "this server runs without discovery: it knows no other server", serverType, `${serverType}.${group}.${method}`))
+        : this.options.remotes.call(serverType, group, method, input, options);
+    // Not thenable, so an accidental `await ctx.rpc(...)` does not call a remote named `then`.
+    const member = <T>(make: (name: string) => T) => new Proxy({}, { get: (_, name) => (typeof name === "string" && name !== "then" ? make(name) : undefined) });
+    return member((group) => member((method) => (input?: unknown) => call(group, method, input)));
+  }
+
+  /** Filters (game's, then the route's) around decoding, validation and the handler. */
   private async dispatch(request: ForwardedRequest): Promise<unknown> {
     const { route, session } = request;
-    const spec = this.handlers.get(route);
-    if (spec === undefined) {
+    const handler = this.handlers.get(route);
+    if (handler === undefined) {
       this.counters.unknownRoutes++;
       throw new GameError("UNKNOWN_ROUTE", `no handler for route ${route.slice(0, 255)}`);
     }
     this.track(session);
-    let decoded: unknown;
+    const ctx = new RequestContext(this, session, route);
     try {
-      decoded = jsonBodyCodec.decode(route, request.body);
-    } catch {
-      this.counters.badInput++;
-      throw new GameError("BAD_INPUT", `the body of ${route} is not JSON`);
-    }
-    const input = this.validate(spec, route, decoded);
-    try {
-      return await spec.handle(new RequestContext(this, session, route), input);
+      return await runFiltered(handler.filters, ctx, () => {
+        let decoded: unknown;
+        try {
+          decoded = jsonBodyCodec.decode(route, request.body);
+        } catch {
+          this.counters.badInput++;
+          throw new GameError("BAD_INPUT", `the body of ${route} is not JSON`);
+        }
+        return Promise.resolve(handler.spec.handle(ctx, this.validate(handler.spec, route, decoded)));
+      });
     } catch (error) {
       throw this.clientError(route, error);
     }
@@ -451,6 +492,10 @@ class BaseContext<S> implements GameContext<S> {
 
   kickSession(session: SessionRef, reason: string): Promise<void> {
     return this.runtime.kickSession(session, reason);
+  }
+
+  rpc<G extends GameDefinition<any, any>>(serverType: string, options?: RemoteCallOptions): RemoteApi<G> {
+    return this.runtime.remoteApi(serverType, options) as RemoteApi<G>;
   }
 }
 

@@ -15,9 +15,7 @@ import { PeerGoneError, RemoteError, RpcBackpressureError, RpcTimeoutError, type
 import type { BackendBinding, Session } from "../session/session";
 import { BackendFailure, type BackendGateway, type SessionEvents } from "./backend-gateway";
 import { eligible, leastLoaded, type ServerChooser } from "./choose-server";
-
-/** How long a server whose link failed is kept out of new bindings (discovery drops a dead one within its TTL). */
-const SUSPECT_MS = 10_000;
+import { SuspectList } from "./suspects";
 
 export type ServerLostPolicy = "rebind" | "end";
 
@@ -76,11 +74,11 @@ export class StickyRouter implements BackendGateway {
   private readonly restoring = new Map<Session, Promise<RestoredBindings>>();
   /** serverId → sessions bound to it, so a removal reaches them without a scan. */
   private readonly sessionsByServer = new Map<string, Set<Session>>();
-  /** Servers whose link just failed, keyed by id/incarnation, kept out of new bindings until discovery catches up. */
-  private readonly suspects = new Map<string, number>();
+  /** Servers whose link just failed, kept out of new bindings until discovery catches up. */
+  private readonly suspects = new SuspectList();
   private readonly callOptions: { timeoutMs?: number };
   private readonly onRemoved = (server: ServerInfo) => {
-    this.suspects.delete(`${server.id}/${server.incarnation}`);
+    this.suspects.delete(server);
     this.serverLost(server.id, server.incarnation, `server ${server.id} left the cluster`);
   };
 
@@ -95,7 +93,7 @@ export class StickyRouter implements BackendGateway {
    */
   linkFailed(serverId: string, detail: string): void {
     const server = this.options.membership.get(serverId);
-    if (server) this.suspects.set(`${server.id}/${server.incarnation}`, Date.now() + SUSPECT_MS);
+    if (server) this.suspects.add(server);
     this.serverLost(serverId, undefined, `server ${serverId} is unreachable (${detail})`);
   }
 
@@ -126,7 +124,7 @@ export class StickyRouter implements BackendGateway {
     for (const [serverType, binding] of saved) {
       if (session.closed || session.backends.has(serverType)) continue;
       const server = this.options.membership.get(binding.serverId);
-      if (!server || server.incarnation !== binding.incarnation || this.isSuspect(server)) {
+      if (!server || server.incarnation !== binding.incarnation || this.suspects.has(server)) {
         this.stats.restoreStale++;
         continue;
       }
@@ -214,7 +212,7 @@ export class StickyRouter implements BackendGateway {
   }
 
   private bind(session: Session, serverType: string, route: string): ServerInfo {
-    const candidates = eligible(this.options.membership.members(serverType), serverType).filter((server) => !this.isSuspect(server));
+    const candidates = eligible(this.options.membership.members(serverType), serverType).filter((server) => !this.suspects.has(server));
     const choose = this.options.types?.[serverType]?.choose ?? leastLoaded;
     const server = choose(candidates, { serverType, route, sessionId: session.id, ...(session.uid ? { uid: session.uid } : {}) });
     if (!server) throw this.fail("NO_SERVER", `no live ${serverType} server`);
@@ -270,7 +268,7 @@ export class StickyRouter implements BackendGateway {
     if (error instanceof BackendFailure) return this.counted(error);
     if (error instanceof PeerGoneError && server) {
       const serverType = [...session.backends].find(([, b]) => b.serverId === server.id)?.[0];
-      this.suspects.set(`${server.id}/${server.incarnation}`, Date.now() + SUSPECT_MS);
+      this.suspects.add(server);
       this.serverLost(server.id, server.incarnation, `server ${server.id} is gone (${error.detail})`);
       if (serverType && this.policyOf(serverType) === "end") return this.fail("SERVER_LOST", `server ${server.id} is gone`);
       return this.fail("REBOUND", `server ${server.id} died during the request; the session was moved, retry`);
@@ -279,15 +277,6 @@ export class StickyRouter implements BackendGateway {
     if (error instanceof RemoteError) return this.counted(new BackendFailure("HANDLER_ERROR", error.remoteMessage, error.remoteCode));
     if (error instanceof RpcBackpressureError) return this.fail("OVERLOADED", "too many requests in flight to the server");
     return this.fail("HANDLER_ERROR", "internal error");
-  }
-
-  private isSuspect(server: ServerInfo): boolean {
-    const key = `${server.id}/${server.incarnation}`;
-    const until = this.suspects.get(key);
-    if (until === undefined) return false;
-    if (until > Date.now()) return true;
-    this.suspects.delete(key);
-    return false;
   }
 
   private policyOf(serverType: string): ServerLostPolicy {

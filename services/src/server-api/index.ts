@@ -6,6 +6,7 @@
  * `pomona-game-creator`). packages/server/README.md shows a whole game.
  */
 export * from "../game";
+export { runGameServerMain } from "../roles/game-server-main";
 export { runServerProcess, printEvent, numberOrUndefined, type RunningServer } from "../roles/server-process";
 export { createRedisClient, redisFromEnv, type RedisConnectionInput } from "../redis";
 export { ConfigError } from "../config/validate";
