@@ -12,29 +12,33 @@
  * tickHz), `stats` (every STATS_INTERVAL_MS, and on SIGUSR2) and `stopped`; SIGTERM or SIGINT
  * stops gracefully (deregisters at once).
  */
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../../src/cli";
 import { GameServer } from "../../src/game";
 import { redisFromEnv } from "../../src/redis/env";
 import { numberOrUndefined, printEvent, runServerProcess, type RunningServer } from "../../src/roles/server-process";
 import { arena } from "./game";
 
-const { values } = parseArgs({
-  options: {
-    redis: { type: "string", default: process.env.REDIS_URL },
-    id: { type: "string", default: process.env.SERVER_ID ?? "arena-1" },
-    host: { type: "string", default: process.env.HOST ?? "127.0.0.1" },
-    "listen-host": { type: "string", default: process.env.LISTEN_HOST },
-    port: { type: "string", default: process.env.PORT ?? "0" },
-    "tick-hz": { type: "string", default: process.env.TICK_HZ },
-    namespace: { type: "string", default: process.env.POMONA_NAMESPACE },
-    routes: { type: "string", default: process.env.POMONA_ROUTES },
-    "stats-interval-ms": { type: "string", default: process.env.STATS_INTERVAL_MS },
-    "http-port": { type: "string", default: process.env.HTTP_PORT },
-    "http-host": { type: "string", default: process.env.HTTP_HOST },
-    "drain-timeout-ms": { type: "string", default: process.env.DRAIN_TIMEOUT_MS ?? "20000" },
-    "game-id": { type: "string", default: process.env.GAME_ID },
+const CLI = {
+  command: "node services/dist/games/arena/main.js",
+  summary: "An arena game server: the example game (docs/game-api.md). Every flag has an environment variable. Prints JSON lines: ready, stats, draining, drained, stopped; SIGTERM drains, SIGINT stops at once.",
+  flags: {
+    redis: { type: "string", value: "URL", env: "REDIS_URL", help: "Redis for discovery (absent: no discovery; Sentinel: REDIS_SENTINELS + REDIS_SENTINEL_MASTER)" },
+    id: { type: "string", value: "ID", env: "SERVER_ID", default: "arena-1", help: "this server's id" },
+    host: { type: "string", value: "ADDR", env: "HOST", default: "127.0.0.1", help: "address published in discovery" },
+    "listen-host": { type: "string", value: "ADDR", env: "LISTEN_HOST", help: "bind address (default: --host)" },
+    port: { type: "string", value: "P", env: "PORT", default: "0", help: "RPC port (0: any free port)" },
+    "tick-hz": { type: "string", value: "HZ", env: "TICK_HZ", help: "ticks per second (default: the game's, 20)" },
+    namespace: { type: "string", value: "NS", env: "POMONA_NAMESPACE", help: "discovery namespace shared by the cluster's servers" },
+    routes: { type: "string", value: "R1,R2", env: "POMONA_ROUTES", help: "route dictionary, comma-separated, the same on every server" },
+    "stats-interval-ms": { type: "string", value: "MS", env: "STATS_INTERVAL_MS", help: "print a stats line this often (0: only on SIGUSR2)" },
+    "http-port": { type: "string", value: "P", env: "HTTP_PORT", help: "probes /healthz /readyz, /metrics and the viewer WebSocket (absent: no HTTP server)" },
+    "http-host": { type: "string", value: "ADDR", env: "HTTP_HOST", help: "HTTP bind address (default: --host)" },
+    "drain-timeout-ms": { type: "string", value: "MS", env: "DRAIN_TIMEOUT_MS", default: "20000", help: "SIGTERM: no new players; wait this long for players to leave, then deregister" },
+    "game-id": { type: "string", value: "ID", env: "GAME_ID", help: "with --http-port: the viewer WebSocket /game-<id>" },
   },
-});
+  examples: ["npx tsx services/games/arena/main.ts --redis redis://127.0.0.1:6379 --id arena-1 --host 127.0.0.1 --port 4100"],
+} as const;
+const { values } = parseCommandLine(CLI);
 
 async function start(): Promise<RunningServer> {
   const server = new GameServer(arena, {
@@ -64,4 +68,4 @@ async function start(): Promise<RunningServer> {
   };
 }
 
-runServerProcess("arena", values.id!, start, numberOrUndefined(values["stats-interval-ms"]));
+runServerProcess("arena", values.id, start, numberOrUndefined(values["stats-interval-ms"]));

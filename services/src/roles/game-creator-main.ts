@@ -7,9 +7,10 @@
  */
 import path from "node:path";
 import { KubeConfig, type V1EnvVar } from "@kubernetes/client-node";
+import { parseCommandLine } from "../cli";
 import { GameCreatorApi } from "../game-creator/api";
 import type { GameBackend } from "../game-creator/backend";
-import { parseCreatorConfig, type CreatorConfig } from "../game-creator/config";
+import { creatorConfigSchema, parseCreatorConfig, type CreatorConfig } from "../game-creator/config";
 import { DesiredStore } from "../game-creator/desired-store";
 import { CreatorHttpServer } from "../game-creator/http-api";
 import { KubernetesBackend } from "../game-creator/kubernetes/kubernetes-backend";
@@ -20,6 +21,14 @@ import { workerPodMemoryMi } from "../workers/isolation";
 import { counter, counterBy, createMetricsRegistry, exportCounters } from "../metrics";
 import { createRedisClient } from "../redis";
 import { numberOrUndefined, runServerProcess, type RunningServer } from "./server-process";
+
+parseCommandLine({
+  command: "node services/dist/src/roles/game-creator-main.js",
+  summary: "The game-creator: its HTTP API on PORT, desired games in Redis, the reconcile loop and one backend (Kubernetes in a pod, local processes elsewhere). Configured by environment only (docs/game-creator.md); a bad value fails naming the variable.",
+  flags: {},
+  environment: [Object.keys(creatorConfigSchema.shape).join(" ")],
+  examples: ['CREATOR_TOKEN="$(openssl rand -base64 24)" REDIS_URL=redis://127.0.0.1:6379 npx tsx services/src/roles/game-creator-main.ts'],
+});
 
 const SERVICES_ROOT = path.resolve(__dirname, path.extname(__filename) === ".ts" ? "../../.." : "../../../..");
 
