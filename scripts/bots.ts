@@ -59,12 +59,17 @@ function error(kind: string): void {
 async function startBot(index: number): Promise<void> {
   const bot = new PomonaClient({ gateUrl: GATE, uid: `${UID_PREFIX}${index}`, createWebSocket: nodeWebSocket, clientType: "pomona-bot" });
   bots.push(bot);
+  const ownTimers: NodeJS.Timeout[] = [];
+  // A closed bot is one error: what fails after it (its join, its next requests) is the same error.
+  let closed = false;
   bot.on("onState", () => totals.pushes++);
   bot.on("onAck", () => totals.pushes++);
   bot.on("connected", ({ resumed }: { resumed: boolean }) => {
     if (resumed) totals.reconnects++;
   });
   bot.on("closed", ({ reason }: { reason: string }) => {
+    closed = true;
+    for (const timer of ownTimers) clearInterval(timer);
     if (!stopping) error(`closed: ${reason}`);
   });
   try {
@@ -72,11 +77,12 @@ async function startBot(index: number): Promise<void> {
     await bot.request("arena.room.join", { name: `bot-${index}` });
   } catch (failure) {
     totals.settled++;
-    error(failure instanceof PomonaError ? `connect ${failure.code}` : "connect");
+    if (!closed) error(failure instanceof PomonaError ? `connect ${failure.code}` : "connect");
     return;
   }
   totals.settled++;
   totals.connected++;
+  if (closed) return;
   let seq = 0;
   const step = setInterval(() => bot.notify("arena.room.move", { seq: ++seq, dir: DIRECTIONS[(seq + index) % 4] }), MOVE_INTERVAL_MS);
   // One timed request a second, spread over the second so they do not all leave at once.
@@ -88,10 +94,11 @@ async function startBot(index: number): Promise<void> {
         totals.latenciesMs.push(performance.now() - started);
       },
       (failure: unknown) => {
-        if (!stopping) error(failure instanceof PomonaError ? `request ${failure.code}` : "request");
+        if (!stopping && !closed) error(failure instanceof PomonaError ? `request ${failure.code}` : "request");
       },
     );
   }, 1_000);
+  ownTimers.push(step, timed);
   timers.push(step, timed);
 }
 
