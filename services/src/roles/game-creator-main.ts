@@ -6,14 +6,13 @@
  * Kubernetes; locally they stop with it).
  */
 import path from "node:path";
-import { KubeConfig, type V1EnvVar } from "@kubernetes/client-node";
+import type { V1EnvVar } from "@kubernetes/client-node";
 import { parseCommandLine } from "../cli";
 import { GameCreatorApi } from "../game-creator/api";
 import type { GameBackend } from "../game-creator/backend";
 import { creatorConfigSchema, parseCreatorConfig, type CreatorConfig } from "../game-creator/config";
 import { DesiredStore } from "../game-creator/desired-store";
 import { CreatorHttpServer } from "../game-creator/http-api";
-import { KubernetesBackend } from "../game-creator/kubernetes/kubernetes-backend";
 import { LocalBackend } from "../game-creator/local/local-backend";
 import { Reconciler } from "../game-creator/reconciler";
 import { log } from "../logging";
@@ -32,13 +31,16 @@ parseCommandLine({
 
 const SERVICES_ROOT = path.resolve(__dirname, path.extname(__filename) === ".ts" ? "../../.." : "../../../..");
 
-function backendFor(config: CreatorConfig): GameBackend {
+async function backendFor(config: CreatorConfig): Promise<GameBackend> {
   const plainGameEnv: Record<string, string> = {
     REDIS_URL: config.GAME_REDIS_URL ?? config.REDIS_URL,
     POMONA_NAMESPACE: config.POMONA_NAMESPACE,
     ...(config.POMONA_ROUTES ? { POMONA_ROUTES: config.POMONA_ROUTES } : {}),
   };
   if (config.BACKEND === "kubernetes") {
+    // Loaded only here: the Kubernetes client takes seconds to load, which `--help` and a local backend never need.
+    const { KubeConfig } = await import("@kubernetes/client-node");
+    const { KubernetesBackend } = await import("../game-creator/kubernetes/kubernetes-backend");
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromCluster();
     const gameEnv: V1EnvVar[] = config.GAME_ENV ?? Object.entries(plainGameEnv).map(([name, value]) => ({ name, value }));
@@ -67,7 +69,7 @@ async function start(): Promise<RunningServer> {
   const redis = createRedisClient({ url: config.REDIS_URL, connectionName: "game-creator", commandTimeoutMs: 5_000 }, (error) => log.warn({ err: error }, "redis"));
   await redis.connect();
   const store = new DesiredStore(redis, config.POMONA_NAMESPACE, { maxGames: config.MAX_GAMES, maxPlayersPerGame: config.MAX_PLAYERS_PER_GAME, maxWorkers: config.MAX_WORKERS });
-  const backend = backendFor(config);
+  const backend = await backendFor(config);
   const reconciler = new Reconciler(store, backend, {
     resyncMs: config.RESYNC_MS,
     followUpMs: config.FOLLOW_UP_MS,
