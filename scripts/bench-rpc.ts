@@ -8,7 +8,7 @@
  * by waking the other vCPU (docs/benchmarks.md).
  *
  *   npm run bench:rpc            (~25 s; last line is one JSON object for CI)
- *   BENCH_SECONDS=3 npm run bench:rpc
+ *   npm run bench:rpc -- --seconds 3   (or BENCH_SECONDS=3)
  */
 import { spawn } from "node:child_process";
 import net from "node:net";

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:workers`: issue 6's workers acceptance at full length on a fresh local cluster
- * (redis, a connector, the gate, nginx, the game-creator): a grid game, 20 well-behaved bots and 4
- * misbehaving ones (endless loop, unbounded allocation, require('fs'), fetch) for 30 s, watched
+ * (redis, a connector, the gate, nginx, the game-creator): a grid game, 20 well-behaved bots and the 6
+ * misbehaving ones (BAD_BOTS of scripts/bench/workers-scenario.ts) for 30 s, watched
  * through nginx's /game-<id>. Prints a table and one JSON line.
  *
  *   npm run bench:workers -- [--seconds 30] [--good 20]
