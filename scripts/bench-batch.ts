@@ -11,22 +11,26 @@
  *   game API + wire  plus MessagePack-encoding every batch into RPC frames (what link.notify does)
  */
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
+import { integerFlag, parseCommandLine } from "../services/src/cli";
 import type { SessionSnapshot } from "../services/src/cluster/contract";
 import { BatchBuilder, ChannelRegistry, defineGame, GameRuntime } from "../services/src/game";
 import { writeNotify } from "../services/src/rpc/codec";
 import { FrameWriter } from "../services/src/rpc/frame";
 
-const { values } = parseArgs({
-  options: {
-    players: { type: "string", default: "1000" },
-    connectors: { type: "string", default: "4" },
-    ticks: { type: "string", default: "2000" },
+const CLI = {
+  command: "npm run bench:batch --",
+  summary: "µs per tick to group one tick's output into one batch per connector, in-process: the builder alone, through the game API, and with the RPC encoding.",
+  flags: {
+    players: { type: "string", value: "N", default: "1000", help: "players, each in the one channel" },
+    connectors: { type: "string", value: "N", default: "4", help: "connectors the players are spread over" },
+    ticks: { type: "string", value: "N", default: "2000", help: "measured ticks per figure" },
   },
-});
-const PLAYERS = Number(values.players);
-const CONNECTORS = Number(values.connectors);
-const TICKS = Number(values.ticks);
+  examples: ["npm run bench:batch -- --players 5000 --connectors 8"],
+} as const;
+const { values } = parseCommandLine(CLI);
+const PLAYERS = integerFlag(CLI, "players", values.players, 1, 1_000_000);
+const CONNECTORS = integerFlag(CLI, "connectors", values.connectors, 1, 1_000);
+const TICKS = integerFlag(CLI, "ticks", values.ticks, 1, 1_000_000);
 
 const sessions: SessionSnapshot[] = Array.from({ length: PLAYERS }, (_, i) => ({
   id: `connector-${i % CONNECTORS}.session-${i}`,

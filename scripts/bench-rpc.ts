@@ -8,14 +8,25 @@
  * by waking the other vCPU (docs/benchmarks.md).
  *
  *   npm run bench:rpc            (~25 s; last line is one JSON object for CI)
- *   BENCH_SECONDS=3 npm run bench:rpc
+ *   npm run bench:rpc -- --seconds 3   (or BENCH_SECONDS=3)
  */
 import { spawn } from "node:child_process";
 import net from "node:net";
 import readline from "node:readline";
+import { integerFlag, parseCommandLine } from "../services/src/cli";
 import { RpcClient, RpcServer } from "../services/src/rpc";
 
-const PHASE_MS = Number(process.env.BENCH_SECONDS ?? 7) * 1000;
+const CLI = {
+  command: "npm run bench:rpc --",
+  summary: "Internal RPC round trips on loopback to a server in a child process: serial and pipelined, with p50/p99, then a bare TCP echo as the floor. The last line is JSON.",
+  flags: {
+    seconds: { type: "string", value: "S", env: "BENCH_SECONDS", default: "7", help: "measured seconds per phase" },
+    server: { type: "boolean", help: "be the child process that serves the calls (the benchmark starts it)" },
+  },
+  examples: ["npm run bench:rpc -- --seconds 3"],
+} as const;
+const { values } = parseCommandLine(CLI);
+const PHASE_MS = integerFlag(CLI, "seconds", values.seconds, 1, 600) * 1000;
 const WARMUP_MS = 3_000;
 const RAW_MS = 3_000;
 const WINDOW = 512;
@@ -159,7 +170,7 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-if (process.argv.includes("--server")) void serve();
+if (values.server) void serve();
 else
   main().catch((error: unknown) => {
     console.error(error);

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:workers`: issue 6's workers acceptance at full length on a fresh local cluster
- * (redis, a connector, the gate, nginx, the game-creator): a grid game, 20 well-behaved bots and 4
- * misbehaving ones (endless loop, unbounded allocation, require('fs'), fetch) for 30 s, watched
+ * (redis, a connector, the gate, nginx, the game-creator): a grid game, 20 well-behaved bots and the 6
+ * misbehaving ones (BAD_BOTS of scripts/bench/workers-scenario.ts) for 30 s, watched
  * through nginx's /game-<id>. Prints a table and one JSON line.
  *
  *   npm run bench:workers -- [--seconds 30] [--good 20]
@@ -10,14 +10,25 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { integerFlag, parseCommandLine } from "../services/src/cli";
 import { creatorApi, Viewer } from "./local-cluster/creator-client";
 import { startLocalCluster } from "./local-cluster/cluster";
 import { planLocalCluster } from "./local-cluster/plan";
 import { freePortRange } from "./local-cluster/ports";
 import { BAD_BOTS, runWorkersScenario } from "./bench/workers-scenario";
 
-const { values } = parseArgs({ options: { seconds: { type: "string", default: "30" }, good: { type: "string", default: "20" } } });
+const CLI = {
+  command: "npm run bench:workers --",
+  summary: "A grid game through the game-creator on a fresh local cluster: well-behaved bots plus misbehaving ones in sandboxed workers, watched through nginx's /game-<id>. Prints a table and one JSON line (docs/workers.md).",
+  flags: {
+    seconds: { type: "string", value: "S", default: "30", help: "seconds of play" },
+    good: { type: "string", value: "N", default: "20", help: "well-behaved bots" },
+  },
+  examples: ["npm run bench:workers -- --seconds 10 --good 5"],
+} as const;
+const { values } = parseCommandLine(CLI);
+const SECONDS = integerFlag(CLI, "seconds", values.seconds, 1, 3_600);
+const GOOD_BOTS = integerFlag(CLI, "good", values.good, 1, 200);
 
 async function main(): Promise<void> {
   const workDir = mkdtempSync(path.join(os.tmpdir(), "pomona-bench-workers-"));
@@ -49,8 +60,8 @@ async function main(): Promise<void> {
     const result = await runWorkersScenario({
       api,
       gameId: "bench",
-      seconds: Number(values.seconds),
-      goodBots: Number(values.good),
+      seconds: SECONDS,
+      goodBots: GOOD_BOTS,
       openViewer: async (id) => {
         const viewer = new Viewer(`${proxy}/game-${id}`);
         viewers.push(viewer);

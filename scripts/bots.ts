@@ -6,39 +6,37 @@
  *
  *   npm run bots -- --clients 500 --seconds 20 [--gate http://localhost:3000] [--json]
  */
-import { parseArgs } from "node:util";
+import { integerFlag, parseCommandLine } from "../services/src/cli";
 import { PomonaClient, PomonaError } from "../services/src/client";
 import { nodeWebSocket } from "./local-cluster/node-websocket";
 
-const { values } = parseArgs({
-  options: {
-    clients: { type: "string", default: "100" },
-    seconds: { type: "string", default: "30" },
-    gate: { type: "string", default: "http://localhost:3000" },
-    "move-interval-ms": { type: "string", default: "100" },
-    "connect-concurrency": { type: "string", default: "100" },
-    json: { type: "boolean", default: false },
+const CLI = {
+  command: "npm run bots --",
+  summary: "N players through the full front door (gate, nginx subdomain proxy, connector, arena) with the client SDK: each joins, steps every --move-interval-ms and times one request a second. Exits 1 if any bot had an error.",
+  flags: {
+    clients: { type: "string", value: "N", default: "100", help: "players (1 to 20000)" },
+    seconds: { type: "string", value: "S", default: "30", help: "seconds of play once all are connected (1 to 3600)" },
+    gate: { type: "string", value: "URL", default: "http://localhost:3000", help: "the gate's HTTP address" },
+    "move-interval-ms": { type: "string", value: "MS", default: "100", help: "each player's step interval" },
+    "connect-concurrency": { type: "string", value: "N", default: "100", help: "players connecting at once" },
+    "uid-prefix": { type: "string", value: "PREFIX", help: "the players' uids are PREFIX0 … PREFIX<N-1> (default bot-<run>-, a fresh set each run)" },
+    json: { type: "boolean", help: "end with one JSON line of totals" },
   },
-});
+  examples: ["npm run bots -- --clients 500 --seconds 20", "npm run bots -- --gate http://localhost:3000 --clients 50 --seconds 10 --json"],
+} as const;
+const { values } = parseCommandLine(CLI);
 
-function positiveInt(name: keyof typeof values, max: number): number {
-  const value = Number(values[name]);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    console.error(`--${name}: must be an integer from 1 to ${max}, got "${String(values[name])}"`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const CLIENTS = positiveInt("clients", 20_000);
-const SECONDS = positiveInt("seconds", 3_600);
-const MOVE_INTERVAL_MS = positiveInt("move-interval-ms", 60_000);
-const CONCURRENCY = positiveInt("connect-concurrency", 10_000);
-const GATE = values.gate!;
+const CLIENTS = integerFlag(CLI, "clients", values.clients, 1, 20_000);
+const SECONDS = integerFlag(CLI, "seconds", values.seconds, 1, 3_600);
+const MOVE_INTERVAL_MS = integerFlag(CLI, "move-interval-ms", values["move-interval-ms"], 1, 60_000);
+const CONCURRENCY = integerFlag(CLI, "connect-concurrency", values["connect-concurrency"], 1, 10_000);
+const GATE = values.gate;
 const DIRECTIONS = ["up", "down", "left", "right"] as const;
-const RUN = Date.now().toString(36);
+const UID_PREFIX = values["uid-prefix"] ?? `bot-${Date.now().toString(36)}-`;
 
 interface Totals {
+  /** Bots whose connect and join finished, either way: each counts once, so progress never passes N. */
+  settled: number;
   connected: number;
   errors: number;
   errorKinds: Map<string, number>;
@@ -48,7 +46,7 @@ interface Totals {
   latenciesMs: number[];
 }
 
-const totals: Totals = { connected: 0, errors: 0, errorKinds: new Map(), pushes: 0, requests: 0, reconnects: 0, latenciesMs: [] };
+const totals: Totals = { settled: 0, connected: 0, errors: 0, errorKinds: new Map(), pushes: 0, requests: 0, reconnects: 0, latenciesMs: [] };
 const bots: PomonaClient[] = [];
 const timers: NodeJS.Timeout[] = [];
 let stopping = false;
@@ -59,24 +57,32 @@ function error(kind: string): void {
 }
 
 async function startBot(index: number): Promise<void> {
-  const bot = new PomonaClient({ gateUrl: GATE, uid: `bot-${RUN}-${index}`, createWebSocket: nodeWebSocket, clientType: "pomona-bot" });
+  const bot = new PomonaClient({ gateUrl: GATE, uid: `${UID_PREFIX}${index}`, createWebSocket: nodeWebSocket, clientType: "pomona-bot" });
   bots.push(bot);
+  const ownTimers: NodeJS.Timeout[] = [];
+  // A closed bot is one error: what fails after it (its join, its next requests) is the same error.
+  let closed = false;
   bot.on("onState", () => totals.pushes++);
   bot.on("onAck", () => totals.pushes++);
   bot.on("connected", ({ resumed }: { resumed: boolean }) => {
     if (resumed) totals.reconnects++;
   });
   bot.on("closed", ({ reason }: { reason: string }) => {
+    closed = true;
+    for (const timer of ownTimers) clearInterval(timer);
     if (!stopping) error(`closed: ${reason}`);
   });
   try {
     await bot.connect();
     await bot.request("arena.room.join", { name: `bot-${index}` });
   } catch (failure) {
-    error(failure instanceof PomonaError ? `connect ${failure.code}` : "connect");
+    totals.settled++;
+    if (!closed) error(failure instanceof PomonaError ? `connect ${failure.code}` : "connect");
     return;
   }
+  totals.settled++;
   totals.connected++;
+  if (closed) return;
   let seq = 0;
   const step = setInterval(() => bot.notify("arena.room.move", { seq: ++seq, dir: DIRECTIONS[(seq + index) % 4] }), MOVE_INTERVAL_MS);
   // One timed request a second, spread over the second so they do not all leave at once.
@@ -88,10 +94,11 @@ async function startBot(index: number): Promise<void> {
         totals.latenciesMs.push(performance.now() - started);
       },
       (failure: unknown) => {
-        if (!stopping) error(failure instanceof PomonaError ? `request ${failure.code}` : "request");
+        if (!stopping && !closed) error(failure instanceof PomonaError ? `request ${failure.code}` : "request");
       },
     );
   }, 1_000);
+  ownTimers.push(step, timed);
   timers.push(step, timed);
 }
 
@@ -112,13 +119,13 @@ function progressBar(done: number, total: number, width = 30): string {
 async function main(): Promise<void> {
   const startedMs = performance.now();
   let launched = 0;
-  const connecting = setInterval(() => status(`connecting ${progressBar(totals.connected + totals.errors, CLIENTS)} errors ${totals.errors}`), 200);
+  const connecting = setInterval(() => status(`connecting ${progressBar(totals.settled, CLIENTS)} errors ${totals.errors}`), 200);
   const workers = Array.from({ length: Math.min(CONCURRENCY, CLIENTS) }, async () => {
     while (launched < CLIENTS) await startBot(launched++);
   });
   await Promise.all(workers);
   clearInterval(connecting);
-  status(`connecting ${progressBar(totals.connected + totals.errors, CLIENTS)} errors ${totals.errors} in ${fmt((performance.now() - startedMs) / 1000)} s`);
+  status(`connecting ${progressBar(totals.settled, CLIENTS)} errors ${totals.errors} in ${fmt((performance.now() - startedMs) / 1000)} s`);
   if (isTty) process.stderr.write("\n");
 
   const playStartedMs = performance.now();

@@ -9,6 +9,7 @@
 import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { build, type BuildOptions } from "esbuild";
+import { failUsage, parseCommandLine } from "../services/src/cli";
 
 const ROOT = path.resolve(__dirname, "..");
 const SOURCE = path.join(ROOT, "services/demo");
@@ -33,7 +34,16 @@ export async function buildDemoSite(outDir: string = DEFAULT_SITE_DIR): Promise<
 }
 
 if (require.main === module) {
-  buildDemoSite(process.argv[2] ? path.resolve(process.argv[2]) : undefined).then(
+  const cli = {
+    command: "npm run build:demo --",
+    summary: "The browser demo (services/demo and the client SDK, bundled by esbuild) into DIR, default services/dist/site (what the gate serves, SITE_DIR).",
+    positionals: "[DIR]",
+    flags: {},
+    examples: ["npm run build:demo", "npm run build:demo -- /tmp/site"],
+  } as const;
+  const { positionals } = parseCommandLine(cli);
+  if (positionals.length > 1) failUsage(cli, "name one output directory");
+  buildDemoSite(positionals[0] === undefined ? undefined : path.resolve(positionals[0])).then(
     (dir) => console.log(`demo built in ${dir}`),
     (error: unknown) => {
       console.error("build-demo failed:", error instanceof Error ? error.message : error);

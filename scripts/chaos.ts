@@ -11,23 +11,30 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { failUsage, integerFlag, parseCommandLine } from "../services/src/cli";
 import { CASES, caseNamed } from "./chaos/cases";
 import { runCaseOrFail, type CaseResult } from "./chaos/harness";
 import { markdownTable, passed, totals } from "./chaos/report";
 
-const { values } = parseArgs({
-  options: {
-    cases: { type: "string" },
-    players: { type: "string" },
-    table: { type: "string", default: ".tmp/chaos-table.md" },
+const CLI = {
+  command: "npm run chaos --",
+  summary: "The fault suite: each case on a fresh local cluster under load, its promises enforced (docs/reliability.md). Exits 1 if any check failed; ends with one JSON line of totals.",
+  flags: {
+    cases: { type: "string", value: "A,B", help: `comma-separated cases (default all): ${CASES.map((chaosCase) => chaosCase.name).join(", ")}` },
+    players: { type: "string", value: "N", help: "players under load per case (1 to 2000; default: each case's own)" },
+    table: { type: "string", value: "FILE", default: ".tmp/chaos-table.md", help: "where the markdown table of results is written" },
   },
-});
+  examples: ["npm run chaos -- --cases game-sigkill,redis-kill-5s --players 100"],
+} as const;
+const { values } = parseCommandLine(CLI);
+const askedCases = values.cases?.split(",").map((name) => name.trim()).filter((name) => name !== "");
+const unknownCases = askedCases?.filter((name) => !CASES.some((chaosCase) => chaosCase.name === name)) ?? [];
+if (unknownCases.length > 0) failUsage(CLI, `--cases: no case ${unknownCases.join(", ")}`);
+if (askedCases?.length === 0) failUsage(CLI, "--cases: name at least one case");
+const players = values.players === undefined ? undefined : integerFlag(CLI, "players", values.players, 1, 2_000);
 
 async function main(): Promise<void> {
-  const selected = values.cases ? values.cases.split(",").map((name) => caseNamed(name.trim())) : CASES;
-  const players = values.players === undefined ? undefined : Number(values.players);
-  if (players !== undefined && (!Number.isInteger(players) || players < 1 || players > 2_000)) throw new Error(`--players: must be an integer from 1 to 2000, got "${values.players}"`);
+  const selected = askedCases?.map((name) => caseNamed(name)) ?? CASES;
   const startedMs = performance.now();
   const results: CaseResult[] = [];
   for (const chaosCase of selected) {
@@ -41,7 +48,7 @@ async function main(): Promise<void> {
     for (const note of result.notes) process.stdout.write(`    ${note}\n`);
   }
   const table = markdownTable(results);
-  const file = path.resolve(values.table!);
+  const file = path.resolve(values.table);
   mkdirSync(path.dirname(file), { recursive: true });
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   writeFileSync(file, `Measured ${new Date().toISOString()} on ${machine}; ${((performance.now() - startedMs) / 1000).toFixed(0)} s in all.\n\n${table}\n`);

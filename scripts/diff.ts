@@ -9,13 +9,20 @@ import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../infra/offline/evaluate";
+import { failUsage, parseCommandLine } from "../services/src/cli";
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: { base: { type: "string", default: "HEAD" }, repo: { type: "string" } },
-});
+const CLI = {
+  command: "npm run diff --",
+  summary: "A unified diff of `npm run render -- <stack>` between a git ref and the working tree (both offline renders under mocks; not `pulumi preview`). Exit 0 whether or not they differ.",
+  positionals: "<stack>",
+  flags: {
+    base: { type: "string", value: "REF", default: "HEAD", help: "the git ref to compare the working tree with" },
+    repo: { type: "string", value: "DIR", help: "the checkout to compare (default: this one)" },
+  },
+  examples: ["npm run diff -- prod-eu --base origin/main"],
+} as const;
+const { positionals, values } = parseCommandLine(CLI);
 const stack = positionals[0];
 const repo = path.resolve(values.repo ?? REPO_ROOT);
 /** What the program needs to evaluate: the program, the stacks, the nginx generator it imports. */
@@ -45,11 +52,8 @@ function checkoutBase(ref: string): string {
 }
 
 function main(): void {
-  if (stack === undefined) {
-    console.error("usage: npm run diff -- <stack> [--base <git-ref>] [--repo <dir>]");
-    process.exit(2);
-  }
-  const ref = values.base!;
+  if (stack === undefined || positionals.length > 1) failUsage(CLI, "name one stack (stacks/Pulumi.<stack>.yaml)");
+  const ref = values.base;
   const commit = git("rev-parse", "--short", `${ref}^{commit}`).trim();
   const baseDir = checkoutBase(ref);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "pomona-diff-out-"));

@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { failUsage, parseCommandLine } from "../services/src/cli";
 import { MUTATION_MODULES, type MutationModule } from "./mutate/modules";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -54,12 +55,16 @@ function summarise(name: string, report: Report, seconds: number): ModuleScore {
   };
 }
 
-const asked = process.argv.slice(2).filter((arg) => arg !== "--");
-const unknown = asked.filter((name) => !(name in MUTATION_MODULES));
-if (unknown.length > 0) {
-  console.error(`unknown module ${unknown.join(", ")}: choose from ${Object.keys(MUTATION_MODULES).join(", ")}`);
-  process.exit(2);
-}
+const CLI = {
+  command: "npm run mutate --",
+  summary: `StrykerJS mutation testing of the pure core, each module against its own unit specs, incremental (reports/mutation/). Exits 1 when a module scores under ${TARGET_PERCENT} %. Modules (default all): ${Object.keys(MUTATION_MODULES).join(", ")}.`,
+  positionals: "[module …]",
+  flags: {},
+  examples: ["npm run mutate -- routing batch-builder"],
+} as const;
+const asked = parseCommandLine(CLI).positionals;
+const unknown = asked.filter((name) => !Object.prototype.hasOwnProperty.call(MUTATION_MODULES, name));
+if (unknown.length > 0) failUsage(CLI, `unknown module ${unknown.join(", ")}: choose from ${Object.keys(MUTATION_MODULES).join(", ")}`);
 /**
  * The TypeScript checker's project: the module's own files and what they import, nothing else, so
  * its type check per mutant stays small (the whole repository takes minutes on this machine).

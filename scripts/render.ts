@@ -3,19 +3,23 @@
  * stacks/Pulumi.<stack>.yaml under mocks and prints its Kubernetes manifests as YAML.
  * Not `pulumi preview` (the header says so). The evaluation time goes to stderr.
  */
-import { parseArgs } from "node:util";
+import { failUsage, parseCommandLine } from "../services/src/cli";
 import { evaluateStack, listStacks, REPO_ROOT } from "../infra/offline/evaluate";
 import { renderYaml } from "../infra/offline/render";
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { root: { type: "string" } } });
+const CLI = {
+  command: "npm run render --",
+  summary: "The Kubernetes manifests of stacks/Pulumi.<stack>.yaml as YAML on stdout, from the Pulumi program evaluated under mocks (not `pulumi preview`); the evaluation time goes to stderr.",
+  positionals: "<stack>",
+  flags: { root: { type: "string", value: "DIR", help: "the checkout whose program and stacks are rendered (default: this one)" } },
+  examples: ["npm run render -- dev > /tmp/dev.yaml"],
+} as const;
+const { positionals, values } = parseCommandLine(CLI);
 const stack = positionals[0];
 const root = values.root ?? REPO_ROOT;
 
 async function main(): Promise<void> {
-  if (stack === undefined) {
-    console.error(`usage: npm run render -- <stack>   (stacks: ${listStacks(root).join(", ")})`);
-    process.exit(2);
-  }
+  if (stack === undefined || positionals.length > 1) failUsage(CLI, `name one stack: ${listStacks(root).join(", ")}`);
   const evaluation = await evaluateStack({ stack, root });
   process.stdout.write(renderYaml(evaluation));
   console.error(`render: stack ${stack}, ${evaluation.manifests.length} objects, evaluated under mocks in ${evaluation.evaluationMs.toFixed(0)} ms`);

@@ -10,36 +10,41 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../services/src/cli";
 import { ConfigError } from "../services/src/config/validate";
 import { buildDemoSite } from "./build-demo";
 import { startLocalCluster, type LocalCluster } from "./local-cluster/cluster";
 import { hasNginx, NGINX_BIN } from "./local-cluster/nginx";
-import { LOCAL_AUTH_MODE, planLocalCluster, type LocalClusterInput } from "./local-cluster/plan";
+import { LOCAL_AUTH_MODE, localClusterSchema, planLocalCluster, type LocalClusterInput } from "./local-cluster/plan";
 import { killQuietly } from "./local-cluster/processes";
 import { findBinary, MissingBinaryError } from "./local-cluster/redis";
 
-const USAGE = `usage: npm start -- [--connectors N] [--games N] [--mode subdomain|direct]
-                 [--gate-port P] [--connector-port P] [--game-port P] [--game-http-port P] [--chat-port P] [--chat-http-port P] [--proxy-port P] [--redis-port P] [--tick-hz HZ] [--quiet]`;
+/** A plan key's default, read from the plan's schema (the one place defaults are set). */
+function planDefault(key: keyof typeof localClusterSchema.shape): string {
+  return String((localClusterSchema.shape[key] as unknown as { def: { defaultValue: unknown } }).def.defaultValue);
+}
 
-const { values } = parseArgs({
-  options: {
-    connectors: { type: "string" },
-    games: { type: "string" },
-    mode: { type: "string" },
-    "gate-port": { type: "string" },
-    "connector-port": { type: "string" },
-    "game-port": { type: "string" },
-    "game-http-port": { type: "string" },
-    "chat-port": { type: "string" },
-    "chat-http-port": { type: "string" },
-    "proxy-port": { type: "string" },
-    "redis-port": { type: "string" },
-    "tick-hz": { type: "string" },
-    quiet: { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
+const CLI = {
+  command: "npm start --",
+  summary: "The local cluster: a private redis-server, arena servers, connectors, the gate with the browser demo, nginx as the subdomain proxy and the game-creator. Prints every URL, then `READY {json}`; Ctrl-C stops everything it started (docs/local-cluster.md).",
+  flags: {
+    connectors: { type: "string", value: "N", help: `connectors (default ${planDefault("connectors")})` },
+    games: { type: "string", value: "N", help: `arena game servers (default ${planDefault("games")})` },
+    mode: { type: "string", value: "subdomain|direct", help: `subdomain: clients reach connector-N.localhost through nginx; direct: each connector's own port (default ${planDefault("mode")})` },
+    "gate-port": { type: "string", value: "P", help: `the gate and demo (default ${planDefault("gatePort")})` },
+    "connector-port": { type: "string", value: "P", help: `the first connector; the others follow (default ${planDefault("connectorPort")})` },
+    "game-port": { type: "string", value: "P", help: `the first arena server's RPC port (default ${planDefault("gamePort")})` },
+    "game-http-port": { type: "string", value: "P", help: `the first arena server's probes and viewer port (default ${planDefault("gameHttpPort")})` },
+    "chat-port": { type: "string", value: "P", help: `the chat lobby server chat-1's RPC port (default ${planDefault("chatPort")})` },
+    "chat-http-port": { type: "string", value: "P", help: `chat-1's probes and /metrics port (default ${planDefault("chatHttpPort")})` },
+    "proxy-port": { type: "string", value: "P", help: `nginx (default ${planDefault("proxyPort")})` },
+    "redis-port": { type: "string", value: "P", help: `the private redis-server (default ${planDefault("redisPort")})` },
+    "tick-hz": { type: "string", value: "HZ", help: `the arena's tick rate (default ${planDefault("tickHz")})` },
+    quiet: { type: "boolean", help: "no server logs" },
   },
-});
+  examples: ["npm start", "npm start -- --connectors 3 --games 2 --gate-port 3100"],
+} as const;
+const { values } = parseCommandLine(CLI);
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -53,10 +58,6 @@ function numberFlag(name: keyof typeof values): number | undefined {
 }
 
 async function main(): Promise<void> {
-  if (values.help) {
-    say(USAGE);
-    return;
-  }
   if (findBinary("redis-server") === undefined) throw new MissingBinaryError("redis-server", "redis-server");
   let mode = values.mode ?? "subdomain";
   if (mode === "subdomain" && !hasNginx()) {

@@ -17,9 +17,9 @@
 import path from "node:path";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { buildSync } from "esbuild";
 import type { ChildProcess } from "node:child_process";
+import { failUsage, integerFlag, parseCommandLine } from "../../services/src/cli";
 import { ManagedProcess } from "../local-cluster/processes";
 import { nodeCommand, parseRuntime } from "../node24/runtime";
 import { freePort } from "../../test/helpers/ports";
@@ -34,28 +34,31 @@ const BASELINE_BUNDLE = path.join(ROOT, ".tmp/bench/baseline-server.js");
 const WORKLOADS = ["broadcast", "per-player", "mixed"] as const;
 type Workload = (typeof WORKLOADS)[number];
 
-const { values } = parseArgs({
-  options: {
-    workload: { type: "string", default: "all" },
-    clients: { type: "string", default: "5000" },
-    seconds: { type: "string", default: "20" },
-    hz: { type: "string", default: "20" },
-    players: { type: "string", default: "10" },
-    "per-generator": { type: "string", default: "2500" },
-    connectors: { type: "string", default: "1" },
-    "rss-at": { type: "string", default: "1000" },
-    "skip-build": { type: "boolean", default: false },
-    /** Try other Node flags for every server (raw and Pomona); default: the image's. */
-    "node-options": { type: "string" },
-    /** node20 (this machine) or node24 (the servers inside the Node 24 lane, `npm run test:node24`). */
-    runtime: { type: "string", default: "node20" },
+const CLI = {
+  command: "npm run bench:broadcast --",
+  summary: "Tick fan-out: N Pomelo clients at HZ receive a state broadcast, a message of their own, or both; raw uWebSockets.js doing the same, then Pomona (redis-server, the bench game server, connectors) as the image runs it. The last line is JSON (docs/benchmarks.md).",
+  flags: {
+    workload: { type: "string", value: "NAME", default: "all", help: `all or one of ${WORKLOADS.join(", ")}` },
+    clients: { type: "string", value: "N", default: "5000", help: "Pomelo clients" },
+    seconds: { type: "string", value: "S", default: "20", help: "measured window per target" },
+    hz: { type: "string", value: "HZ", default: "20", help: "tick rate" },
+    players: { type: "string", value: "N", default: "10", help: "entries in the state broadcast" },
+    "per-generator": { type: "string", value: "N", default: "2500", help: "sockets per load-generator process" },
+    connectors: { type: "string", value: "N", default: "1", help: "Pomona connectors" },
+    "rss-at": { type: "string", value: "N", default: "1000", help: "also read every server's RSS at this many clients" },
+    "skip-build": { type: "boolean", help: "reuse services/dist from the last `npm run build`" },
+    "node-options": { type: "string", value: "FLAGS", help: "Node flags for every server, raw and Pomona (default: the image's NODE_OPTIONS from services/Dockerfile)" },
+    runtime: { type: "string", value: "node20|node24", default: "node20", help: "the servers on this machine's Node, or inside the Node 24 lane (`npm run test:node24`)" },
   },
-});
-const clients = Number(values.clients);
-const seconds = Number(values.seconds);
-const hz = Number(values.hz);
-const rssAt = Math.min(clients, Number(values["rss-at"]));
-if (values.workload !== "all" && !WORKLOADS.includes(values.workload as Workload)) throw new Error(`--workload: all or one of ${WORKLOADS.join(", ")}, got ${values.workload}`);
+  examples: ["npm run bench:broadcast -- --workload mixed --clients 1000 --seconds 10"],
+} as const;
+const { values } = parseCommandLine(CLI);
+const clients = integerFlag(CLI, "clients", values.clients, 1, 100_000);
+const seconds = integerFlag(CLI, "seconds", values.seconds, 1, 3_600);
+const hz = integerFlag(CLI, "hz", values.hz, 1, 200);
+const rssAt = Math.min(clients, integerFlag(CLI, "rss-at", values["rss-at"], 1, 100_000));
+if (values.workload !== "all" && !WORKLOADS.includes(values.workload as Workload)) failUsage(CLI, `--workload: all or one of ${WORKLOADS.join(", ")}, got "${values.workload}"`);
+if (values.runtime !== "node20" && values.runtime !== "node24") failUsage(CLI, `--runtime: node20 or node24, got "${values.runtime}"`);
 const workloads: readonly Workload[] = values.workload === "all" ? WORKLOADS : [values.workload as Workload];
 
 /** The image's Node flags, from the one place they are set: `ENV NODE_OPTIONS=…` in services/Dockerfile. */
@@ -65,7 +68,7 @@ function imageNodeOptions(): string {
   return match[1]!;
 }
 const NODE_OPTIONS = values["node-options"] ?? imageNodeOptions();
-const serverCommand = nodeCommand(parseRuntime(values.runtime!));
+const serverCommand = nodeCommand(parseRuntime(values.runtime));
 
 interface Progress { kind: "progress"; connected: number; closed: number; errors: number; delivered: number; gaps: number }
 /** `windowS`: the generator's own measured window, from "reset" arriving to "report" arriving. */

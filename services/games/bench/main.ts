@@ -7,22 +7,25 @@
  * mixed), --players BENCH_STATE_PLAYERS (10: entries in the state broadcast). Prints `ready`, and
  * `stats` on SIGUSR2.
  */
-import { parseArgs } from "node:util";
-import { GameServer, runServerProcess, type RunningServer } from "@pomona/server";
+import { GameServer, parseCommandLine, runServerProcess, type RunningServer } from "@pomona/server";
 import { BENCH_WORKLOADS, benchGame, type BenchWorkload } from "./game";
 
-const { values } = parseArgs({
-  options: {
-    redis: { type: "string", default: process.env.REDIS_URL },
-    id: { type: "string", default: process.env.SERVER_ID ?? "bench-1" },
-    host: { type: "string", default: process.env.HOST ?? "127.0.0.1" },
-    port: { type: "string", default: process.env.PORT ?? "0" },
-    namespace: { type: "string", default: process.env.POMONA_NAMESPACE },
-    "tick-hz": { type: "string", default: process.env.TICK_HZ ?? "20" },
-    workload: { type: "string", default: process.env.BENCH_WORKLOAD ?? "broadcast" },
-    players: { type: "string", default: process.env.BENCH_STATE_PLAYERS ?? "10" },
+const CLI = {
+  command: "node services/dist/games/bench/main.js",
+  summary: "The game server `npm run bench:broadcast` runs: each tick a state broadcast, a message per player, or both. Every flag has an environment variable. Prints ready, and stats on SIGUSR2.",
+  flags: {
+    redis: { type: "string", value: "URL", env: "REDIS_URL", help: "Redis for discovery (absent: no discovery)" },
+    id: { type: "string", value: "ID", env: "SERVER_ID", default: "bench-1", help: "this server's id" },
+    host: { type: "string", value: "ADDR", env: "HOST", default: "127.0.0.1", help: "address published in discovery" },
+    port: { type: "string", value: "P", env: "PORT", default: "0", help: "RPC port (0: any free port)" },
+    namespace: { type: "string", value: "NS", env: "POMONA_NAMESPACE", help: "discovery namespace" },
+    "tick-hz": { type: "string", value: "HZ", env: "TICK_HZ", default: "20", help: "ticks per second" },
+    workload: { type: "string", value: "NAME", env: "BENCH_WORKLOAD", default: "broadcast", help: "broadcast | per-player | mixed" },
+    players: { type: "string", value: "N", env: "BENCH_STATE_PLAYERS", default: "10", help: "entries in the state broadcast" },
   },
-});
+  examples: ["npx tsx services/games/bench/main.ts --redis redis://127.0.0.1:6379 --port 4100 --workload mixed"],
+} as const;
+const { values } = parseCommandLine(CLI);
 
 async function start(): Promise<RunningServer> {
   const workload = values.workload as BenchWorkload;
@@ -41,4 +44,4 @@ async function start(): Promise<RunningServer> {
   };
 }
 
-runServerProcess("bench", values.id!, start);
+runServerProcess("bench", values.id, start);

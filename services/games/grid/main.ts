@@ -9,8 +9,20 @@
  * viewer path `/game-<id>`) and TURN_TIMEOUT_MS (how long a turn's HTTP call may take; default 80 %
  * of a tick). Its `stats` lines carry the tick's own work and interval percentiles.
  */
-import { GameServer, createRedisClient, numberOrUndefined, printEvent, runServerProcess, type RunningServer, TurnClient, WorkerDirectory } from "@pomona/server";
+import { GameServer, createRedisClient, numberOrUndefined, parseCommandLine, printEvent, runServerProcess, type RunningServer, TurnClient, WorkerDirectory } from "@pomona/server";
 import { createGridGame, percentile } from "./game";
+
+parseCommandLine({
+  command: "node services/dist/games/grid/main.js",
+  summary: "A grid game server (AI:MMO style): the game, its ready workers from the game-creator's table in Redis, and the client that calls them each turn (docs/workers.md). Configured by environment only.",
+  flags: {},
+  environment: [
+    "GAME_ID, REDIS_URL  required: its workers and its viewer path /game-<id>",
+    "TURN_TIMEOUT_MS     how long a turn's HTTP call may take (default 80 % of a tick)",
+    "as the arena: SERVER_ID HOST PORT HTTP_PORT HTTP_HOST TICK_HZ (10) POMONA_NAMESPACE POMONA_ROUTES STATS_INTERVAL_MS",
+  ],
+  examples: ["GAME_ID=g1 REDIS_URL=redis://127.0.0.1:6379 HTTP_PORT=8080 npx tsx services/games/grid/main.ts"],
+});
 
 const env = process.env;
 

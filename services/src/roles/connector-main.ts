@@ -20,37 +20,41 @@
  * METRICS_PORT: serve `/metrics` there instead of on PORT (in a cluster, where PORT is public). Prints JSON lines on stdout: `ready`,
  * `stats`, `draining`, `drained`, `stopped`.
  */
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../cli";
 import { connectorOrdinal } from "../gate/entry";
 import { RouteDictionary } from "../protocol";
 import { redisFromEnv } from "../redis/env";
 import { startConnectorRole } from "./connector-role";
 import { numberOrUndefined, runServerProcess, type RunningServer } from "./server-process";
 
-const { values } = parseArgs({
-  options: {
-    redis: { type: "string", default: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" },
-    id: { type: "string", default: process.env.SERVER_ID ?? "connector-0" },
-    host: { type: "string", default: process.env.HOST ?? "0.0.0.0" },
-    "advertise-host": { type: "string", default: process.env.ADVERTISE_HOST ?? "127.0.0.1" },
-    port: { type: "string", default: process.env.PORT ?? "3010" },
-    namespace: { type: "string", default: process.env.POMONA_NAMESPACE },
-    "heartbeat-sec": { type: "string", default: process.env.HEARTBEAT_SEC },
-    routes: { type: "string", default: process.env.POMONA_ROUTES },
-    "request-timeout-ms": { type: "string", default: process.env.REQUEST_TIMEOUT_MS },
-    "stats-interval-ms": { type: "string", default: process.env.STATS_INTERVAL_MS },
-    "token-secrets": { type: "string", default: process.env.TOKEN_SECRETS },
-    "allowed-origins": { type: "string", default: process.env.ALLOWED_ORIGINS },
-    "token-audience": { type: "string", default: process.env.TOKEN_AUDIENCE ?? "connector" },
-    ordinal: { type: "string", default: process.env.CONNECTOR_ORDINAL },
-    "public-url": { type: "string", default: process.env.PUBLIC_URL },
-    "route-rate-limits": { type: "string", default: process.env.ROUTE_RATE_LIMITS },
-    "max-backpressure-bytes": { type: "string", default: process.env.MAX_BACKPRESSURE_BYTES },
-    "metrics-port": { type: "string", default: process.env.METRICS_PORT },
-    "drain-timeout-ms": { type: "string", default: process.env.DRAIN_TIMEOUT_MS ?? "20000" },
-    "drain-spread-ms": { type: "string", default: process.env.DRAIN_SPREAD_MS ?? "3000" },
+const CLI = {
+  command: "node services/dist/src/roles/connector-main.js",
+  summary: "A connector: client WebSockets speaking Pomelo's protocol, sessions, sticky routing to game servers, tick-batch fan-out (docs/connector.md). Every flag has an environment variable. Prints JSON lines: ready, stats, draining, drained, stopped; SIGTERM asks every client to resume elsewhere, then exits; SIGINT stops at once.",
+  flags: {
+    redis: { type: "string", value: "URL", env: "REDIS_URL", default: "redis://127.0.0.1:6379", help: "Redis for discovery and sessions (Sentinel: REDIS_SENTINELS + REDIS_SENTINEL_MASTER)" },
+    id: { type: "string", value: "ID", env: "SERVER_ID", default: "connector-0", help: "this connector's id; its trailing number is its ordinal" },
+    host: { type: "string", value: "ADDR", env: "HOST", default: "0.0.0.0", help: "bind address" },
+    "advertise-host": { type: "string", value: "ADDR", env: "ADVERTISE_HOST", default: "127.0.0.1", help: "address published in discovery (the pod IP)" },
+    port: { type: "string", value: "P", env: "PORT", default: "3010", help: "client WebSocket port (also /healthz, /readyz, /metrics)" },
+    namespace: { type: "string", value: "NS", env: "POMONA_NAMESPACE", help: "discovery namespace shared by the cluster's servers" },
+    "heartbeat-sec": { type: "string", value: "S", env: "HEARTBEAT_SEC", help: "Pomelo heartbeat interval offered in the handshake" },
+    routes: { type: "string", value: "R1,R2", env: "POMONA_ROUTES", help: "route dictionary, comma-separated, the same list the game servers use" },
+    "request-timeout-ms": { type: "string", value: "MS", env: "REQUEST_TIMEOUT_MS", help: "a forwarded request's timeout" },
+    "stats-interval-ms": { type: "string", value: "MS", env: "STATS_INTERVAL_MS", help: "print a stats line this often (0: only on SIGUSR2)" },
+    "token-secrets": { type: "string", value: "S1,S2", env: "TOKEN_SECRETS", help: "clients must present a connect token signed with one of these (≥ 32 bytes each; prefer the variable: a flag shows in ps)" },
+    "allowed-origins": { type: "string", value: "O1,O2", env: "ALLOWED_ORIGINS", help: "exact browser origins allowed, comma-separated" },
+    "token-audience": { type: "string", value: "connector|any", env: "TOKEN_AUDIENCE", default: "connector", help: "connector: a token opens only the connector it names; any: behind a load balancer" },
+    ordinal: { type: "string", value: "N", env: "CONNECTOR_ORDINAL", help: "N of connector-N.<domain> (default: the id's trailing number)" },
+    "public-url": { type: "string", value: "URL", env: "PUBLIC_URL", help: "published for tools; {ordinal} is replaced, e.g. wss://connector-{ordinal}.play.example.com/" },
+    "route-rate-limits": { type: "string", value: "LIMITS", env: "ROUTE_RATE_LIMITS", help: "per-route limits per connection, route=perSec/burst comma-separated, e.g. chat.room.say=2/5" },
+    "max-backpressure-bytes": { type: "string", value: "BYTES", env: "MAX_BACKPRESSURE_BYTES", help: "bytes buffered for a client that stops reading before it is dropped (1 MiB)" },
+    "metrics-port": { type: "string", value: "P", env: "METRICS_PORT", help: "serve /metrics there instead of on PORT" },
+    "drain-timeout-ms": { type: "string", value: "MS", env: "DRAIN_TIMEOUT_MS", default: "20000", help: "SIGTERM: the longest wait for clients to move elsewhere" },
+    "drain-spread-ms": { type: "string", value: "MS", env: "DRAIN_SPREAD_MS", default: "3000", help: "SIGTERM: clients are asked to move over this long" },
   },
-});
+  examples: ["npx tsx services/src/roles/connector-main.ts --redis redis://127.0.0.1:6379 --id connector-0 --port 3010"],
+} as const;
+const { values } = parseCommandLine(CLI);
 
 /** `chat.room.say=2/5,arena.room.move=30/60` → {route: {perSec, burst}}; a malformed entry names the variable. */
 function routeRateLimits(text: string | undefined): Record<string, { perSec: number; burst: number }> | undefined {
@@ -85,14 +89,14 @@ async function start(): Promise<RunningServer> {
     ...(allowedOrigins?.length ? { allowedOrigins } : {}),
     ...(audience === "any" ? { acceptAnyConnector: true } : {}),
   };
-  const ordinal = ordinalOf(values.id!, values.ordinal);
+  const ordinal = ordinalOf(values.id, values.ordinal);
   const routeLimits = routeRateLimits(values["route-rate-limits"]);
   const maxBackpressureBytes = numberOrUndefined(values["max-backpressure-bytes"]);
   const publicUrl = values["public-url"] ? values["public-url"].replaceAll("{ordinal}", String(ordinal ?? "")) : undefined;
   const role = await startConnectorRole({
     connector: {
-      connectorId: values.id!,
-      host: values.host!,
+      connectorId: values.id,
+      host: values.host,
       port: Number(values.port),
       ...(heartbeatSec === undefined ? {} : { heartbeatSec }),
       ...(routes?.length ? { routeDictionary: RouteDictionary.fromRoutes(routes) } : {}),
@@ -100,8 +104,8 @@ async function start(): Promise<RunningServer> {
       ...(routeLimits === undefined ? {} : { routeRateLimits: routeLimits }),
       ...(maxBackpressureBytes === undefined ? {} : { maxBackpressureBytes }),
     },
-    discovery: { redis: redisFromEnv(values.redis!), ...(values.namespace ? { namespace: values.namespace } : {}) },
-    advertiseHost: values["advertise-host"]!,
+    discovery: { redis: redisFromEnv(values.redis), ...(values.namespace ? { namespace: values.namespace } : {}) },
+    advertiseHost: values["advertise-host"],
     frontDoor: { ...(ordinal === undefined ? {} : { ordinal }), ...(publicUrl === undefined ? {} : { publicUrl }) },
     ...(values["metrics-port"] ? { metricsPort: Number(values["metrics-port"]) } : {}),
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
@@ -127,4 +131,4 @@ async function start(): Promise<RunningServer> {
   };
 }
 
-runServerProcess("connector", values.id!, start, numberOrUndefined(values["stats-interval-ms"]));
+runServerProcess("connector", values.id, start, numberOrUndefined(values["stats-interval-ms"]));

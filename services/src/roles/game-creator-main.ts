@@ -7,9 +7,10 @@
  */
 import path from "node:path";
 import type { V1EnvVar } from "@kubernetes/client-node";
+import { parseCommandLine } from "../cli";
 import { GameCreatorApi } from "../game-creator/api";
 import type { GameBackend } from "../game-creator/backend";
-import { parseCreatorConfig, type CreatorConfig } from "../game-creator/config";
+import { creatorConfigSchema, parseCreatorConfig, type CreatorConfig } from "../game-creator/config";
 import { DesiredStore } from "../game-creator/desired-store";
 import { gameTypesWith, type GameTypes } from "../game-types";
 import { CreatorHttpServer } from "../game-creator/http-api";
@@ -21,6 +22,14 @@ import { counter, counterBy, createMetricsRegistry, exportCounters } from "../me
 import { createRedisClient } from "../redis";
 import { numberOrUndefined, runServerProcess, type RunningServer } from "./server-process";
 
+parseCommandLine({
+  command: "node services/dist/src/roles/game-creator-main.js",
+  summary: "The game-creator: its HTTP API on PORT, desired games in Redis, the reconcile loop and one backend (Kubernetes in a pod, local processes elsewhere). Configured by environment only (docs/game-creator.md); a bad value fails naming the variable.",
+  flags: {},
+  environment: [Object.keys(creatorConfigSchema.shape).join(" ")],
+  examples: ['CREATOR_TOKEN="$(openssl rand -base64 24)" REDIS_URL=redis://127.0.0.1:6379 npx tsx services/src/roles/game-creator-main.ts'],
+});
+
 const SERVICES_ROOT = path.resolve(__dirname, path.extname(__filename) === ".ts" ? "../../.." : "../../../..");
 
 async function backendFor(config: CreatorConfig, gameTypes: GameTypes): Promise<GameBackend> {
@@ -30,8 +39,9 @@ async function backendFor(config: CreatorConfig, gameTypes: GameTypes): Promise<
     ...(config.POMONA_ROUTES ? { POMONA_ROUTES: config.POMONA_ROUTES } : {}),
   };
   if (config.BACKEND === "kubernetes") {
-    // Loaded only here: the Kubernetes client takes seconds to load, and the local backend never uses it.
-    const [{ KubeConfig }, { KubernetesBackend }] = await Promise.all([import("@kubernetes/client-node"), import("../game-creator/kubernetes/kubernetes-backend")]);
+    // Loaded only here: the Kubernetes client takes seconds to load, which `--help` and a local backend never need.
+    const { KubeConfig } = await import("@kubernetes/client-node");
+    const { KubernetesBackend } = await import("../game-creator/kubernetes/kubernetes-backend");
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromCluster();
     const gameEnv: V1EnvVar[] = config.GAME_ENV ?? Object.entries(plainGameEnv).map(([name, value]) => ({ name, value }));

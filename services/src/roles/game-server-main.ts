@@ -13,30 +13,34 @@
  * tickHz), `stats` (every STATS_INTERVAL_MS, and on SIGUSR2) and `stopped`; SIGTERM or SIGINT
  * stops gracefully (deregisters at once).
  */
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../cli";
 import { GameServer, type GameDefinition } from "../game";
 import { redisFromEnv } from "../redis/env";
 import { numberOrUndefined, printEvent, runServerProcess, type RunningServer } from "./server-process";
 
 export function runGameServerMain(game: GameDefinition<any, any>, defaultId: string): void {
-  const { values } = parseArgs({
-    options: {
-      redis: { type: "string", default: process.env.REDIS_URL },
-      id: { type: "string", default: process.env.SERVER_ID ?? defaultId },
-      host: { type: "string", default: process.env.HOST ?? "127.0.0.1" },
-      "listen-host": { type: "string", default: process.env.LISTEN_HOST },
-      port: { type: "string", default: process.env.PORT ?? "0" },
-      "tick-hz": { type: "string", default: process.env.TICK_HZ },
-      namespace: { type: "string", default: process.env.POMONA_NAMESPACE },
-      routes: { type: "string", default: process.env.POMONA_ROUTES },
-      "stats-interval-ms": { type: "string", default: process.env.STATS_INTERVAL_MS },
-      "http-port": { type: "string", default: process.env.HTTP_PORT },
-      "http-host": { type: "string", default: process.env.HTTP_HOST },
-      "drain-timeout-ms": { type: "string", default: process.env.DRAIN_TIMEOUT_MS ?? "20000" },
-      "game-id": { type: "string", default: process.env.GAME_ID },
-      "remote-timeout-ms": { type: "string", default: process.env.REMOTE_TIMEOUT_MS },
+  const type = game.serverType;
+  const { values } = parseCommandLine({
+    command: `node services/dist/games/${type}/main.js`,
+    summary: `A ${type} game server. Every flag has an environment variable. Prints JSON lines: ready, stats, draining, drained, stopped; SIGTERM drains, SIGINT stops at once.`,
+    flags: {
+      redis: { type: "string", value: "URL", env: "REDIS_URL", help: "Redis for discovery (absent: no discovery; Sentinel: REDIS_SENTINELS + REDIS_SENTINEL_MASTER)" },
+      id: { type: "string", value: "ID", env: "SERVER_ID", default: defaultId, help: "this server's id" },
+      host: { type: "string", value: "ADDR", env: "HOST", default: "127.0.0.1", help: "address published in discovery" },
+      "listen-host": { type: "string", value: "ADDR", env: "LISTEN_HOST", help: "bind address (default: --host)" },
+      port: { type: "string", value: "P", env: "PORT", default: "0", help: "RPC port (0: any free port)" },
+      "tick-hz": { type: "string", value: "HZ", env: "TICK_HZ", help: "ticks per second (default: the game's)" },
+      namespace: { type: "string", value: "NS", env: "POMONA_NAMESPACE", help: "discovery namespace shared by the cluster's servers" },
+      routes: { type: "string", value: "R1,R2", env: "POMONA_ROUTES", help: "route dictionary, comma-separated, the same on every server" },
+      "stats-interval-ms": { type: "string", value: "MS", env: "STATS_INTERVAL_MS", help: "print a stats line this often (0: only on SIGUSR2)" },
+      "http-port": { type: "string", value: "P", env: "HTTP_PORT", help: "probes /healthz /readyz, /metrics and the viewer WebSocket (absent: no HTTP server)" },
+      "http-host": { type: "string", value: "ADDR", env: "HTTP_HOST", help: "HTTP bind address (default: --host)" },
+      "drain-timeout-ms": { type: "string", value: "MS", env: "DRAIN_TIMEOUT_MS", default: "20000", help: "SIGTERM: no new players; wait this long for players to leave, then deregister" },
+      "game-id": { type: "string", value: "ID", env: "GAME_ID", help: "with --http-port: the viewer WebSocket /game-<id>" },
+      "remote-timeout-ms": { type: "string", value: "MS", env: "REMOTE_TIMEOUT_MS", help: "deadline of a ctx.rpc call that names none (default 2000)" },
     },
-  });
+    examples: [`npx tsx services/games/${type}/main.ts --redis redis://127.0.0.1:6379 --id ${defaultId} --host 127.0.0.1 --port 4100`],
+  } as const);
 
   async function start(): Promise<RunningServer> {
     const server = new GameServer(game, {
@@ -67,5 +71,5 @@ export function runGameServerMain(game: GameDefinition<any, any>, defaultId: str
     };
   }
 
-  runServerProcess(game.serverType, values.id!, start, numberOrUndefined(values["stats-interval-ms"]));
+  runServerProcess(type, values.id, start, numberOrUndefined(values["stats-interval-ms"]));
 }

@@ -10,5 +10,6 @@ export { runGameServerMain } from "../roles/game-server-main";
 export { runServerProcess, printEvent, numberOrUndefined, type RunningServer } from "../roles/server-process";
 export { createRedisClient, redisFromEnv, type RedisConnectionInput } from "../redis";
 export { ConfigError } from "../config/validate";
+export { parseCommandLine, failUsage, integerFlag, type CommandSpec } from "../cli";
 export { TurnClient } from "../workers/turn-client";
 export { WorkerDirectory } from "../workers/worker-directory";
