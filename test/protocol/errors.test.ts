@@ -9,6 +9,7 @@ import {
   MessageType,
   PackageType,
   parseClientHandshake,
+  ProtobufProtos,
   ProtocolError,
   RouteDictionary,
   type ProtocolErrorCode,
@@ -28,6 +29,7 @@ const EXAMPLES: Record<ProtocolErrorCode, () => unknown> = {
   BAD_BODY: () => jsonBodyCodec.decode("onChat", utf8("{oops}")),
   BAD_HANDSHAKE: () => parseClientHandshake(utf8('{"user":{}}')),
   BAD_DICTIONARY: () => RouteDictionary.fromHandshakeDict({ onChat: 0 }),
+  BAD_PROTOS: () => ProtobufProtos.fromSource({ server: { onChat: { "required bool loud": 1 } } }),
 };
 
 describe("protocol: errors", () => {
