@@ -11,6 +11,7 @@
 import { z } from "zod";
 import { defineGame, GameError } from "../../src/game";
 import { Arena, FIELD_SIZE } from "./arena";
+import { arenaProtos } from "./protos";
 
 
 /**
@@ -29,6 +30,7 @@ export const arena = defineGame({
   tickHz: 20,
   state: () => new Arena(),
   pushRoutes: ["onState", "onAck"],
+  protos: arenaProtos,
 
   handlers: {
     room: {

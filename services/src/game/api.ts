@@ -20,6 +20,7 @@
  */
 import type { z } from "zod";
 import type { SessionSnapshot } from "../cluster/contract";
+import type { ProtosSource } from "../protocol";
 import type { ChannelMember } from "./channel";
 
 /** What identifies a player's session; a `SessionSnapshot` is one. */
@@ -144,6 +145,12 @@ export interface GameDefinition<S = unknown> extends GameHooks<S> {
   readonly state?: () => S;
   /** Routes this game pushes, so they can be put in the route dictionary (`gameRoutes`). */
   readonly pushRoutes?: readonly string[];
+  /**
+   * Pomelo protobuf bodies for clients that ask for them (`sys.protoVersion` in their handshake), in
+   * Pomelo's JSON proto format: `server` for responses (by request route) and pushes, `client` for
+   * requests. Connectors encode and decode; the game still sees and returns plain values. docs/protocol.md.
+   */
+  readonly protos?: ProtosSource;
   readonly handlers: Readonly<Record<string, Readonly<Record<string, HandlerSpec<S, any>>>>>;
   readonly remotes?: Readonly<Record<string, Readonly<Record<string, RemoteSpec<S, any>>>>>;
 }
@@ -162,6 +169,7 @@ export function defineGame<
     readonly tickHz?: number;
     readonly state?: () => S;
     readonly pushRoutes?: readonly string[];
+    readonly protos?: ProtosSource;
     readonly handlers: { [G in keyof H]: { [M in keyof H[G]]: HandlerSpec<S, H[G][M]> } };
     readonly remotes?: { [G in keyof R]: { [M in keyof R[G]]: RemoteSpec<S, R[G][M]> } };
   },
