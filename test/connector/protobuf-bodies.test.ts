@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import * as protobuf from "pomelo-protobuf";
 import { ConnectorMethod, directPart, type TickBatch } from "../../services/src/cluster/contract";
-import { encodeDataPackage, encodeDataPackages, MessageType, ProtobufProtos } from "../../services/src/protocol";
+import { encodeDataPackage, encodeDataPackages, MessageType } from "../../services/src/protocol";
+import { declareProtos } from "../../services/src/protocol/protobuf/declare-protos";
 import { RpcServer, type RpcLink } from "../../services/src/rpc";
 import { ReferenceClient } from "../helpers/reference-client";
 import { waitUntil } from "../helpers/wait";
 import { dictionary, startConnector, type Running } from "./setup";
 
 const TOPIC = "arena-1/room";
-const PROTOS = ProtobufProtos.fromSource({
+const PROTOS = declareProtos({
   server: { onTick: { "required uInt32 tick": 1 }, onRebind: { "required string serverType": 1, "required string serverId": 2 }, "echo.h.echo": { "optional uInt32 code": 1, "optional string sessionId": 2 } },
   client: { "echo.h.echo": { "required string text": 1, "repeated sInt32 moves": 2 } },
 });

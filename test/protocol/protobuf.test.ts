@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import * as reference from "pomelo-protobuf";
 import { MAX_NESTING_DEPTH, ProtobufProtos, ProtocolError } from "../../services/src/protocol";
+import { declareProtos } from "../../services/src/protocol/protobuf/declare-protos";
 import { assertRejects, decodesOrRejects, FUZZ_RUNS, PROPERTY_RUNS } from "./generators";
 import { onTheWire, protosWithValue } from "./protobuf-generators";
 
@@ -41,7 +42,7 @@ const isProtobufBodyError = (error: unknown) => error instanceof ProtocolError &
 describe("protocol: protobuf bodies (pomelo-protobuf 0.4.0 as the reference)", () => {
   describe("protos", () => {
     it("parse to exactly pomelo-protobuf's parsed form (same JSON, so the same handshake and version)", () => {
-      const protos = ProtobufProtos.fromSource({ server: EXAMPLE, client: { "arena.room.move": { "required sInt32 dx": 1 } } });
+      const protos = declareProtos({ server: EXAMPLE, client: { "arena.room.move": { "required sInt32 dx": 1 } } });
       assert.equal(JSON.stringify(protos.server.parsed), JSON.stringify(reference.parse(EXAMPLE)));
       assert.deepEqual(protos.handshake, { server: reference.parse(EXAMPLE), client: reference.parse({ "arena.room.move": { "required sInt32 dx": 1 } }), version: protos.version });
     });
@@ -49,21 +50,21 @@ describe("protocol: protobuf bodies (pomelo-protobuf 0.4.0 as the reference)", (
     it("parse random declarations to pomelo-protobuf's form", () => {
       fc.assert(
         fc.property(protosWithValue, ({ source }) => {
-          assert.equal(JSON.stringify(ProtobufProtos.fromSource({ server: source }).server.parsed), JSON.stringify(reference.parse(source)));
+          assert.equal(JSON.stringify(declareProtos({ server: source }).server.parsed), JSON.stringify(reference.parse(source)));
         }),
         { numRuns: 300 },
       );
     });
 
     it("version is stable for the same protos and changes with any of them", () => {
-      const a = ProtobufProtos.fromSource({ server: EXAMPLE });
-      assert.equal(ProtobufProtos.fromSource({ server: EXAMPLE }).version, a.version);
-      assert.notEqual(ProtobufProtos.fromSource({ server: EXAMPLE, client: { r: { "optional uInt32 x": 1 } } }).version, a.version);
-      assert.notEqual(ProtobufProtos.fromSource({ server: { ...EXAMPLE, onMove: { "required uInt32 entityId": 2 } } }).version, a.version);
+      const a = declareProtos({ server: EXAMPLE });
+      assert.equal(declareProtos({ server: EXAMPLE }).version, a.version);
+      assert.notEqual(declareProtos({ server: EXAMPLE, client: { r: { "optional uInt32 x": 1 } } }).version, a.version);
+      assert.notEqual(declareProtos({ server: { ...EXAMPLE, onMove: { "required uInt32 entityId": 2 } } }).version, a.version);
     });
 
     it("a handshake's sys.protos (the parsed form) rebuilds the same codec on the client side", () => {
-      const server = ProtobufProtos.fromSource({ server: EXAMPLE, client: { "a.b.c": { "required string s": 1 } } });
+      const server = declareProtos({ server: EXAMPLE, client: { "a.b.c": { "required string s": 1 } } });
       const client = ProtobufProtos.fromHandshake(JSON.parse(JSON.stringify(server.handshake)));
       assert.equal(client.version, server.version);
       assert.deepEqual(client.handshake, server.handshake);
@@ -83,7 +84,7 @@ describe("protocol: protobuf bodies (pomelo-protobuf 0.4.0 as the reference)", (
     ];
     for (const [what, server, message] of badDeclarations) {
       it(`refuse ${what} with BAD_PROTOS naming the key`, () => {
-        assert.throws(() => ProtobufProtos.fromSource({ server: server as Record<string, unknown> }, "arena.protos"), (error: unknown) => {
+        assert.throws(() => declareProtos({ server: server as Record<string, unknown> }, "arena.protos"), (error: unknown) => {
           assert.ok(error instanceof ProtocolError && error.code === "BAD_PROTOS", String(error));
           assert.match(error.message, /^arena\.protos\.server\[/);
           assert.match(error.message, message);
@@ -94,7 +95,7 @@ describe("protocol: protobuf bodies (pomelo-protobuf 0.4.0 as the reference)", (
   });
 
   describe("fixed cases, byte for byte", () => {
-    const protos = ProtobufProtos.fromSource({ server: EXAMPLE });
+    const protos = declareProtos({ server: EXAMPLE });
     const parsed = protos.server.parsed as Record<string, unknown>;
 
     it("onMove: varint, repeated root message, float — the bytes Pomelo writes", () => {
@@ -146,7 +147,7 @@ describe("protocol: protobuf bodies (pomelo-protobuf 0.4.0 as the reference)", (
     }
 
     it("encoding refuses a cycle with BAD_BODY instead of overflowing the stack", () => {
-      const recursive = ProtobufProtos.fromSource({ server: { "message Node": { "optional Node next": 1 }, r: { "optional Node head": 1 } } });
+      const recursive = declareProtos({ server: { "message Node": { "optional Node next": 1 }, r: { "optional Node head": 1 } } });
       const node: Record<string, unknown> = {};
       node.next = node;
       assert.throws(() => recursive.server.encode("r", { head: node }), (error: unknown) => isProtobufBodyError(error) && /deeper than 32/.test((error as Error).message));
@@ -154,7 +155,7 @@ describe("protocol: protobuf bodies (pomelo-protobuf 0.4.0 as the reference)", (
   });
 
   describe("decoding hostile bodies", () => {
-    const protos = ProtobufProtos.fromSource({ client: EXAMPLE });
+    const protos = declareProtos({ client: EXAMPLE });
     const hostile: Array<[string, string, RegExp]> = [
       ["an unknown tag (Pomelo: TypeError)", "0801" + "2001", /unknown field tag 4/],
       ["a wire type the field does not have", "0a01", /wire type 2, its type needs 0/],
@@ -179,7 +180,7 @@ describe("protocol: protobuf bodies (pomelo-protobuf 0.4.0 as the reference)", (
     });
 
     it(`refuses messages nested deeper than ${MAX_NESTING_DEPTH} (a 64 KiB body could nest 30,000 deep)`, () => {
-      const recursive = ProtobufProtos.fromSource({ client: { "message Node": { "optional Node next": 1 }, r: { "optional Node head": 1 } } });
+      const recursive = declareProtos({ client: { "message Node": { "optional Node next": 1 }, r: { "optional Node head": 1 } } });
       let body = Buffer.alloc(0);
       for (let level = 0; level < 40; level++) body = Buffer.concat([Buffer.from([0x0a, body.length]), body]);
       assertRejects(() => recursive.client.decode("r", body.subarray(0, 120)), "BAD_BODY");
@@ -194,7 +195,7 @@ describe("protocol: protobuf bodies (pomelo-protobuf 0.4.0 as the reference)", (
     });
 
     it(`${FUZZ_RUNS} damaged valid bodies (cut, bit-flipped, byte-replaced, extended): a value or BAD_BODY`, () => {
-      const sender = ProtobufProtos.fromSource({ server: EXAMPLE });
+      const sender = declareProtos({ server: EXAMPLE });
       const valid = fc.record({ entityId: fc.nat(), speed: fc.float({ noNaN: true, noDefaultInfinity: true }), path: fc.array(fc.record({ x: fc.double({ noNaN: true, noDefaultInfinity: true }), y: fc.constant(1) }), { maxLength: 3 }) });
       const damaged = fc.tuple(valid, fc.nat(), fc.nat({ max: 255 }), fc.constantFrom("cut", "flip", "replace", "extend")).map(([value, at, byte, how]) => {
         const body = Buffer.from(sender.server.encode("onMove", value));
@@ -213,7 +214,7 @@ describe("protocol: protobuf bodies (pomelo-protobuf 0.4.0 as the reference)", (
     it(`${FUZZ_RUNS} random declarations fed random bodies: a value or BAD_BODY`, () => {
       fc.assert(
         fc.property(protosWithValue, fc.uint8Array({ maxLength: 48 }), ({ source }, body) => {
-          const random = ProtobufProtos.fromSource({ client: source });
+          const random = declareProtos({ client: source });
           decodesOrRejects(() => random.client.decode(ROUTE, body), ["BAD_BODY"]);
         }),
         { numRuns: FUZZ_RUNS },
@@ -226,7 +227,7 @@ describe("protocol: protobuf bodies (pomelo-protobuf 0.4.0 as the reference)", (
       let referenceOverflows = 0;
       fc.assert(
         fc.property(protosWithValue, ({ source, value }) => {
-          const protos = ProtobufProtos.fromSource({ server: source });
+          const protos = declareProtos({ server: source });
           const parsed = protos.server.parsed as Record<string, unknown>;
           const ours = protos.server.encode(ROUTE, value);
           let theirs: Buffer | undefined;
@@ -248,7 +249,7 @@ describe("protocol: protobuf bodies (pomelo-protobuf 0.4.0 as the reference)", (
     it(`we decode the reference's encoding to the value (${PROPERTY_RUNS} runs)`, () => {
       fc.assert(
         fc.property(protosWithValue, ({ source, value }) => {
-          const protos = ProtobufProtos.fromSource({ client: source });
+          const protos = declareProtos({ client: source });
           let theirs: Buffer;
           try {
             theirs = referenceEncode(protos.client.parsed as Record<string, unknown>, ROUTE, value);

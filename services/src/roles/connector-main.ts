@@ -24,7 +24,8 @@
  */
 import { parseArgs } from "node:util";
 import { connectorOrdinal } from "../gate/entry";
-import { ProtobufProtos, RouteDictionary } from "../protocol";
+import { RouteDictionary, type ProtobufProtos } from "../protocol";
+import { declareProtos } from "../protocol/protobuf/declare-protos";
 import { redisFromEnv } from "../redis/env";
 import { startConnectorRole } from "./connector-role";
 import { numberOrUndefined, runServerProcess, type RunningServer } from "./server-process";
@@ -76,7 +77,7 @@ function protosFromText(text: string | undefined): ProtobufProtos | undefined {
   } catch (error) {
     throw new Error(`--protos / POMONA_PROTOS: must be JSON {"server": {…}, "client": {…}} (${(error as Error).message})`);
   }
-  return ProtobufProtos.fromSource(source as object, "POMONA_PROTOS");
+  return declareProtos(source as object, "POMONA_PROTOS");
 }
 
 /** N of `connector-N`: the flag, else the id's trailing number (StatefulSet pod names end in their ordinal) — the gate's own rule. */

@@ -3,7 +3,7 @@ import { isJsonObject, type JsonObject } from "../json";
 import { compileProtos, type CompiledMessage } from "./compiled";
 import { decodeProtobuf } from "./decoder";
 import { encodeProtobuf } from "./encoder";
-import { handshakeProtos, parseProtos, protosVersion, type ParsedProtos } from "./schema";
+import { handshakeProtos, parseProtos, type ParsedProtos } from "./schema";
 
 /** What a game declares: Pomelo's JSON proto format, messages the server sends and messages clients send. */
 export interface ProtosSource {
@@ -54,19 +54,12 @@ export class ProtobufProtos {
   /** `{server, client, version}`, the parsed form NetEase's clients pass to `protobuf.init`. */
   readonly handshake: JsonObject;
 
-  private constructor(server: ParsedProtos, client: ParsedProtos, version: string) {
+  /** From parsed and validated protos (`parseProtos`); `declareProtos` and `fromHandshake` build them. */
+  constructor(server: ParsedProtos, client: ParsedProtos, version: string) {
     this.server = new RouteProtobuf(server);
     this.client = new RouteProtobuf(client);
     this.version = version;
     this.handshake = handshakeProtos(server, client, version);
-  }
-
-  /** From a game's declaration; BAD_PROTOS names the key and why (`where` prefixes it). */
-  static fromSource(source: ProtosSource, where = "protos"): ProtobufProtos {
-    if (!isJsonObject(source)) throw new ProtocolError("BAD_PROTOS", `${where} must be {server?, client?}`);
-    const server = parseProtos(source.server ?? {}, `${where}.server`);
-    const client = parseProtos(source.client ?? {}, `${where}.client`);
-    return new ProtobufProtos(server, client, protosVersion(server, client));
   }
 
   /**

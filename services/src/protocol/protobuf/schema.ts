@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { ProtocolError } from "../errors";
 import { isJsonObject, type JsonObject } from "../json";
 
@@ -58,11 +57,6 @@ export function parseProtos(source: unknown, where: string): ParsedProtos {
   }
   checkTypesResolve(parsed, where);
   return parsed;
-}
-
-/** Pomelo's proto version: the MD5 (base64) of the parsed client protos' JSON then the server protos'. */
-export function protosVersion(server: ParsedProtos, client: ParsedProtos): string {
-  return createHash("md5").update(JSON.stringify(client) + JSON.stringify(server)).digest("base64");
 }
 
 /** The root message types of a parsed set, by name (`message Path` → `Path`). */
