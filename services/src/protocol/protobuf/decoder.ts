@@ -80,9 +80,7 @@ function readValue(field: CompiledField, end: number, depth: number): unknown {
       need(length, end, field);
       const start = offset;
       offset += length;
-      const text = bytes.subarray(start, offset);
-      if (!isUtf8(text)) fail(`field ${field.name} is not valid UTF-8`);
-      return text.toString("utf8");
+      return readString(start, offset, field);
     }
     default: {
       const length = readVarint(end);
@@ -90,6 +88,17 @@ function readValue(field: CompiledField, end: number, depth: number): unknown {
       return readMessage(field.message!, offset + length, depth + 1);
     }
   }
+}
+
+/** Names and ids are almost always ASCII: only a high byte costs a UTF-8 validation. */
+function readString(start: number, end: number, field: CompiledField): string {
+  for (let index = start; index < end; index++) {
+    if (bytes[index] >= 0x80) {
+      if (!isUtf8(bytes.subarray(start, end))) fail(`field ${field.name} is not valid UTF-8`);
+      return bytes.toString("utf8", start, end);
+    }
+  }
+  return bytes.toString("latin1", start, end);
 }
 
 /** An unsigned 32-bit varint, minimally encoded, not past `end`. */
