@@ -24,7 +24,7 @@ const inNamespace = { dependsOn: namespace.dependencies };
 new NamespaceQuota("quota", { config }, inNamespace);
 const images = new Images("images", { images: config.images, defaultTag: config.stack });
 const redis = new Redis("redis", { namespace: config.namespace, clusterDomain: config.clusterDomain, discoveryNamespace: config.discoveryNamespace, redis: config.redis }, inNamespace);
-const sharedEnv = plainEnv({ POMONA_NAMESPACE: config.discoveryNamespace, POMONA_ROUTES: config.routes?.join(",") });
+const sharedEnv = plainEnv({ POMONA_NAMESPACE: config.discoveryNamespace, POMONA_ROUTES: config.routes?.join(","), POMONA_PROTOS: config.protos && JSON.stringify(config.protos) });
 
 const tier = {
   namespace: config.namespace,
