@@ -104,6 +104,19 @@ describe("connector: protobuf bodies for clients that ask for them, JSON for the
     assert.equal(running.connector.counters.protobufEncodeFailures, failures + 1);
   });
 
+  it("sends a protobuf client nothing at all (no empty frame) when translation leaves out everything it had, and stays open", async () => {
+    const pb = await connect({ protoVersion: PROTOS.version });
+    const frames = pb.client.frames;
+    link.notify(ConnectorMethod.batch, batch({ tick: 5, ...directPart([[pb.sessionId, push("onTick", { nope: 1 })]]) }));
+    link.notify(ConnectorMethod.batch, batch({ tick: 6, ...directPart([[pb.sessionId, Buffer.from([4, 0, 0, 9, 1])]]) }));
+    assert.deepEqual(await link.call(ConnectorMethod.push, { sessionIds: [pb.sessionId], packages: push("onTick", { nope: 2 }) }), { delivered: 0 });
+    link.notify(ConnectorMethod.batch, batch({ tick: 7, ...directPart([[pb.sessionId, push("onTick", { tick: 7 })]]) }));
+    await waitUntil(() => pb.client.pushes("onTick").length === 1, 3_000, "the next push");
+    assert.equal(pb.client.frames, frames + 1, "one frame: the tick-7 push");
+    assert.deepEqual(protobuf.decode("onTick", pb.client.pushes("onTick")[0]), { tick: 7 });
+    assert.equal(pb.client.closed, undefined);
+  });
+
   it("closes a protobuf client whose request body is not the route's message with 1002 and a reason naming BAD_BODY", async () => {
     const { client } = await connect({ protoVersion: PROTOS.version });
     const closes = running.connector.counters.closes.protocolError;

@@ -22,6 +22,8 @@ export class ReferenceClient {
   readonly handshakes: Array<Record<string, any>> = [];
   readonly messages: Received[] = [];
   closed: { code: number; reason: string } | undefined;
+  /** WebSocket messages received, empty ones included. */
+  frames = 0;
   dict: Record<string, number> = {};
   private abbrs = new Map<number, string>();
   private routesById = new Map<number, string>();
@@ -30,6 +32,7 @@ export class ReferenceClient {
   constructor(port: number) {
     this.socket = new WebSocket(`ws://127.0.0.1:${port}/`);
     this.socket.on("message", (data: Buffer) => {
+      this.frames++;
       const decoded = Package.decode(data);
       for (const pkg of Array.isArray(decoded) ? decoded : [decoded]) {
         if (pkg.type === PackageType.handshake) this.handshakes.push(JSON.parse(pkg.body!.toString("utf8")));

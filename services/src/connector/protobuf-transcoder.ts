@@ -52,10 +52,20 @@ export class ProtobufTranscoder {
   /**
    * Complete packages with every push on a protobuf route re-encoded; the same Buffer when none
    * is. A push whose value does not fit its message is left out (a protobuf client could not read
-   * its JSON either), counted and logged.
+   * its JSON either), counted and logged; so are packages a game server framed wrongly. Empty when
+   * nothing is left: callers then send nothing.
    */
   packages(bytes: Buffer): Buffer {
     if (!this.pushesHaveProtos) return bytes;
+    try {
+      return this.translate(bytes);
+    } catch (error) {
+      this.failed("(undecodable packages from a game server)", error);
+      return EMPTY_BODY;
+    }
+  }
+
+  private translate(bytes: Buffer): Buffer {
     const parts: Buffer[] = [];
     let changed = false;
     for (const pkg of decodePackages(bytes, MAX_PACKAGE_BODY_BYTES)) {
@@ -82,12 +92,15 @@ export class ProtobufTranscoder {
       const value = typeof body === "string" ? JSON.parse(body) : parseJsonBytes(body, "BAD_BODY", "body");
       return this.protos.server.encode(route, value);
     } catch (error) {
-      this.counters.protobufEncodeFailures++;
-      if (!this.reported.has(route)) {
-        this.reported.add(route);
-        log.warn({ route, err: error }, "a value did not fit its route's protobuf message: protobuf clients get it empty (responses) or not at all (pushes); further failures on this route are only counted");
-      }
+      this.failed(route, error);
       return undefined;
     }
+  }
+
+  private failed(route: string, error: unknown): void {
+    this.counters.protobufEncodeFailures++;
+    if (this.reported.has(route)) return;
+    this.reported.add(route);
+    log.warn({ route, err: error }, "a value did not fit its route's protobuf message: protobuf clients get it empty (responses) or not at all (pushes); further failures on this route are only counted");
   }
 }

@@ -37,7 +37,7 @@ export function push(target: SessionCallTarget, request: PushRequest): PushResul
   for (const connection of recipients) {
     // Translated once for all protobuf recipients of the call.
     const packages = connection.protobuf ? (translated ??= target.protobuf!.packages(request.packages)) : request.packages;
-    if (connection.send(packages)) delivered++;
+    if (packages.length > 0 && connection.send(packages)) delivered++;
   }
   return { delivered };
 }

@@ -139,11 +139,14 @@ export class TickFanout {
       if (connection === undefined) counters.unknownSessionsSkipped++;
       else {
         const own = connection.protobuf ? this.protobuf!.packages(directPackages.subarray(start, end)) : directPackages.subarray(start, end);
-        if (connection.tickMark !== mark) {
-          connection.tickMark = mark;
-          connection.tickOwn = own;
-          this.writes.push(connection);
-        } else connection.tickOwn = Buffer.concat([connection.tickOwn!, own]);
+        // Empty only when translation left every package out: nothing to write.
+        if (own.length > 0) {
+          if (connection.tickMark !== mark) {
+            connection.tickMark = mark;
+            connection.tickOwn = own;
+            this.writes.push(connection);
+          } else connection.tickOwn = Buffer.concat([connection.tickOwn!, own]);
+        }
       }
       start = end;
     }
@@ -164,7 +167,7 @@ export class TickFanout {
       } else {
         counters.fanoutMessages += this.app.numSubscribers(topic);
         this.app.publish(topic, packages, true);
-        if (protobufSubscribers > 0) {
+        if (protobufSubscribers > 0 && translated.length > 0) {
           counters.fanoutMessages += protobufSubscribers;
           this.app.publish(protobufTopic(topic), translated, true);
         }
@@ -209,6 +212,7 @@ export class TickFanout {
       const merged = this.mergedTopics[index];
       if (!topics.includes(merged[0])) continue;
       const packages = merged[body];
+      if (packages.length === 0) continue;
       first ??= packages;
       parts++;
       bytes += packages.length;
