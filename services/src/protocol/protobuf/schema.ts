@@ -116,7 +116,7 @@ function parseMessage(source: unknown, path: string): ParsedMessage {
 /** A message type name: an identifier that is neither a scalar type nor an Object.prototype key (Pomelo looks types up on plain objects). */
 function assertTypeName(name: string | undefined, at: string): void {
   if (name === undefined || !NAME.test(name) || isScalarType(name) || name in Object.prototype) {
-    throw new ProtocolError("BAD_PROTOS", `${at}: message name "${name ?? ""}" must be an identifier other than a scalar type or ${"`constructor`"}-like built-ins`);
+    throw new ProtocolError("BAD_PROTOS", `${at}: message name "${name ?? ""}" must be an identifier other than a scalar type or an Object.prototype name (constructor, toString …)`);
   }
 }
 
