@@ -77,7 +77,7 @@ export class PomonaCluster extends pulumi.ComponentResource {
     new NamespaceQuota(named("quota"), { config }, inNamespace);
     const images = new Images(named("images"), { images: config.images, defaultTag: name }, own);
     const redis = new Redis(named("redis"), { namespace: config.namespace, clusterDomain: config.clusterDomain, discoveryNamespace: config.discoveryNamespace, redis: config.redis }, inNamespace);
-    const sharedEnv = plainEnv({ POMONA_NAMESPACE: config.discoveryNamespace, POMONA_ROUTES: config.routes?.join(",") });
+    const sharedEnv = plainEnv({ POMONA_NAMESPACE: config.discoveryNamespace, POMONA_ROUTES: config.routes?.join(","), POMONA_PROTOS: config.protos && JSON.stringify(config.protos) });
     const tier = {
       namespace: config.namespace,
       image: images.servicesRef,

@@ -9,6 +9,7 @@ import { ConfigError } from "../services/src/config/validate";
 import { HTTPROUTE_MAX_RULES } from "../services/src/game-creator/kubernetes/httproute-patch";
 import { anonymousFields, AUTH_MODE_ERROR, jwtFields, trustUidFields, webhookFields } from "../services/src/auth/identity/config";
 import { findGameType, gameTypeNames, gameTypesWith, studioGameTypesSchema } from "../services/src/game-types";
+import { declareProtos } from "../services/src/protocol/protobuf/declare-protos";
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DNS_NAME = /^(?=.{1,230}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -227,6 +228,18 @@ export const stackConfigSchema = z
     heartbeatSec: z.number().int().min(1).max(300).default(10),
     /** Route dictionary (POMONA_ROUTES) shared by every server; omitted: routes travel as text. */
     routes: z.array(z.string().regex(ROUTE, "must be a route such as arena.room.join")).min(1).optional(),
+    /** Pomelo protobuf protos `{server, client}` (POMONA_PROTOS) for clients with useProtobuf; omitted: JSON bodies only. */
+    protos: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .superRefine((protos, ctx) => {
+        if (protos === undefined) return;
+        try {
+          declareProtos(protos, "protos");
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: `${(error as Error).message} (Pomelo's JSON proto format: docs/protocol.md#protobuf-bodies)` });
+        }
+      }),
     /** Browser origins allowed by gate and connectors; omitted: any origin. */
     allowedOrigins: origins,
     frontDoor: frontDoorSchema,

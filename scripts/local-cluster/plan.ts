@@ -154,6 +154,8 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
       REDIS_URL: roleUrls.connector,
       SERVER_ID: `connector-${i}`,
       PORT: String(connectorPort),
+      // The arena's protobuf bodies, for clients that ask for them (JSON stays the default).
+      POMONA_PROTOS: JSON.stringify(arena.protos),
       TOKEN_SECRETS: options.tokenSecret,
       ALLOWED_ORIGINS: origins,
       DRAIN_TIMEOUT_MS: String(options.drainTimeoutMs),

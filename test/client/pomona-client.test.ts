@@ -4,11 +4,57 @@
  * made while it reconnects.
  */
 import assert from "node:assert/strict";
-import { PomonaClient, PomonaError, shouldReconnect } from "../../services/src/client";
+import { Message, Package } from "pomelo-protocol";
+import * as protobuf from "pomelo-protobuf";
+import { PomonaClient, PomonaError, shouldReconnect, type WebSocketFactory, type WebSocketLike } from "../../services/src/client";
+import { queryGate } from "../../services/src/client/gate-query";
+import { PomeloSocket, type ProtosCache } from "../../services/src/client/pomelo-socket";
+import { arenaProtos } from "../../services/games/arena/protos";
 import { nodeWebSocket } from "../../scripts/local-cluster/node-websocket";
 import { startTestCluster, type TestCluster } from "../helpers/local-cluster";
 import { freePort } from "../helpers/ports";
 import { waitUntil } from "../helpers/wait";
+
+/** The client's real WebSocket, with every binary frame it sends and receives kept for the test to read. */
+function recordingWebSocket(frames: { sent: Buffer[]; received: Buffer[] }): WebSocketFactory {
+  return (url) => {
+    const ws = nodeWebSocket(url);
+    return {
+      get binaryType() {
+        return ws.binaryType;
+      },
+      set binaryType(type: string) {
+        ws.binaryType = type;
+      },
+      get readyState() {
+        return ws.readyState;
+      },
+      send(data: Uint8Array) {
+        frames.sent.push(Buffer.from(data));
+        ws.send(data);
+      },
+      close: (code?: number, reason?: string) => ws.close(code, reason),
+      set onopen(handler: WebSocketLike["onopen"]) {
+        ws.onopen = handler;
+      },
+      set onclose(handler: WebSocketLike["onclose"]) {
+        ws.onclose = handler;
+      },
+      set onerror(handler: WebSocketLike["onerror"]) {
+        ws.onerror = handler;
+      },
+      set onmessage(handler: WebSocketLike["onmessage"]) {
+        ws.onmessage = handler === null ? null : (event) => {
+          frames.received.push(Buffer.from(event.data as ArrayBuffer));
+          handler(event);
+        };
+      },
+    } as WebSocketLike;
+  };
+}
+
+/** The JSON of the first package of a frame (a handshake). */
+const handshakeJson = (frame: Buffer) => JSON.parse((Package.decode(frame) as { body: Buffer }).body.toString("utf8"));
 
 async function failure(promise: Promise<unknown>): Promise<PomonaError> {
   try {
@@ -97,6 +143,55 @@ describe("client SDK on the local cluster", function () {
     assert.equal(first.reconnects, 0);
     assert.equal(second.state, "open");
     assert.equal((await second.request<{ uid: string }>("connector.session.ping")).uid, "dora");
+  });
+
+  it("with useProtobuf, announces protoVersion 0, takes the protos from the handshake and speaks protobuf on the arena's routes", async () => {
+    const frames = { sent: [] as Buffer[], received: [] as Buffer[] };
+    const pat = client("pat", { useProtobuf: true, createWebSocket: recordingWebSocket(frames) });
+    await pat.connect();
+    assert.equal(handshakeJson(frames.sent[0]!).sys.protoVersion, 0);
+    const offered = handshakeJson(frames.received[0]!).sys;
+    assert.equal(offered.useProto, true);
+    assert.deepEqual(offered.protos.server, protobuf.parse(arenaProtos.server!));
+    const join = await pat.request<{ code: number; server: string; room: string }>("arena.room.join", { name: "pat" });
+    assert.deepEqual([join.code, join.server, join.room], [200, "arena-1", "room"]);
+    const sentJoin = Message.decode((Package.decode(frames.sent.find((frame) => frame[0] === 4)!) as { body: Buffer }).body);
+    protobuf.init({ encoderProtos: offered.protos.client, decoderProtos: offered.protos.server });
+    assert.deepEqual(sentJoin.body, protobuf.encode("arena.room.join", { name: "pat" }), "the request body is pomelo-protobuf's encoding");
+    const states: Array<{ tick: number; players: Array<{ name: string }> }> = [];
+    pat.on("onState", (state: (typeof states)[number]) => states.push(state));
+    await waitUntil(() => states.some((state) => state.players.some((player) => player.name === "pat")), 3_000, "a decoded onState");
+    const quin = client("quin", { useProtobuf: true });
+    await quin.connect();
+    const notJoined = await failure(quin.request("arena.room.move", { seq: 1, dir: "up" }));
+    assert.equal(notJoined.details.handlerCode, "NOT_JOINED", "an error answer decodes from protobuf too");
+    const unfit = await failure(pat.request("arena.room.join", { name: 7 }));
+    assert.equal(unfit.code, "BAD_REQUEST");
+    assert.match(unfit.message, /arena\.room\.join\.name must be a string/);
+  });
+
+  it("announces the protos it holds by version on its next connection, and is not sent them again", async () => {
+    const gateUrl = `http://127.0.0.1:${cluster.plan.options.gatePort}`;
+    const cache: ProtosCache = {};
+    const events = { push: () => undefined, kick: () => undefined, close: () => undefined };
+    for (const round of [1, 2]) {
+      const frames = { sent: [] as Buffer[], received: [] as Buffer[] };
+      const entry = await queryGate(gateUrl, { uid: `cache-${round}` }, undefined, fetch, 5_000);
+      const socket = await PomeloSocket.open({ url: entry.url, createWebSocket: recordingWebSocket(frames), timeoutMs: 5_000, sys: { type: "test" }, user: {}, protos: cache }, events);
+      const announced = handshakeJson(frames.sent[0]!).sys.protoVersion;
+      const answer = handshakeJson(frames.received[0]!).sys;
+      if (round === 1) {
+        assert.equal(announced, 0);
+        assert.equal(answer.protos.version, cache.protos!.version);
+      } else {
+        assert.equal(announced, cache.protos!.version);
+        assert.equal(answer.protos, undefined, "not sent again");
+        assert.equal(answer.useProto, true);
+      }
+      const join = (await socket.request("arena.room.join", { name: `cache${round}` }, 5_000)) as { code: number };
+      assert.equal(join.code, 200);
+      socket.close();
+    }
   });
 
   it("lets a request made while it reconnects wait for the new connection, on the same game server", async () => {

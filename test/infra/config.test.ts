@@ -43,6 +43,12 @@ describe("stack config validation", () => {
     assert.match(error.message, /pomona:connector: .* — fix: set pomona:connector in stacks\/Pulumi\.dev\.yaml as described in docs\/config\.md#connector/);
   });
 
+  it("protos are validated as Pomelo's JSON format, naming the key inside them", () => {
+    assert.doesNotThrow(() => parseStackConfig("dev", { ...devConfig(), protos: { server: { onAck: { "required uInt32 seq": 1 } } } }));
+    const error = failure((c) => (c.protos = { server: { onAck: { "required uInt64 seq": 1 } } }));
+    assert.match(error.message, /pomona:protos: protos\.server\["onAck"\]\["required uInt64 seq"\]: type uInt64 is not supported/);
+  });
+
   it("a wrong type names the nested key", () => {
     const error = failure((c) => (c.connector.replicas = "two"));
     assert.match(error.message, /pomona:connector\.replicas: must be a whole number of connector replicas/);

@@ -13,6 +13,7 @@ import {
   RouteDictionary,
   type ProtocolErrorCode,
 } from "../../services/src/protocol";
+import { declareProtos } from "../../services/src/protocol/protobuf/declare-protos";
 import { ERROR_CODES, utf8 } from "./generators";
 
 /** The smallest input that produces each documented error code. */
@@ -28,6 +29,7 @@ const EXAMPLES: Record<ProtocolErrorCode, () => unknown> = {
   BAD_BODY: () => jsonBodyCodec.decode("onChat", utf8("{oops}")),
   BAD_HANDSHAKE: () => parseClientHandshake(utf8('{"user":{}}')),
   BAD_DICTIONARY: () => RouteDictionary.fromHandshakeDict({ onChat: 0 }),
+  BAD_PROTOS: () => declareProtos({ server: { onChat: { "required bool loud": 1 } } }),
 };
 
 describe("protocol: errors", () => {

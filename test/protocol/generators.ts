@@ -30,6 +30,7 @@ export const ERROR_CODES: readonly ProtocolErrorCode[] = [
   "BAD_BODY",
   "BAD_HANDSHAKE",
   "BAD_DICTIONARY",
+  "BAD_PROTOS",
 ];
 
 export function assertRejects(action: () => unknown, code: ProtocolErrorCode): void {

@@ -93,6 +93,13 @@ describe("protocol: handshake", () => {
       });
     });
 
+    it("useProto (Pomelo's flag for a protobuf connection) goes in sys after protos, and the client side reads it back", () => {
+      const protos = { server: {}, client: {}, version: "v1" };
+      const body = responseBody({ code: HandshakeCode.Ok, heartbeatSeconds: 3, protos, useProto: true });
+      assert.equal(body.toString(), '{"code":200,"sys":{"heartbeat":3,"protos":{"server":{},"client":{},"version":"v1"},"useProto":true}}');
+      assert.deepEqual(parseHandshakeResponse(body), { code: 200, heartbeatSeconds: 3, protos, useProto: true });
+    });
+
     it("a refusal is just the code: 500 failed, 501 client too old", () => {
       assert.equal(responseBody({ code: HandshakeCode.Fail }).toString(), '{"code":500}');
       assert.equal(responseBody({ code: HandshakeCode.OldClient }).toString(), '{"code":501}');
@@ -162,6 +169,7 @@ describe("protocol: handshake", () => {
         { code: 200, sys: { heartbeat: 1, dict: [] } },
         { code: 200, sys: { heartbeat: 1, protos: "x" } },
         { code: 200, sys: { heartbeat: 1, serializer: 1 } },
+        { code: 200, sys: { heartbeat: 1, useProto: "yes" } },
         { code: 200, sys: { heartbeat: 1 }, user: "x" },
       ];
       for (const response of bad) {

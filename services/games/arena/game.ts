@@ -18,6 +18,7 @@ import { z } from "zod";
 import { defineGame, GameError, RemoteCallError, type HandlerContext, type RemoteCallOptions } from "@pomona/server";
 import type { chat } from "../chat/game";
 import { Arena, FIELD_SIZE } from "./arena";
+import { arenaProtos } from "./protos";
 
 /** How long a player waits for the chat before an answer with the failure's code. */
 export const CHAT_TIMEOUT_MS = 1000;
@@ -53,6 +54,7 @@ export const arena = defineGame({
   tickHz: 20,
   state: () => new Arena(),
   pushRoutes: ["onState", "onAck"],
+  protos: arenaProtos,
 
   handlers: {
     room: {

@@ -16,7 +16,9 @@ export type PomonaErrorCode =
   /** The client is closed (by `close()`, a kick, or after giving up reconnecting). */
   | "CLOSED"
   /** The server answered the request with an error body; `status`, `serverCode` and `handlerCode` say which. */
-  | "SERVER";
+  | "SERVER"
+  /** The request's body does not fit its route's protobuf message (nothing was sent). */
+  | "BAD_REQUEST";
 
 export class PomonaError extends Error {
   constructor(

@@ -15,6 +15,8 @@ import {
   PackageType,
   parseHandshakeResponse,
   parseKick,
+  ProtobufProtos,
+  type MessageBody,
   type RouteDictionary,
 } from "../protocol";
 import { PomonaError } from "./errors";
@@ -40,12 +42,19 @@ export interface SocketEvents {
   close(code: number, reason: string): void;
 }
 
+/** Protos a client holds between connections (Pomelo's clients keep them in localStorage). */
+export interface ProtosCache {
+  protos?: ProtobufProtos;
+}
+
 export interface OpenOptions {
   readonly url: string;
   readonly createWebSocket: WebSocketFactory;
   readonly timeoutMs: number;
   readonly sys: Readonly<Record<string, unknown>>;
   readonly user: Readonly<Record<string, unknown>>;
+  /** Ask for protobuf bodies (Pomelo's useProtobuf), announcing the cached protos' version; new protos land here. */
+  readonly protos?: ProtosCache;
 }
 
 /** Closed by the client itself when the connector stays silent past 2 × heartbeat. */
@@ -54,6 +63,8 @@ const OPEN = 1;
 const MAX_REQUEST_ID = 0x7fffffff;
 
 interface Pending {
+  /** Responses carry no route: a protobuf answer is decoded by the request's. */
+  readonly route: string;
   resolve(value: unknown): void;
   reject(error: PomonaError): void;
   timer: ReturnType<typeof setTimeout>;
@@ -63,6 +74,8 @@ export class PomeloSocket {
   /** The connector's handshake `user` answer: `connectorId`, and `uid` + `resumeToken` when token-bound. */
   user: Readonly<Record<string, unknown>> = {};
   private dictionary: RouteDictionary | undefined;
+  /** Set when the connector answered `useProto`: bodies on routes with a proto are protobuf. */
+  private protobuf: ProtobufProtos | undefined;
   private heartbeatMs = 0;
   private lastHeardMs = Date.now();
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
@@ -104,7 +117,9 @@ export class PomeloSocket {
         reject(error);
       };
       const timer = setTimeout(() => fail(new PomonaError("TIMEOUT", `no handshake from ${redact(options.url)} within ${options.timeoutMs} ms`)), options.timeoutMs);
-      ws.onopen = () => ws.send(encodePackage(PackageType.Handshake, utf8(JSON.stringify({ sys: options.sys, user: options.user }))));
+      // Pomelo's clients announce the version of the protos they hold, 0 for none.
+      const sys = options.protos === undefined ? options.sys : { ...options.sys, protoVersion: options.protos.protos?.version ?? 0 };
+      ws.onopen = () => ws.send(encodePackage(PackageType.Handshake, utf8(JSON.stringify({ sys, user: options.user }))));
       ws.onerror = () => undefined; // the close event that follows carries the outcome
       ws.onclose = (event) => {
         if (!settled) fail(new PomonaError("UNREACHABLE", `connection to ${redact(options.url)} closed before the handshake (${event.code}${event.reason ? ` ${event.reason}` : ""})`));
@@ -123,6 +138,11 @@ export class PomeloSocket {
           if (response.code !== 200) return fail(new PomonaError("HANDSHAKE", `handshake refused with code ${response.code}`, { status: response.code }));
           socket.dictionary = response.dictionary;
           socket.user = response.user ?? {};
+          if (options.protos !== undefined && response.useProto === true) {
+            if (response.protos !== undefined) options.protos.protos = ProtobufProtos.fromHandshake(response.protos);
+            if (options.protos.protos === undefined) return fail(new PomonaError("HANDSHAKE", "the connector uses protobuf but sent no protos"));
+            socket.protobuf = options.protos.protos;
+          }
           socket.heartbeatMs = response.heartbeatSeconds * 1000;
           ws.send(encodePackage(PackageType.HandshakeAck));
           settled = true;
@@ -142,6 +162,12 @@ export class PomeloSocket {
 
   request(route: string, body: unknown, timeoutMs: number): Promise<unknown> {
     if (!this.isOpen) return Promise.reject(new PomonaError("CONNECTION_LOST", "the connection is not open"));
+    let encoded: MessageBody;
+    try {
+      encoded = this.encodeBody(route, body);
+    } catch (error) {
+      return Promise.reject(new PomonaError("BAD_REQUEST", (error as Error).message));
+    }
     const id = this.nextId;
     this.nextId = id >= MAX_REQUEST_ID ? 1 : id + 1;
     return new Promise((resolve, reject) => {
@@ -149,15 +175,31 @@ export class PomeloSocket {
         this.pending.delete(id);
         reject(new PomonaError("TIMEOUT", `${route}: no answer within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      this.ws.send(encodeDataPackage({ type: MessageType.Request, id, route, body: JSON.stringify(body ?? {}) }, this.dictionary));
+      this.pending.set(id, { route, resolve, reject, timer });
+      this.ws.send(encodeDataPackage({ type: MessageType.Request, id, route, body: encoded }, this.dictionary));
     });
   }
 
+  /** False when the connection is not open; throws BAD_REQUEST when the body does not fit the route's protobuf message. */
   notify(route: string, body: unknown): boolean {
     if (!this.isOpen) return false;
-    this.ws.send(encodeDataPackage({ type: MessageType.Notify, route, body: JSON.stringify(body ?? {}) }, this.dictionary));
+    let encoded: MessageBody;
+    try {
+      encoded = this.encodeBody(route, body);
+    } catch (error) {
+      throw new PomonaError("BAD_REQUEST", (error as Error).message);
+    }
+    this.ws.send(encodeDataPackage({ type: MessageType.Notify, route, body: encoded }, this.dictionary));
     return true;
+  }
+
+  private encodeBody(route: string, body: unknown): MessageBody {
+    const value = body ?? {};
+    return this.protobuf?.client.has(route) ? this.protobuf.client.encode(route, value) : JSON.stringify(value);
+  }
+
+  private decodeBody(route: string, bytes: Uint8Array): unknown {
+    return this.protobuf?.server.has(route) ? this.protobuf.server.decode(route, bytes) : parseJson(bytes);
   }
 
   close(code = 1000, reason = "client closed"): void {
@@ -211,12 +253,12 @@ export class PomeloSocket {
       if (pending === undefined) return;
       this.pending.delete(message.id);
       clearTimeout(pending.timer);
-      const value = parseJson(message.body);
+      const value = this.decodeBody(pending.route, message.body);
       const failure = serverError(value);
       if (failure === undefined) pending.resolve(value);
       else pending.reject(failure);
     } else if (message.type === MessageType.Push) {
-      this.events.push(message.route, parseJson(message.body));
+      this.events.push(message.route, this.decodeBody(message.route, message.body));
     }
   }
 

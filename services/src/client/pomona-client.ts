@@ -18,7 +18,7 @@ import { backoffDelayMs, type BackoffPolicy } from "../util/backoff";
 import { Emitter } from "./emitter";
 import { PomonaError } from "./errors";
 import { queryGate, type Entry, type EntryQuery, type FetchLike } from "./gate-query";
-import { PomeloSocket, type WebSocketFactory } from "./pomelo-socket";
+import { PomeloSocket, type ProtosCache, type WebSocketFactory } from "./pomelo-socket";
 import { shouldReconnect } from "./reconnect-policy";
 
 export interface ReconnectOptions {
@@ -55,6 +55,11 @@ export interface PomonaClientOptions {
   readonly connectTimeoutMs?: number;
   /** Reconnect with resume after an unexpected close; `false` turns it off. */
   readonly reconnect?: ReconnectOptions | false;
+  /**
+   * Pomelo's `useProtobuf`: bodies are protobuf on every route the connector has protos for. The
+   * protos come in the first handshake and are kept by version for the client's later connections.
+   */
+  readonly useProtobuf?: boolean;
 }
 
 export type ClientState = "idle" | "connecting" | "open" | "reconnecting" | "closed";
@@ -68,6 +73,8 @@ export class PomonaClient extends Emitter {
   private readonly backoff: BackoffPolicy;
   private readonly maxAttempts: number;
   private socket: PomeloSocket | undefined;
+  /** The protos of the last handshake that sent them (useProtobuf): announced by version, so they are not sent again. */
+  private readonly protos: ProtosCache = {};
   private stateValue: ClientState = "idle";
   private uidValue: string | undefined;
   private resumeToken: string | undefined;
@@ -176,6 +183,7 @@ export class PomonaClient extends Emitter {
         timeoutMs: connectTimeoutMs,
         sys: { type: this.options.clientType ?? "pomona-js", version: this.options.clientVersion ?? "1.0.0" },
         user: this.options.handshakeUser ?? {},
+        ...(this.options.useProtobuf === true ? { protos: this.protos } : {}),
       },
       {
         push: (route, body) => this.emit(route, body),

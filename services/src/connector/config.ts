@@ -7,7 +7,7 @@ import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_RESUME_TOKEN_TTL_MS, MAX_CONNECT_TOK
 import { allowedOriginsSchema, checkOriginPolicy } from "../auth/origin-policy";
 import { parseConfig } from "../config/validate";
 import { checkIdleTimeout } from "../config/websocket-timeouts";
-import { DEFAULT_MAX_CLIENT_BODY_BYTES, MAX_PACKAGE_BODY_BYTES, PACKAGE_HEADER_BYTES, RouteDictionary } from "../protocol";
+import { DEFAULT_MAX_CLIENT_BODY_BYTES, MAX_PACKAGE_BODY_BYTES, PACKAGE_HEADER_BYTES, ProtobufProtos, RouteDictionary } from "../protocol";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -110,6 +110,11 @@ export const connectorConfigSchema = z
     auth: connectorAuthSchema.optional(),
     /** Route dictionary sent as `sys.dict` in the handshake, and used to compress pushes. */
     routeDictionary: z.custom<RouteDictionary>((value) => value instanceof RouteDictionary, { message: "must be a RouteDictionary" }).optional(),
+    /**
+     * The games' Pomelo protobuf protos: offered in the handshake to clients that send
+     * `sys.protoVersion`, whose bodies are then protobuf on every route with a proto (docs/protocol.md).
+     */
+    protos: z.custom<ProtobufProtos>((value) => value instanceof ProtobufProtos, { message: "must be ProtobufProtos (ProtobufProtos.fromSource)" }).optional(),
   })
   .strict()
   .superRefine((value, ctx) => {

@@ -29,6 +29,7 @@ import { LocalHandlerError, LocalHandlers, pingHandler } from "./client-to-conne
 import { ClientPackageHandler, type HandshakeCheck } from "./client-to-connector/package-handler";
 import { parseConnectorConfig, type ConnectorConfig, type ConnectorConfigInput } from "./config";
 import { emptyCounters, type ConnectorCounters } from "./counters";
+import { ProtobufTranscoder } from "./protobuf-transcoder";
 import { ClientConnection, type SocketData } from "./socket/client-connection";
 import { resumableClose, type CloseKind } from "./socket/close-reasons";
 import { sweepConnections, sweepIntervalMs } from "./socket/liveness";
@@ -95,6 +96,8 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
   private readonly isReady: () => boolean;
   private readonly observer: ConnectorObserver | undefined;
   private readonly tickFanout: TickFanout;
+  /** Protobuf bodies for clients that ask for them; absent without protos. */
+  private readonly protobuf: ProtobufTranscoder | undefined;
   private listenSocket: us_listen_socket | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sessionCounter = 0;
@@ -104,6 +107,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     super();
     this.config = parseConnectorConfig(options.config);
     this.gateway = typeof options.gateway === "function" ? options.gateway(this) : options.gateway;
+    this.protobuf = this.config.protos === undefined || this.config.protos.empty ? undefined : new ProtobufTranscoder(this.config.protos, this.config.routeDictionary, this.counters);
     const router = new MessageRouter(
       this.gateway,
       this.localHandlers,
@@ -111,6 +115,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
       this.config.maxInFlightRequestsPerClient,
       options.observer?.request,
       new Map(Object.entries(this.config.routeRateLimits)),
+      this.protobuf,
     );
     this.observer = options.observer;
     this.packages = new ClientPackageHandler(
@@ -120,6 +125,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
       options.handshakeCheck,
       (connection) => this.handshakeUser(connection),
       (connection) => this.report("sessionReady", connection.session, connection.authClaims?.uid === connection.session.uid ? connection.authClaims?.resume : undefined),
+      this.protobuf,
     );
     this.isReady = options.isReady ?? (() => true);
     this.callTarget = {
@@ -128,6 +134,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
       bindUid: (connection, uid) => this.bindUid(connection, uid),
       setSettings: (connection, settings) => connection.session.setSettings(settings),
       countUnknownSession: () => this.counters.unknownSessionsSkipped++,
+      protobuf: this.protobuf,
     };
     this.upgradeCheck = createUpgradeCheck(this.config.auth, this.config.connectorId);
     this.app = this.createApp();
@@ -137,7 +144,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
         this.observer?.fanout(durationMs);
       },
       slice: (durationMs) => this.fanoutSlices.record(durationMs),
-    }, this.config.fanoutSliceMs);
+    }, this.config.fanoutSliceMs, this.protobuf);
     if (options.metrics !== undefined) serveMetrics(this.app, options.metrics);
     this.registerBackendCalls(options.rpc);
   }
@@ -207,16 +214,16 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
     return connection !== undefined && this.kickConnection(connection, kind, reason);
   }
 
-  /** A JSON push to one local session now, outside any tick batch. False if the session is gone. */
+  /** A push (JSON, or protobuf for a protobuf client) to one local session now, outside any tick batch. False if the session is gone. */
   pushTo(sessionId: string, route: string, body: unknown): boolean {
     const connection = this.sessions.get(sessionId);
-    return connection !== undefined && connection.isOpen && pushJson(connection, route, body, this.config.routeDictionary);
+    return connection !== undefined && connection.isOpen && pushJson(connection, route, body, this.config.routeDictionary, this.protobuf);
   }
 
   /** SessionEvents: the session moved to another server of `serverType`; the client hears `onRebind`. */
   rebound(session: Session, serverType: string, serverId: string): void {
     const connection = this.sessions.get(session.id);
-    if (connection !== undefined) pushJson(connection, "onRebind", { serverType, serverId }, this.config.routeDictionary);
+    if (connection !== undefined) pushJson(connection, "onRebind", { serverType, serverId }, this.config.routeDictionary, this.protobuf);
   }
 
   /** SessionEvents: the session's server is gone and its policy is `end`. */

@@ -31,6 +31,10 @@ export interface ConnectorCounters {
   upgradesRejected: Record<UpgradeRejection, number>;
   /** Upgrades accepted with a valid connect token (the session starts bound to its uid). */
   upgradesAuthenticated: number;
+  /** Handshakes that asked for protobuf bodies (`sys.protoVersion`) on a connector with protos. */
+  protobufClients: number;
+  /** Responses and pushes whose value did not fit the route's protobuf message (a game bug; logged once per route). */
+  protobufEncodeFailures: number;
 }
 
 export function emptyCounters(): ConnectorCounters {
@@ -77,5 +81,7 @@ export function emptyCounters(): ConnectorCounters {
       ORIGIN_MISSING: 0,
     },
     upgradesAuthenticated: 0,
+    protobufClients: 0,
+    protobufEncodeFailures: 0,
   };
 }

@@ -29,6 +29,7 @@
 import type { z } from "zod";
 import type { SessionSnapshot } from "../cluster/contract";
 import type { ServerChooser } from "../routing/choose-server";
+import type { ProtosSource } from "../protocol";
 import type { ChannelMember } from "./channel";
 
 /** What identifies a player's session; a `SessionSnapshot` is one. */
@@ -230,6 +231,12 @@ export interface GameDefinition<S = unknown, A extends RemoteApiShape = RemoteAp
   readonly state?: () => S;
   /** Routes this game pushes, so they can be put in the route dictionary (`gameRoutes`). */
   readonly pushRoutes?: readonly string[];
+  /**
+   * Pomelo protobuf bodies for clients that ask for them (`sys.protoVersion` in their handshake), in
+   * Pomelo's JSON proto format: `server` for responses (by request route) and pushes, `client` for
+   * requests. Connectors encode and decode; the game still sees and returns plain values. docs/protocol.md.
+   */
+  readonly protos?: ProtosSource;
   readonly handlers: Readonly<Record<string, Readonly<Record<string, HandlerSpec<S, any>>>>>;
   readonly remotes?: Readonly<Record<string, Readonly<Record<string, RemoteSpec<S, any>>>>>;
   /** Run around every handler of the game, outermost first (see `HandlerFilter`). */
@@ -265,6 +272,7 @@ export function defineGame<
     readonly state?: () => S;
     readonly pushRoutes?: readonly string[];
     readonly filters?: readonly HandlerFilter<S>[];
+    readonly protos?: ProtosSource;
     readonly handlers: { [G in keyof H]: { [M in keyof H[G]]: HandlerSpec<S, H[G][M]> } };
     // Two views of one object: the first types each remote's input, the second captures its result type.
     readonly remotes?: { [G in keyof R]: { [M in keyof R[G]]: RemoteSpec<S, R[G][M]> } } & {

@@ -24,7 +24,9 @@ export type ProtocolErrorCode =
   /** A handshake that is not the JSON shape Pomelo defines, or bad handshake options. */
   | "BAD_HANDSHAKE"
   /** A route dictionary with duplicate or out-of-range codes or unusable routes. */
-  | "BAD_DICTIONARY";
+  | "BAD_DICTIONARY"
+  /** Protobuf protos that are not Pomelo's JSON format, or use a type pomelo-protobuf cannot encode. */
+  | "BAD_PROTOS";
 
 /** The only error the protocol codec throws for bad input: callers close the connection on it. */
 export class ProtocolError extends Error {

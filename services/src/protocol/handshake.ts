@@ -36,8 +36,10 @@ export interface HandshakeAccepted {
   readonly heartbeatSeconds: number;
   /** Sent as `sys.dict` (route → code) so clients compress routes. */
   readonly dictionary?: RouteDictionary;
-  /** Pomelo protobuf schemas `{server, client, version?}`, for clients that use them. */
+  /** Pomelo protobuf schemas `{server, client, version}` (parsed form), for clients that use them. */
   readonly protos?: JsonObject;
+  /** Pomelo's `sys.useProto`: this connection's bodies are protobuf on routes with a proto. */
+  readonly useProto?: boolean;
   /** Body format name for Pitaya clients (e.g. 'json'); Pomelo clients ignore it. */
   readonly serializer?: string;
   /** The game's handshake answer, handed to the client's handshake callback. */
@@ -99,7 +101,7 @@ export function parseHandshakeResponse(body: Uint8Array): HandshakeResponse {
   if (!isJsonObject(sys)) {
     throw new ProtocolError("BAD_HANDSHAKE", "an accepting handshake response must have a sys object");
   }
-  const { heartbeat, dict, protos, serializer } = sys;
+  const { heartbeat, dict, protos, useProto, serializer } = sys;
   // Other servers may send fractional seconds; only our encoder insists on whole ones.
   if (typeof heartbeat !== "number" || !(heartbeat > 0) || !Number.isFinite(heartbeat)) {
     throw new ProtocolError("BAD_HANDSHAKE", "handshake sys.heartbeat must be a positive number of seconds");
@@ -109,6 +111,9 @@ export function parseHandshakeResponse(body: Uint8Array): HandshakeResponse {
   }
   if (protos !== undefined && !isJsonObject(protos)) {
     throw new ProtocolError("BAD_HANDSHAKE", "handshake sys.protos must be an object");
+  }
+  if (useProto !== undefined && typeof useProto !== "boolean") {
+    throw new ProtocolError("BAD_HANDSHAKE", "handshake sys.useProto must be a boolean");
   }
   if (serializer !== undefined && typeof serializer !== "string") {
     throw new ProtocolError("BAD_HANDSHAKE", "handshake sys.serializer must be a string");
@@ -121,6 +126,7 @@ export function parseHandshakeResponse(body: Uint8Array): HandshakeResponse {
     heartbeatSeconds: heartbeat,
     ...(dict === undefined ? {} : { dictionary: RouteDictionary.fromHandshakeDict(dict as Record<string, number>) }),
     ...(protos === undefined ? {} : { protos }),
+    ...(useProto === undefined ? {} : { useProto }),
     ...(serializer === undefined ? {} : { serializer }),
     ...(user === undefined ? {} : { user }),
   };
@@ -133,13 +139,13 @@ function toWire(response: HandshakeResponse): JsonObject {
   if (response.code !== HandshakeCode.Ok) {
     throw new ProtocolError("BAD_HANDSHAKE", `handshake response code must be 200, 500 or 501, got ${String((response as { code: unknown }).code)}`);
   }
-  const { heartbeatSeconds, dictionary, protos, serializer, user } = response;
+  const { heartbeatSeconds, dictionary, protos, useProto, serializer, user } = response;
   if (!Number.isInteger(heartbeatSeconds) || heartbeatSeconds < 1) {
     throw new ProtocolError("BAD_HANDSHAKE", `heartbeatSeconds must be a positive whole number, got ${heartbeatSeconds}`);
   }
   return {
     code: response.code,
-    sys: { heartbeat: heartbeatSeconds, dict: dictionary?.toHandshakeDict(), protos, serializer },
+    sys: { heartbeat: heartbeatSeconds, dict: dictionary?.toHandshakeDict(), protos, useProto, serializer },
     user,
   };
 }

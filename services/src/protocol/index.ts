@@ -32,6 +32,7 @@ export {
 export { measureDataPackage, writeDataPackage, encodeDataPackage, encodeDataPackages } from "./data-package";
 export { RouteDictionary, MAX_ROUTE_BYTES, MIN_ROUTE_CODE, MAX_ROUTE_CODE } from "./route-dictionary";
 export { type BodyCodec, jsonBodyCodec } from "./body-codec";
+export { ProtobufProtos, RouteProtobuf, type ProtosSource, type ParsedProtos, MAX_NESTING_DEPTH } from "./protobuf";
 export {
   HandshakeCode,
   type ClientHandshake,

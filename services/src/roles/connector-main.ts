@@ -5,7 +5,9 @@
  *
  * Every flag has an environment variable: REDIS_URL (with REDIS_SENTINELS + REDIS_SENTINEL_MASTER for Sentinel), SERVER_ID, HOST (bind address), ADVERTISE_HOST
  * (address published in discovery, the pod IP), PORT, POMONA_NAMESPACE, HEARTBEAT_SEC, POMONA_ROUTES
- * (comma-separated route dictionary, the same list the game servers use), REQUEST_TIMEOUT_MS,
+ * (comma-separated route dictionary, the same list the game servers use), POMONA_PROTOS (the games'
+ * Pomelo protobuf protos as JSON `{"server": {…}, "client": {…}}`, offered to clients that handshake
+ * with `sys.protoVersion`; docs/protocol.md), REQUEST_TIMEOUT_MS,
  * STATS_INTERVAL_MS, TOKEN_SECRETS (comma-separated, ≥ 32 bytes each: clients must then present a
  * signed connect token), ALLOWED_ORIGINS (comma-separated exact origins for browsers), TOKEN_AUDIENCE
  * (`connector`: a token opens only the connector it names, the default; `any`: behind a load
@@ -22,7 +24,8 @@
  */
 import { parseCommandLine } from "../cli";
 import { connectorOrdinal } from "../gate/entry";
-import { RouteDictionary } from "../protocol";
+import { RouteDictionary, type ProtobufProtos } from "../protocol";
+import { declareProtos } from "../protocol/protobuf/declare-protos";
 import { redisFromEnv } from "../redis/env";
 import { startConnectorRole } from "./connector-role";
 import { numberOrUndefined, runServerProcess, type RunningServer } from "./server-process";
@@ -39,6 +42,7 @@ const CLI = {
     namespace: { type: "string", value: "NS", env: "POMONA_NAMESPACE", help: "discovery namespace shared by the cluster's servers" },
     "heartbeat-sec": { type: "string", value: "S", env: "HEARTBEAT_SEC", help: "Pomelo heartbeat interval offered in the handshake" },
     routes: { type: "string", value: "R1,R2", env: "POMONA_ROUTES", help: "route dictionary, comma-separated, the same list the game servers use" },
+    protos: { type: "string", value: "JSON", env: "POMONA_PROTOS", help: "Pomelo protobuf protos {server, client} of the game routes, offered to clients that ask (docs/protocol.md)" },
     "request-timeout-ms": { type: "string", value: "MS", env: "REQUEST_TIMEOUT_MS", help: "a forwarded request's timeout" },
     "stats-interval-ms": { type: "string", value: "MS", env: "STATS_INTERVAL_MS", help: "print a stats line this often (0: only on SIGUSR2)" },
     "token-secrets": { type: "string", value: "S1,S2", env: "TOKEN_SECRETS", help: "clients must present a connect token signed with one of these (≥ 32 bytes each; prefer the variable: a flag shows in ps)" },
@@ -68,6 +72,18 @@ function routeRateLimits(text: string | undefined): Record<string, { perSec: num
   return limits;
 }
 
+/** `{"server": {…}, "client": {…}}` in Pomelo's JSON proto format; an error names the variable and the key. */
+function protosFromText(text: string | undefined): ProtobufProtos | undefined {
+  if (text === undefined || text.trim() === "") return undefined;
+  let source: unknown;
+  try {
+    source = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`--protos / POMONA_PROTOS: must be JSON {"server": {…}, "client": {…}} (${(error as Error).message})`);
+  }
+  return declareProtos(source as object, "POMONA_PROTOS");
+}
+
 /** N of `connector-N`: the flag, else the id's trailing number (StatefulSet pod names end in their ordinal) — the gate's own rule. */
 function ordinalOf(id: string, flag: string | undefined): number | undefined {
   if (flag === undefined || flag === "") return connectorOrdinal({ id, metadata: {} });
@@ -80,6 +96,7 @@ async function start(): Promise<RunningServer> {
   const heartbeatSec = numberOrUndefined(values["heartbeat-sec"]);
   const requestTimeoutMs = numberOrUndefined(values["request-timeout-ms"]);
   const routes = values.routes?.split(",").filter(Boolean);
+  const protos = protosFromText(values.protos);
   const tokenSecrets = values["token-secrets"]?.split(",").filter(Boolean);
   const allowedOrigins = values["allowed-origins"]?.split(",").filter(Boolean);
   const audience = values["token-audience"];
@@ -100,6 +117,7 @@ async function start(): Promise<RunningServer> {
       port: Number(values.port),
       ...(heartbeatSec === undefined ? {} : { heartbeatSec }),
       ...(routes?.length ? { routeDictionary: RouteDictionary.fromRoutes(routes) } : {}),
+      ...(protos === undefined ? {} : { protos }),
       ...(Object.keys(auth).length ? { auth } : {}),
       ...(routeLimits === undefined ? {} : { routeRateLimits: routeLimits }),
       ...(maxBackpressureBytes === undefined ? {} : { maxBackpressureBytes }),

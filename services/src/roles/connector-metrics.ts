@@ -46,6 +46,8 @@ export function registerConnectorMetrics(registry: Registry, sources: ConnectorM
     unknownSessionsSkipped: counter("Batch entries for sessions not on this connector"),
     upgradesRejected: counterBy("reason", "Upgrades refused before a socket existed (token, Origin)"),
     upgradesAuthenticated: counter("Upgrades with a valid connect token"),
+    protobufClients: counter("Handshakes that asked for protobuf bodies"),
+    protobufEncodeFailures: counter("Responses and pushes that did not fit their route's protobuf message (dropped or sent empty)"),
   });
   exportCounters(registry, `${prefix}routing_`, sources.router, {
     bindings: counter("Sessions bound to a backend server"),

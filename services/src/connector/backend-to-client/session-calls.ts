@@ -4,6 +4,7 @@
  */
 import type { BindRequest, KickRequest, KickResult, PushRequest, PushResult, SessionSettingsRequest } from "../../cluster/contract";
 import type { SessionRegistry } from "../../session/registry";
+import type { ProtobufTranscoder } from "../protobuf-transcoder";
 import type { ClientConnection } from "../socket/client-connection";
 
 export class SessionCallError extends Error {
@@ -22,6 +23,8 @@ export interface SessionCallTarget {
   bindUid(connection: ClientConnection, uid: string): void;
   setSettings(connection: ClientConnection, settings: Readonly<Record<string, unknown>>): void;
   countUnknownSession(): void;
+  /** Translates pushes for protobuf clients; absent without protos. */
+  readonly protobuf: ProtobufTranscoder | undefined;
 }
 
 export function push(target: SessionCallTarget, request: PushRequest): PushResult {
@@ -30,7 +33,12 @@ export function push(target: SessionCallTarget, request: PushRequest): PushResul
   for (const sessionId of stringList(request.sessionIds, "sessionIds")) addOrCount(target, recipients, target.sessions.get(sessionId));
   for (const uid of stringList(request.uids, "uids")) addOrCount(target, recipients, target.sessions.getByUid(uid));
   let delivered = 0;
-  for (const connection of recipients) if (connection.send(request.packages)) delivered++;
+  let translated: Buffer | undefined;
+  for (const connection of recipients) {
+    // Translated once for all protobuf recipients of the call.
+    const packages = connection.protobuf ? (translated ??= target.protobuf!.packages(request.packages)) : request.packages;
+    if (packages.length > 0 && connection.send(packages)) delivered++;
+  }
   return { delivered };
 }
 

@@ -14,6 +14,9 @@
  * then the loop turns (RPC reads, client messages) before the next slice. Batches queue behind
  * the one being written, so every write of tick N goes out before any of tick N+1; a queue longer
  * than MAX_QUEUED_BATCHES is written without yielding, which bounds the backlog.
+ *
+ * Protobuf clients (protobuf-transcoder.ts) get a broadcast translated once per batch, published on
+ * their own uWS topic (`protobufTopic`), and their own packages translated as they are listed.
  */
 import { performance } from "node:perf_hooks";
 import { log } from "../../logging";
@@ -21,8 +24,9 @@ import type { TemplatedApp } from "uWebSockets.js";
 import type { TickBatch } from "../../cluster/contract";
 import type { SessionRegistry } from "../../session/registry";
 import type { ConnectorCounters } from "../counters";
+import type { ProtobufTranscoder } from "../protobuf-transcoder";
 import type { ClientConnection } from "../socket/client-connection";
-import type { TopicMembers } from "./topic-members";
+import { protobufTopic, type TopicMembers } from "./topic-members";
 
 export const MERGE_MIN_OWN_SHARE = 0.4;
 export const MAX_QUEUED_BATCHES = 8;
@@ -47,8 +51,8 @@ export class TickFanout {
   /** Sockets to write for the current batch, in order; `next` is the first not yet written. */
   private readonly writes: ClientConnection[] = [];
   private next = 0;
-  /** Topics of the current batch delivered in the merged per-socket messages, in batch order. */
-  private readonly mergedTopics: Array<readonly [topic: string, packages: Buffer]> = [];
+  /** Topics of the current batch delivered in the merged per-socket messages, in batch order (JSON and protobuf bodies). */
+  private readonly mergedTopics: Array<readonly [topic: string, packages: Buffer, protobufPackages: Buffer]> = [];
   private batchMark = 0;
   /** Where a merged message is assembled; uWS copies what it sends, so one buffer serves every socket. */
   private scratch = Buffer.allocUnsafeSlow(16 * 1024);
@@ -61,6 +65,7 @@ export class TickFanout {
     private readonly counters: ConnectorCounters,
     private readonly observer: FanoutObserver,
     private readonly sliceMs: number,
+    private readonly protobuf: ProtobufTranscoder | undefined = undefined,
   ) {}
 
   /** Batches waiting behind the one being written. */
@@ -132,19 +137,27 @@ export class TickFanout {
       if (!(end >= start && end <= directPackages.length)) throw new RangeError(`direct range ${index} ends at ${end}, outside ${start}..${directPackages.length}`);
       const connection = this.sessions.get(directSessions[index]);
       if (connection === undefined) counters.unknownSessionsSkipped++;
-      else if (connection.tickMark !== mark) {
-        connection.tickMark = mark;
-        connection.tickOwn = directPackages.subarray(start, end);
-        this.writes.push(connection);
-      } else connection.tickOwn = Buffer.concat([connection.tickOwn!, directPackages.subarray(start, end)]);
+      else {
+        const own = connection.protobuf ? this.protobuf!.packages(directPackages.subarray(start, end)) : directPackages.subarray(start, end);
+        // Empty only when translation left every package out: nothing to write.
+        if (own.length > 0) {
+          if (connection.tickMark !== mark) {
+            connection.tickMark = mark;
+            connection.tickOwn = own;
+            this.writes.push(connection);
+          } else connection.tickOwn = Buffer.concat([connection.tickOwn!, own]);
+        }
+      }
       start = end;
     }
     for (let index = 0; index < broadcasts.length; index++) {
       const [topic, packages] = broadcasts[index];
       counters.broadcasts++;
       const subscribers = this.members.subscribers(topic);
+      const protobufSubscribers = this.members.protobufCount(topic);
+      const translated = protobufSubscribers > 0 ? this.protobuf!.packages(packages) : packages;
       if (subscribers !== undefined && this.ownShare(topic, subscribers, mark) >= MERGE_MIN_OWN_SHARE) {
-        this.mergedTopics.push([topic, packages]);
+        this.mergedTopics.push([topic, packages, translated]);
         for (const connection of subscribers) {
           if (connection.tickMark === mark) continue;
           connection.tickMark = mark;
@@ -154,6 +167,10 @@ export class TickFanout {
       } else {
         counters.fanoutMessages += this.app.numSubscribers(topic);
         this.app.publish(topic, packages, true);
+        if (protobufSubscribers > 0 && translated.length > 0) {
+          counters.fanoutMessages += protobufSubscribers;
+          this.app.publish(protobufTopic(topic), translated, true);
+        }
       }
     }
   }
@@ -190,9 +207,12 @@ export class TickFanout {
     let first: Buffer | undefined;
     let parts = 0;
     let bytes = 0;
+    const body = connection.protobuf ? 2 : 1;
     for (let index = 0; index < this.mergedTopics.length; index++) {
-      const [topic, packages] = this.mergedTopics[index];
-      if (!topics.includes(topic)) continue;
+      const merged = this.mergedTopics[index];
+      if (!topics.includes(merged[0])) continue;
+      const packages = merged[body];
+      if (packages.length === 0) continue;
       first ??= packages;
       parts++;
       bytes += packages.length;
@@ -203,16 +223,17 @@ export class TickFanout {
       bytes += own.length;
     }
     if (first === undefined) return;
-    const message = parts === 1 ? first : this.assemble(topics, own, bytes);
+    const message = parts === 1 ? first : this.assemble(topics, own, bytes, body);
     if (connection.send(message)) this.counters.fanoutMessages++;
   }
 
-  private assemble(topics: readonly string[], own: Buffer | undefined, bytes: number): Buffer {
+  private assemble(topics: readonly string[], own: Buffer | undefined, bytes: number, body: 1 | 2): Buffer {
     if (this.scratch.length < bytes) this.scratch = Buffer.allocUnsafeSlow(Math.max(bytes, this.scratch.length * 2));
     let offset = 0;
     for (let index = 0; index < this.mergedTopics.length; index++) {
-      const [topic, packages] = this.mergedTopics[index];
-      if (!topics.includes(topic)) continue;
+      const merged = this.mergedTopics[index];
+      if (!topics.includes(merged[0])) continue;
+      const packages = merged[body];
       packages.copy(this.scratch, offset);
       offset += packages.length;
     }

@@ -5,13 +5,20 @@
  */
 import type { ClientConnection } from "../socket/client-connection";
 
+/** The uWS topic of a channel's protobuf subscribers: a batch's broadcast is translated once and published to them. */
+export function protobufTopic(topic: string): string {
+  return `\u0000protobuf/${topic}`;
+}
+
 export class TopicMembers {
   private readonly members = new Map<string, Set<ClientConnection>>();
+  /** Protobuf subscribers per topic: a topic without any is never translated. */
+  private readonly protobufMembers = new Map<string, number>();
 
   subscribe(connection: ClientConnection, topic: string): void {
     const ws = connection.ws;
     if (ws === undefined) return;
-    ws.subscribe(topic);
+    ws.subscribe(connection.protobuf ? protobufTopic(topic) : topic);
     let set = this.members.get(topic);
     if (set === undefined) {
       set = new Set();
@@ -20,10 +27,11 @@ export class TopicMembers {
     if (set.has(connection)) return;
     set.add(connection);
     connection.topics.push(topic);
+    if (connection.protobuf) this.protobufMembers.set(topic, this.protobufCount(topic) + 1);
   }
 
   unsubscribe(connection: ClientConnection, topic: string): void {
-    connection.ws?.unsubscribe(topic);
+    connection.ws?.unsubscribe(connection.protobuf ? protobufTopic(topic) : topic);
     this.forget(connection, topic);
     const at = connection.topics.indexOf(topic);
     if (at >= 0) connection.topics.splice(at, 1);
@@ -43,10 +51,17 @@ export class TopicMembers {
     return this.members.get(topic)?.size ?? 0;
   }
 
+  protobufCount(topic: string): number {
+    return this.protobufMembers.get(topic) ?? 0;
+  }
+
   private forget(connection: ClientConnection, topic: string): void {
     const set = this.members.get(topic);
-    if (set === undefined) return;
-    set.delete(connection);
+    if (set === undefined || !set.delete(connection)) return;
     if (set.size === 0) this.members.delete(topic);
+    if (!connection.protobuf) return;
+    const left = this.protobufCount(topic) - 1;
+    if (left > 0) this.protobufMembers.set(topic, left);
+    else this.protobufMembers.delete(topic);
   }
 }

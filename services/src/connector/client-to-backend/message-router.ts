@@ -8,6 +8,7 @@ import { encodeDataPackage, jsonBodyCodec, MessageType, ProtocolError, type Mess
 import { BackendFailure, type BackendGateway } from "../../routing/backend-gateway";
 import { LOCAL_ROUTE_PREFIX, LocalHandlerError, type LocalHandlers } from "../client-to-connector/local-handlers";
 import type { ConnectorCounters } from "../counters";
+import type { ProtobufTranscoder } from "../protobuf-transcoder";
 import type { ClientConnection } from "../socket/client-connection";
 import { errorResponseBody } from "./error-response";
 import { RouteLimiter, type RouteLimit } from "./route-limits";
@@ -23,6 +24,7 @@ export class MessageRouter {
     private readonly maxInFlightRequests: number,
     private readonly observe: RequestObserver | undefined = undefined,
     private readonly routeLimits: ReadonlyMap<string, RouteLimit> = new Map(),
+    private readonly protobuf: ProtobufTranscoder | undefined = undefined,
   ) {}
 
   /** Within the route's own limit; otherwise the client is closed 1008 with the route in the reason. */
@@ -43,7 +45,7 @@ export class MessageRouter {
       return;
     }
     if (connection.inFlightRequests >= this.maxInFlightRequests) {
-      respond(connection, id, errorResponseBody("TOO_MANY_REQUESTS", `at most ${this.maxInFlightRequests} requests may wait for an answer`));
+      this.respond(connection, id, route, errorResponseBody("TOO_MANY_REQUESTS", `at most ${this.maxInFlightRequests} requests may wait for an answer`));
       return;
     }
     connection.inFlightRequests++;
@@ -58,12 +60,12 @@ export class MessageRouter {
       (answer) => {
         connection.inFlightRequests--;
         this.observe?.(route, performance.now() - startedMs, "ok");
-        if (!respond(connection, id, answer)) this.counters.responsesDropped++;
+        if (!this.respond(connection, id, route, answer)) this.counters.responsesDropped++;
       },
       (error: unknown) => {
         connection.inFlightRequests--;
         this.observe?.(route, performance.now() - startedMs, error instanceof BackendFailure ? error.code : "INTERNAL");
-        this.failed(connection, id, error);
+        this.failed(connection, id, route, error);
       },
     );
   }
@@ -91,21 +93,21 @@ export class MessageRouter {
   private localRequest(connection: ClientConnection, id: number, route: string, body: Buffer): void {
     const handler = this.local.get(route);
     if (handler === undefined) {
-      respond(connection, id, errorResponseBody("UNKNOWN_ROUTE", `no connector handler for ${route}`));
+      this.respond(connection, id, route, errorResponseBody("UNKNOWN_ROUTE", `no connector handler for ${route}`));
       return;
     }
     let value: unknown;
     try {
       value = jsonBodyCodec.decode(route, body);
     } catch {
-      respond(connection, id, errorResponseBody("BAD_BODY", "request body must be UTF-8 JSON"));
+      this.respond(connection, id, route, errorResponseBody("BAD_BODY", "request body must be UTF-8 JSON"));
       return;
     }
     let answer: unknown;
     try {
       answer = handler({ session: connection.session, route, body: value });
     } catch (error) {
-      respond(connection, id, localErrorBody(route, error));
+      this.respond(connection, id, route, localErrorBody(route, error));
       return;
     }
     if (answer instanceof Promise) {
@@ -113,22 +115,22 @@ export class MessageRouter {
       answer.then(
         (resolved: unknown) => {
           connection.inFlightRequests--;
-          respond(connection, id, encodeLocalAnswer(route, resolved));
+          this.respond(connection, id, route, encodeLocalAnswer(route, resolved));
         },
         (error: unknown) => {
           connection.inFlightRequests--;
-          respond(connection, id, localErrorBody(route, error));
+          this.respond(connection, id, route, localErrorBody(route, error));
         },
       );
       return;
     }
-    respond(connection, id, encodeLocalAnswer(route, answer));
+    this.respond(connection, id, route, encodeLocalAnswer(route, answer));
   }
 
-  private failed(connection: ClientConnection, id: number, error: unknown): void {
+  private failed(connection: ClientConnection, id: number, route: string, error: unknown): void {
     if (!(error instanceof BackendFailure)) {
       log.error({ err: error, sessionId: connection.session.id }, "gateway.request rejected with a non-BackendFailure (contract violation)");
-      respond(connection, id, errorResponseBody("INTERNAL", "internal error"));
+      this.respond(connection, id, route, errorResponseBody("INTERNAL", "internal error"));
       return;
     }
     if (error.code === "SERVER_LOST") {
@@ -136,14 +138,15 @@ export class MessageRouter {
       connection.close("serverLost", error.message);
       return;
     }
-    if (!respond(connection, id, errorResponseBody(error.code, error.message, error.handlerCode))) this.counters.responsesDropped++;
+    if (!this.respond(connection, id, route, errorResponseBody(error.code, error.message, error.handlerCode))) this.counters.responsesDropped++;
   }
-}
 
-/** Sends a response package; false when the client is gone. */
-function respond(connection: ClientConnection, id: number, body: MessageBody): boolean {
-  if (!connection.isOpen) return false;
-  return connection.send(encodeDataPackage({ type: MessageType.Response, id, body }));
+  /** Sends a response package, in the body format of the connection and the request's route; false when the client is gone. */
+  private respond(connection: ClientConnection, id: number, route: string, body: MessageBody): boolean {
+    if (!connection.isOpen) return false;
+    const encoded = connection.protobuf ? this.protobuf!.serverBody(route, body) : body;
+    return connection.send(encodeDataPackage({ type: MessageType.Response, id, body: encoded }));
+  }
 }
 
 function encodeLocalAnswer(route: string, value: unknown): MessageBody {
@@ -160,7 +163,8 @@ function localErrorBody(route: string, error: unknown): string {
   return errorResponseBody("HANDLER_ERROR", `connector handler ${route} failed`);
 }
 
-/** Pushes `value` as JSON on `route` to one client (e.g. `onRebind`). */
-export function pushJson(connection: ClientConnection, route: string, value: unknown, dictionary: RouteDictionary | undefined): boolean {
-  return connection.send(encodeDataPackage({ type: MessageType.Push, route, body: JSON.stringify(value) }, dictionary));
+/** Pushes `value` on `route` to one client (e.g. `onRebind`): JSON, or protobuf for a protobuf client on a route with a proto. */
+export function pushJson(connection: ClientConnection, route: string, value: unknown, dictionary: RouteDictionary | undefined, protobuf: ProtobufTranscoder | undefined): boolean {
+  const json = JSON.stringify(value);
+  return connection.send(encodeDataPackage({ type: MessageType.Push, route, body: connection.protobuf ? protobuf!.serverBody(route, json) : json }, dictionary));
 }

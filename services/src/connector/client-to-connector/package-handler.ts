@@ -15,6 +15,7 @@ import {
   parseClientHandshake,
   ProtocolError,
   type ClientHandshake,
+  type ClientHandshakeSys,
   type JsonObject,
   type Package,
   type RouteDictionary,
@@ -22,6 +23,7 @@ import {
 import type { MessageRouter } from "../client-to-backend/message-router";
 import type { ConnectorConfig } from "../config";
 import type { ConnectorCounters } from "../counters";
+import type { ProtobufTranscoder } from "../protobuf-transcoder";
 import { ConnectionPhase, type ClientConnection } from "../socket/client-connection";
 
 /** What a game's own handshake check answers: accept, or refuse as failed (500) or too old (501). */
@@ -34,9 +36,16 @@ const HEARTBEAT_PACKAGE = encodePackage(PackageType.Heartbeat);
 const HANDSHAKE_FAILED = encodeHandshakeResponse({ code: HandshakeCode.Fail });
 const HANDSHAKE_OLD_CLIENT = encodeHandshakeResponse({ code: HandshakeCode.OldClient });
 
+/**
+ * Bodies of a connection: JSON (the client announced no `sys.protoVersion`, or there are no protos),
+ * protobuf with the client's cached protos current, or protobuf with the protos sent in the answer —
+ * Pomelo's rule: they go only to a client whose announced version differs.
+ */
+type ProtoOffer = "json" | "protobuf" | "protobufWithProtos";
+
 export class ClientPackageHandler {
-  /** The same acceptance for every client, encoded once. */
-  private readonly handshakeAccepted: Buffer;
+  /** The same acceptance for every client of each kind, encoded once. */
+  private readonly handshakeAccepted: Readonly<Record<ProtoOffer, Buffer>>;
   private readonly dictionary: RouteDictionary | undefined;
 
   constructor(
@@ -47,19 +56,29 @@ export class ClientPackageHandler {
     private readonly handshakeUser: HandshakeUser | undefined,
     /** The client acknowledged the handshake: from now on it may receive data packages. */
     private readonly onReady: (connection: ClientConnection) => void,
+    private readonly protobuf: ProtobufTranscoder | undefined,
   ) {
     this.dictionary = config.routeDictionary;
-    this.handshakeAccepted = this.acceptance({});
+    const json = this.acceptance({}, "json");
+    this.handshakeAccepted =
+      protobuf === undefined ? { json, protobuf: json, protobufWithProtos: json } : { json, protobuf: this.acceptance({}, "protobuf"), protobufWithProtos: this.acceptance({}, "protobufWithProtos") };
   }
 
-  private acceptance(user: JsonObject): Buffer {
+  private acceptance(user: JsonObject, offer: ProtoOffer): Buffer {
     return encodeHandshakeResponse({
       code: HandshakeCode.Ok,
       heartbeatSeconds: this.config.heartbeatSec,
       ...(this.config.routeDictionary === undefined ? {} : { dictionary: this.config.routeDictionary }),
+      ...(offer === "protobufWithProtos" ? { protos: this.protobuf!.protos.handshake } : {}),
+      ...(offer === "json" ? {} : { useProto: true }),
       // Which connector answered: clients and operators can tell where a proxy or gate sent them.
       user: { connectorId: this.config.connectorId, ...user },
     });
+  }
+
+  private protoOffer(sys: ClientHandshakeSys): ProtoOffer {
+    if (this.protobuf === undefined || sys.protoVersion === undefined) return "json";
+    return sys.protoVersion === this.protobuf.protos.version ? "protobuf" : "protobufWithProtos";
   }
 
   /** `data` is uWS memory, valid only during this call. */
@@ -159,8 +178,13 @@ export class ClientPackageHandler {
       return;
     }
     connection.phase = ConnectionPhase.AwaitingAck;
+    const offer = this.protoOffer(handshake.sys);
+    if (offer !== "json") {
+      connection.protobuf = true;
+      this.counters.protobufClients++;
+    }
     const user = this.handshakeUser?.(connection);
-    connection.send(user === undefined ? this.handshakeAccepted : this.acceptance(user));
+    connection.send(user === undefined ? this.handshakeAccepted[offer] : this.acceptance(user, offer));
   }
 
   private rejectHandshake(connection: ClientConnection, response: Buffer, reason: string): void {
@@ -171,12 +195,17 @@ export class ClientPackageHandler {
   private onData(connection: ClientConnection, body: Buffer): void {
     const message = decodeMessage(body, this.dictionary);
     if (message.type === MessageType.Request) {
-      this.router.request(connection, message.id, message.route, message.body);
+      this.router.request(connection, message.id, message.route, this.jsonBody(connection, message.route, message.body));
     } else if (message.type === MessageType.Notify) {
-      this.router.notify(connection, message.route, message.body);
+      this.router.notify(connection, message.route, this.jsonBody(connection, message.route, message.body));
     } else {
       connection.close("protocolError", "protocol violation: clients send only requests and notifies");
     }
+  }
+
+  /** What backends and local handlers read: a protobuf client's body decoded (BAD_BODY closes the connection). */
+  private jsonBody(connection: ClientConnection, route: string, body: Buffer): Buffer {
+    return connection.protobuf ? this.protobuf!.requestBody(route, body) : body;
   }
 
   private badInput(connection: ClientConnection, error: unknown): void {

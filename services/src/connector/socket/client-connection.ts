@@ -41,6 +41,8 @@ export class ClientConnection {
   routeLimiter: RouteLimiter | undefined;
   /** The verified connect token the client upgraded with (auth configured); its uid is bound on open. */
   authClaims: ConnectTokenClaims | undefined;
+  /** The client asked for protobuf bodies in its handshake (and the connector has protos): set before any data flows. */
+  protobuf = false;
   /** Channel topics this socket is subscribed to (backend-to-client/topic-members.ts keeps it). */
   readonly topics: string[] = [];
   /** The tick fan-out's marks: the batch that listed this socket last, and its own packages in it. */
