@@ -41,6 +41,9 @@ const { values } = parseArgs({
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
+/** A game of two replicas, so the demo's viewer shows the whole of a replicated game (docs/game-creator.md, "Viewer stream"). */
+const TWO_REPLICA_GAME = { id: "duo", type: "arena", replicas: 2 };
+
 /** A flag as a number, or a clear error naming it. */
 function numberFlag(name: keyof typeof values): number | undefined {
   const raw = values[name];
@@ -68,6 +71,7 @@ async function main(): Promise<void> {
     redisPassword: randomBytes(24).toString("base64url"),
     gameCreator: true,
     creatorToken: randomBytes(24).toString("base64url"),
+    startGames: [TWO_REPLICA_GAME],
     workDir,
     siteDir: path.join(workDir, "site"),
   };
@@ -109,7 +113,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
-  say(`Pomona local cluster: ${plan.options.connectors} connector(s), ${plan.options.games} arena server(s), ${plan.options.mode} mode`);
+  say(`Pomona local cluster: ${plan.options.connectors} connector(s), ${plan.options.games} arena server(s), ${plan.options.mode} mode; the game-creator starts game ${TWO_REPLICA_GAME.id} (${TWO_REPLICA_GAME.replicas} arena replicas)`);
   cluster = await startLocalCluster(plan, {
     ...(values.quiet ? { log: null } : {}),
     onProgress: (what) => say(`  up: ${what}`),
@@ -131,6 +135,7 @@ async function main(): Promise<void> {
     nginx: plan.urls.proxy ?? null,
     gameCreator: plan.urls.gameCreator ?? null,
     creatorToken: plan.options.creatorToken ?? null,
+    startedGames: plan.options.startGames.map((game) => ({ ...game, viewer: `${plan.urls.demo}?view=${game.id}` })),
     redis: `redis://127.0.0.1:${plan.redis.port}`,
     workDir,
     pids: cluster.pids(),
@@ -144,6 +149,7 @@ async function main(): Promise<void> {
   if (ready.gameCreator) {
     say(`  game-creator API           ${ready.gameCreator}/games  (Authorization: Bearer ${ready.creatorToken})`);
     say(`  viewer of a created game   ${ready.demo}?view=<id>  (WebSocket ${plan.urls.proxy ?? "<game HTTP port>"}/game-<id>)`);
+    for (const game of ready.startedGames) say(`  ${`game ${game.id} (${game.replicas} replicas)`.padEnd(26)} ${game.viewer}  (its viewer sees every replica's rooms; its servers are arena servers too, so players land on them as well)`);
   }
   say(`  redis                      ${ready.redis}  (each role its own ACL user: pomona-gate, -connector, -game, -creator; REDIS_URL is in each process's environment)`);
   say(`  bots                       npm run bots -- --gate ${plan.urls.gate} --clients 100 --seconds 30`);
