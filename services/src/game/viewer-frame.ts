@@ -98,12 +98,9 @@ function checkEntry(value: unknown, sender: string, head: string): string | unde
   return encodeEntry(head, channel, route, JSON.stringify(body));
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACE = 0x7d;
-const CLOSE_BRACKET = 0x5d;
+/** `"` and `\`, then `{` `[` and `}` `]`, as bytes. */
+const [QUOTE, BACKSLASH] = [0x22, 0x5c];
+const [OPEN_BRACE, OPEN_BRACKET, CLOSE_BRACE, CLOSE_BRACKET] = [0x7b, 0x5b, 0x7d, 0x5d];
 
 /** The deepest nesting of `{`/`[` outside strings, scanning the bytes once (stops early past MAX_DEPTH). */
 function nestingDepth(raw: Buffer): number {
