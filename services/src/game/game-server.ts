@@ -169,7 +169,7 @@ export class GameServer<S = unknown> {
       await this.runtime.start();
       await this.discovery?.start();
       if (this.discovery !== undefined && this.viewers !== undefined) {
-        await this.viewers.relayThrough(new ViewerRelay({ gameId: this.config.gameId!, serverId: this.config.id, serverType: this.game.serverType, tickHz: this.tickHz, discovery: this.discovery }));
+        this.viewers.relayThrough(new ViewerRelay({ gameId: this.config.gameId!, serverId: this.config.id, serverType: this.game.serverType, tickHz: this.tickHz, discovery: this.discovery }));
       }
     } catch (error) {
       this.http?.close();

@@ -75,8 +75,8 @@ export class ViewerRelay {
     this.subscriber = createRedisClient({ ...discovery.options.redis, connectionName: `pomona:${options.serverId}:viewer` }, () => undefined);
   }
 
-  /** Follows membership and connects the subscriber (a Redis that is down only delays peers' parts). */
-  async start(): Promise<void> {
+  /** Follows membership; the subscriber connects with the first viewer (a game nobody watches here holds no extra connection). */
+  start(): void {
     const { discovery } = this.options;
     discovery.on("added", this.refreshPeers);
     discovery.on("removed", this.refreshPeers);
@@ -84,7 +84,6 @@ export class ViewerRelay {
     this.refreshPeers();
     this.subscriber.on("messageBuffer", this.onPart);
     this.subscriber.on("ready", this.syncSubscription);
-    await this.subscriber.connect().catch(() => undefined);
   }
 
   stop(): void {
@@ -158,6 +157,11 @@ export class ViewerRelay {
 
   /** Brings the subscription in line with `watching`, one change at a time; retried when the connection is ready again. */
   private readonly syncSubscription = (): void => {
+    if (this.watching && this.subscriber.status === "wait") {
+      // Never connected yet: its "ready" brings us back here (a Redis that is down only delays peers' parts).
+      this.subscriber.connect().catch(() => undefined);
+      return;
+    }
     this.subscription = this.subscription.then(async () => {
       if (this.subscribed === this.watching || this.subscriber.status !== "ready") return;
       try {

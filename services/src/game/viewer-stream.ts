@@ -49,8 +49,8 @@ export class ViewerStream {
   }
 
   /** From now on parts are shared with the game's other replicas (call once discovery runs). */
-  async relayThrough(relay: ViewerRelay): Promise<void> {
-    await relay.start();
+  relayThrough(relay: ViewerRelay): void {
+    relay.start();
     this.relay = relay;
     relay.setWatching(this.counters.viewers > 0);
   }
