@@ -41,12 +41,16 @@ const CLI = {
     "redis-port": { type: "string", value: "P", help: `the private redis-server (default ${planDefault("redisPort")})` },
     "tick-hz": { type: "string", value: "HZ", help: `the arena's tick rate (default ${planDefault("tickHz")})` },
     quiet: { type: "boolean", help: "no server logs" },
+    duo: { type: "boolean", help: "also start duo, an arena game of two replicas, through the game-creator: its viewer shows both replicas (its replicas join the arena pool, so players spread over them)" },
   },
-  examples: ["npm start", "npm start -- --connectors 3 --games 2 --gate-port 3100"],
+  examples: ["npm start", "npm start -- --connectors 3 --games 2 --gate-port 3100", "npm start -- --duo"],
 } as const;
 const { values } = parseCommandLine(CLI);
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** A game of two replicas, so the demo's viewer shows the whole of a replicated game (docs/game-creator.md, "Viewer stream"). */
+const TWO_REPLICA_GAME = { id: "duo", type: "arena", replicas: 2 };
 
 /** A flag as a number, or a clear error naming it. */
 function numberFlag(name: keyof typeof values): number | undefined {
@@ -71,6 +75,7 @@ async function main(): Promise<void> {
     redisPassword: randomBytes(24).toString("base64url"),
     gameCreator: true,
     creatorToken: randomBytes(24).toString("base64url"),
+    startGames: values.duo ? [TWO_REPLICA_GAME] : [],
     workDir,
     siteDir: path.join(workDir, "site"),
   };
@@ -114,7 +119,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
-  say(`Pomona local cluster: ${plan.options.connectors} connector(s), ${plan.options.games} arena server(s) and a chat server, ${plan.options.mode} mode`);
+  say(`Pomona local cluster: ${plan.options.connectors} connector(s), ${plan.options.games} arena server(s) and a chat server, ${plan.options.mode} mode${values.duo ? `; the game-creator starts game ${TWO_REPLICA_GAME.id} (${TWO_REPLICA_GAME.replicas} arena replicas)` : ""}`);
   cluster = await startLocalCluster(plan, {
     ...(values.quiet ? { log: null } : {}),
     onProgress: (what) => say(`  up: ${what}`),
@@ -136,6 +141,7 @@ async function main(): Promise<void> {
     nginx: plan.urls.proxy ?? null,
     gameCreator: plan.urls.gameCreator ?? null,
     creatorToken: plan.options.creatorToken ?? null,
+    startedGames: plan.options.startGames.map((game) => ({ ...game, viewer: `${plan.urls.demo}?view=${game.id}` })),
     redis: `redis://127.0.0.1:${plan.redis.port}`,
     workDir,
     pids: cluster.pids(),
@@ -149,6 +155,7 @@ async function main(): Promise<void> {
   if (ready.gameCreator) {
     say(`  game-creator API           ${ready.gameCreator}/games  (Authorization: Bearer ${ready.creatorToken})`);
     say(`  viewer of a created game   ${ready.demo}?view=<id>  (WebSocket ${plan.urls.proxy ?? "<game HTTP port>"}/game-<id>)`);
+    for (const game of ready.startedGames) say(`  ${`game ${game.id} (${game.replicas} replicas)`.padEnd(26)} ${game.viewer}  (its viewer sees every replica's rooms; its servers are arena servers too, so players land on them as well)`);
   }
   say(`  redis                      ${ready.redis}  (each role its own ACL user: pomona-gate, -connector, -game, -creator; REDIS_URL is in each process's environment)`);
   say(`  bots                       npm run bots -- --gate ${plan.urls.gate} --clients 100 --seconds 30`);

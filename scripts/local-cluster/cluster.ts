@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { makePrefix, NginxProcess, writeConf } from "./nginx";
 import { buildWorkerBundle } from "../build-worker";
+import { creatorApi } from "./creator-client";
 import { GAME_ROUTES_FILE, type ClusterPlan } from "./plan";
 import { ManagedProcess } from "./processes";
 import { startRedis } from "./redis";
@@ -76,6 +77,12 @@ export async function startLocalCluster(plan: ClusterPlan, options: StartOptions
       const planned = plan.gameCreator;
       gameCreator = ManagedProcess.node(planned.name, planned.script, { ...planned.env, ...nginxEnv, WORKER_ENTRY: workerEntry }, ROOT, log(planned.name));
       progress(`game-creator ready on port ${(await gameCreator.waitFor("ready", 30_000)).port}`);
+      const api = creatorApi(plan.urls.gameCreator!, plan.options.creatorToken!);
+      for (const game of plan.options.startGames) {
+        const created = await api.create(game);
+        if (created.status !== 201) throw new Error(`the game-creator refused game ${game.id}: ${created.status} ${JSON.stringify(created.body)}`);
+      }
+      await Promise.all(plan.options.startGames.map(async (game) => progress(`game ${game.id} (${game.type}, ${game.replicas} replica(s)) ready after ${await api.waitReady(game.id, 60_000)} ms`)));
     }
   } catch (error) {
     await stop(2_000);

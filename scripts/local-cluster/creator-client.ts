@@ -51,8 +51,10 @@ export function creatorApi(baseUrl: string, token: string) {
 
 export interface ViewerFrame {
   readonly tick: number;
+  /** The replica the viewer reached; `replicas` lists every replica merged in (docs/game-creator.md, "Viewer stream"). */
   readonly server: string;
-  readonly broadcasts: ReadonlyArray<{ channel: string; route: string; body: any }>;
+  readonly replicas: ReadonlyArray<{ server: string; tick: number; at: number }>;
+  readonly broadcasts: ReadonlyArray<{ server: string; channel: string; route: string; body: any }>;
 }
 
 /** A viewer WebSocket that records every frame and when it arrived. */

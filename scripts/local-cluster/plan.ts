@@ -41,6 +41,11 @@ export const localClusterSchema = z
     /** The game-creator (games created at runtime through its API, viewer routes in nginx); `npm start` turns it on. */
     gameCreator: z.boolean().default(false),
     creatorPort: port.default(8090),
+    /** Games the game-creator starts once it is up, as if created through its API (`npm start`: `duo`, an arena of two replicas whose viewer sees both). */
+    startGames: z
+      .array(z.object({ id: z.string(), type: z.string(), replicas: z.number().int().min(1).max(16) }).strict())
+      .max(8)
+      .default([]),
     /** The game-creator API's bearer token; generated per run when absent. */
     creatorToken: z.string().min(16, "must be at least 16 characters").optional(),
     heartbeatSec: z.number().int().min(1).max(300).default(10),
@@ -60,6 +65,7 @@ export const localClusterSchema = z
   })
   .strict()
   .superRefine((value, ctx) => {
+    if (value.startGames.length > 0 && !value.gameCreator) ctx.addIssue({ code: "custom", path: ["startGames"], message: "needs gameCreator: true (the game-creator starts them)" });
     const ranges: Array<[string, number, number]> = [
       ["gatePort", value.gatePort, 1],
       ["connectorPort", value.connectorPort, value.connectors],

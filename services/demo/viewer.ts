@@ -2,11 +2,13 @@
  * Viewer mode of the demo page: `/?view=<gameId>` opens the game's read-only viewer WebSocket
  * `/game-<id>` (through the Ingress in a cluster, nginx locally) and draws each tick's broadcast —
  * the grid's board, coins and bots (a bot the sandbox stopped is drawn red with its reason), or an
- * arena's rooms. `&viewer=wss://watch.example.com` names where the viewer paths are served (default:
+ * arena's rooms, of every replica of the game (one colour per replica). `&viewer=wss://watch.example.com` names where the viewer paths are served (default:
  * this host on port 8080, the local nginx). `window.pomonaViewer` exposes the state for the browser test.
  */
 
 interface Broadcast {
+  /** The replica that made it. */
+  readonly server: string;
   readonly channel: string;
   readonly route: string;
   readonly body: any;
@@ -14,7 +16,10 @@ interface Broadcast {
 
 interface Frame {
   readonly tick: number;
+  /** The replica this viewer reached. */
   readonly server: string;
+  /** Every replica whose latest part is merged in. */
+  readonly replicas: ReadonlyArray<{ readonly server: string }>;
   readonly broadcasts: readonly Broadcast[];
 }
 
@@ -25,6 +30,8 @@ export interface ViewerState {
   frames: number;
   lastTick: number;
   server: string;
+  /** Replicas in view, the reached one first. */
+  replicas: string[];
   tickRateHz: number;
   bots: Array<{ player: string; status: string; reason?: string; score: number }>;
   arenaPlayers: number;
@@ -37,7 +44,7 @@ export function viewerUrl(gameId: string, params: URLSearchParams, page: Locatio
 
 export function startViewer(gameId: string, url: string, canvas: HTMLCanvasElement, text: (id: string, value: string) => void): ViewerState {
   const context = canvas.getContext("2d")!;
-  const state: ViewerState = { gameId, url, status: "connecting", frames: 0, lastTick: 0, server: "", tickRateHz: 0, bots: [], arenaPlayers: 0 };
+  const state: ViewerState = { gameId, url, status: "connecting", frames: 0, lastTick: 0, server: "", replicas: [], tickRateHz: 0, bots: [], arenaPlayers: 0 };
   let latest: Frame | undefined;
   document.title = `Pomona viewer: ${gameId}`;
   document.querySelector("h1")!.textContent = `Watching game ${gameId}`;
@@ -53,6 +60,7 @@ export function startViewer(gameId: string, url: string, canvas: HTMLCanvasEleme
     state.frames++;
     state.lastTick = latest.tick;
     state.server = latest.server;
+    state.replicas = latest.replicas.map((replica) => replica.server);
     const world = latest.broadcasts.find((b) => b.route === "onWorld")?.body;
     if (world !== undefined) state.bots = world.avatars.map((a: ViewerState["bots"][number]) => ({ player: a.player, status: a.status, reason: a.reason, score: a.score }));
     state.arenaPlayers = latest.broadcasts.filter((b) => b.route === "onState").reduce((n, b) => n + b.body.players.length, 0);
@@ -63,7 +71,7 @@ export function startViewer(gameId: string, url: string, canvas: HTMLCanvasEleme
     state.tickRateHz = state.frames - framesAtLastSample;
     framesAtLastSample = state.frames;
     text("tick-rate", `${state.tickRateHz} Hz`);
-    text("server", state.server || "…");
+    text("server", state.server ? `${state.server}${state.replicas.length > 1 ? ` (+ ${state.replicas.length - 1} other replica(s) in view)` : ""}` : "…");
     text("players", String(state.bots.length || state.arenaPlayers));
   }, 1_000);
 
@@ -71,7 +79,7 @@ export function startViewer(gameId: string, url: string, canvas: HTMLCanvasEleme
     context.clearRect(0, 0, canvas.width, canvas.height);
     const world = latest?.broadcasts.find((b) => b.route === "onWorld")?.body;
     if (world !== undefined) drawGrid(context, canvas, world);
-    for (const room of latest?.broadcasts.filter((b) => b.route === "onState") ?? []) drawArena(context, canvas, room.body.players);
+    for (const room of latest?.broadcasts.filter((b) => b.route === "onState") ?? []) drawArena(context, canvas, room.body.players, REPLICA_COLOURS[Math.max(0, state.replicas.indexOf(room.server)) % REPLICA_COLOURS.length]!);
     const list = document.getElementById("player-list")!;
     list.replaceChildren(
       ...state.bots.map((bot) => {
@@ -99,9 +107,11 @@ function drawGrid(context: CanvasRenderingContext2D, canvas: HTMLCanvasElement, 
   }
 }
 
-function drawArena(context: CanvasRenderingContext2D, canvas: HTMLCanvasElement, players: Array<{ name: string; x: number; y: number }>): void {
+const REPLICA_COLOURS = ["#4cc9f0", "#f72585", "#b5e48c", "#ffd166"];
+
+function drawArena(context: CanvasRenderingContext2D, canvas: HTMLCanvasElement, players: Array<{ name: string; x: number; y: number }>, colour: string): void {
   const scale = canvas.width / 100;
-  context.fillStyle = "#4cc9f0";
+  context.fillStyle = colour;
   for (const player of players) {
     context.beginPath();
     context.arc(player.x * scale, player.y * scale, 5, 0, Math.PI * 2);

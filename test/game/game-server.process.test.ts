@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import path from "node:path";
-import { BackendMethod, channelTopic, ConnectorMethod, directEntries, type ForwardedRequest, type ForwardedResponse, type SessionSnapshot, type TickBatch } from "../../services/src/cluster/contract";
+import { BackendMethod, channelTopic, directEntries } from "../../services/src/cluster/contract";
 import { ServiceDiscovery, type ServerInfo } from "../../services/src/discovery";
 import { decodeMessage, decodePackages, MessageType } from "../../services/src/protocol";
-import { RemoteError, RpcClient } from "../../services/src/rpc";
+import { RemoteError } from "../../services/src/rpc";
 import { FixtureProcess } from "../helpers/child-process";
+import { FakeConnector } from "../helpers/fake-connector";
 import { freePort } from "../helpers/ports";
 import { RedisServer } from "../helpers/redis-server";
 import { sleep, waitUntil } from "../helpers/wait";
@@ -26,31 +27,6 @@ function pushes(packages: Buffer): Array<[string, any]> {
     assert.equal(message.type, MessageType.Push);
     return [message.type === MessageType.Push ? message.route : "", JSON.parse(message.body.toString("utf8"))];
   });
-}
-
-/** A stand-in connector: a real RpcClient that records every batch it is sent. */
-class FakeConnector {
-  readonly rpc: RpcClient;
-  readonly batches: TickBatch[] = [];
-
-  constructor(readonly id: string) {
-    this.rpc = new RpcClient({ serverId: id, requestTimeoutMs: 3000 });
-    this.rpc.onNotify(ConnectorMethod.batch, (batch: TickBatch) => this.batches.push(batch));
-  }
-
-  session(id: string): SessionSnapshot {
-    return { id, connectorId: this.id, uid: null, settings: {} };
-  }
-
-  async request(server: ServerInfo, session: SessionSnapshot, route: string, body: unknown): Promise<any> {
-    const request: ForwardedRequest = { session, route, body: Buffer.from(JSON.stringify(body)) };
-    const response = await this.rpc.call<ForwardedResponse>(server, BackendMethod.request, request);
-    return JSON.parse(Buffer.from(response.body).toString("utf8"));
-  }
-
-  batchesFrom(tick: number): TickBatch[] {
-    return this.batches.filter((batch) => batch.tick >= tick);
-  }
 }
 
 describe("arena game server as a real process, driven by connectors over real RPC", function () {

@@ -22,6 +22,7 @@ interface Ready {
   readonly connectors: ReadonlyArray<{ readonly id: string; readonly url: string }>;
   readonly workDir: string;
   readonly pids: readonly number[];
+  readonly startedGames: ReadonlyArray<{ readonly id: string; readonly replicas: number; readonly viewer: string }>;
 }
 
 /** Pids of live (non-zombie) processes in a process group. */
@@ -61,13 +62,14 @@ describe("npm start: the local cluster in one command", function () {
   it("comes up with a READY line, carries 500 bots for 20 s with 0 errors, and Ctrl-C leaves no process behind", async () => {
     const gatePort = await freePortRange(1);
     const connectorPort = await freePortRange(2);
-    const args = ["start", "--", "--quiet", "--gate-port", String(gatePort), "--connector-port", String(connectorPort)];
+    const args = ["start", "--", "--quiet", "--duo", "--gate-port", String(gatePort), "--connector-port", String(connectorPort)];
     args.push("--game-port", String(await freePortRange(1)), "--game-http-port", String(await freePortRange(1)), "--chat-port", String(await freePortRange(1)), "--chat-http-port", String(await freePortRange(1)), "--proxy-port", String(await freePortRange(1)), "--redis-port", String(await freePortRange(1)));
     start = run("npm", args, true);
     const pgid = start.child.pid!;
 
     let ready: Ready | undefined;
-    for (const deadline = Date.now() + 60_000; ready === undefined; await sleep(100)) {
+    // With --duo, READY follows duo's two replicas too (started through the game-creator): slower on a loaded machine.
+    for (const deadline = Date.now() + 90_000; ready === undefined; await sleep(100)) {
       const line = start.lines.find((text) => text.startsWith("READY "));
       if (line !== undefined) ready = JSON.parse(line.slice("READY ".length)) as Ready;
       else if (Date.now() > deadline || start.child.exitCode !== null) assert.fail(`no READY line:\n${start.lines.join("\n")}`);
@@ -81,6 +83,7 @@ describe("npm start: the local cluster in one command", function () {
     assert.match(ready.nginx ?? "", /^http:\/\/127\.0\.0\.1:\d+$/, "nginx runs as the subdomain proxy");
     assert.deepEqual(ready.connectors.map((c) => c.id), ["connector-0", "connector-1"]);
     assert.ok(ready.pids.length >= 6, "redis, a game server, 2 connectors, the gate and nginx");
+    assert.deepEqual(ready.startedGames.map((game) => [game.id, game.replicas, game.viewer]), [["duo", 2, `${ready.demo}?view=duo`]], "duo, the two-replica arena, is up");
     for (const pid of ready.pids) assert.ok(isAlive(pid), `pid ${pid} runs`);
     const demo = await fetch(ready.demo);
     assert.equal(demo.status, 200);
@@ -119,7 +122,7 @@ describe("npm start: the local cluster in one command", function () {
     createInterface({ input: child.stdout! }).on("line", (line) => lines.push(line));
     const exited = new Promise((resolve) => child.once("exit", resolve));
     try {
-      for (const deadline = Date.now() + 60_000; !lines.some((line) => line.startsWith("READY ")); await sleep(100)) {
+      for (const deadline = Date.now() + 90_000; !lines.some((line) => line.startsWith("READY ")); await sleep(100)) {
         if (Date.now() > deadline || child.exitCode !== null) assert.fail(`no READY line:\n${lines.join("\n")}`);
       }
       assert.ok(lines.some((line) => /^nginx is not installed \(looked for \/nonexistent\/nginx\): falling back to --mode direct\. Install it with `sudo apt-get install -y nginx`/.test(line)));

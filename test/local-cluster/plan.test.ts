@@ -55,6 +55,7 @@ describe("local cluster plan (what npm start runs)", () => {
     fails({ games: 0 }, /localCluster\.games: must be at least 1/);
     fails({ connectorPort: 65535, connectors: 2 }, /localCluster\.connectorPort: 65535 \+ 2 ports runs past 65535/);
     fails({ tokenSecret: "short" }, /localCluster\.tokenSecret/);
+    fails({ startGames: [{ id: "duo", type: "arena", replicas: 2 }] }, /localCluster\.startGames: needs gameCreator: true/);
     // The proxy port only matters when there is a proxy.
     assert.doesNotThrow(() => planLocalCluster({ ...base, mode: "direct", proxyPort: 3000 }));
   });

@@ -13,6 +13,7 @@ import { DesiredStore } from "../../services/src/game-creator/desired-store";
 import { playerSpec } from "../../services/src/game-creator/game-spec";
 import { createRedisClient } from "../../services/src/redis";
 import { aclUserRule, aclUsersConf, REDIS_ROLES, roleRedisUrl, type RedisRole } from "../../services/src/redis/acl";
+import { viewerChannel } from "../../services/src/game/viewer-channel";
 import { Session } from "../../services/src/session";
 import { BindingStore } from "../../services/src/session/binding-store";
 import { UidDirectory } from "../../services/src/session/uid-directory";
@@ -71,7 +72,7 @@ describe("Redis ACL users per role (real redis-server)", function () {
     await waitUntil(() => errors.some((message) => /WRONGPASS/.test(message)), 5_000, "WRONGPASS for a wrong password");
   });
 
-  it("gate, connector and game register and watch discovery as their users; the game reads its worker table, the creator writes it", async function () {
+  it("gate, connector and game register and watch discovery as their users; the game reads its worker table, the creator writes it; a game's replicas share viewer parts", async function () {
     for (const [role, type] of [
       ["gate", "gate"],
       ["connector", "connector"],
@@ -95,6 +96,14 @@ describe("Redis ACL users per role (real redis-server)", function () {
     await waitUntil(() => directory.current.get("ann") === "http://10.0.0.9:8080", 5_000, "the game got the table through the change hint");
     directory.stop();
     assert.equal(await creator.deleteGame("g1"), true);
+
+    // The replicas of a game share viewer parts on its channel (game/viewer-relay).
+    const parts: string[] = [];
+    const replica = await client("game");
+    replica.on("message", (_channel: string, part: string) => parts.push(part));
+    await replica.subscribe(viewerChannel(NS, "g1"));
+    assert.equal(await (await client("game")).publish(viewerChannel(NS, "g1"), '{"server":"g1-2"}'), 1);
+    await waitUntil(() => parts.length === 1, 5_000, "the part reached the other replica");
   });
 
   it("the connector claims uids (the previous holder is kicked on its channel) and saves and loads bindings", async function () {
@@ -118,7 +127,7 @@ describe("Redis ACL users per role (real redis-server)", function () {
     await second.stop();
   });
 
-  it("the gate cannot flush, reconfigure, read sessions or write the creator's or the workers' keys", async function () {
+  it("the gate cannot flush, reconfigure, read sessions, write the creator's or the workers' keys, or forge viewer parts", async function () {
     const gate = await client("gate");
     for (const [what, run] of [
       ["FLUSHALL", () => gate.flushall()],
@@ -129,6 +138,7 @@ describe("Redis ACL users per role (real redis-server)", function () {
       ["SET on the creator's key", () => gate.set(`pomona:{${NS}}:creator:games`, "x")],
       ["read a uid claim", () => gate.get(`{${NS}}:uid:alice`)],
       ["publish a kick order", () => gate.publish(`{${NS}}:kick:connector-0`, "{}")],
+      ["forge a game's viewer part", () => gate.publish(viewerChannel(NS, "g1"), "{}")],
       ["a script that flushes", () => gate.eval("return redis.call('FLUSHALL')", 0)],
       ["a script that writes outside its keys", () => gate.eval("return redis.call('SET', KEYS[1], 'x')", 1, `pomona:{${NS}}:workers:g1`)],
       ["another namespace's discovery", () => gate.set("{other}:discovery:member:x", "{}")],
@@ -137,7 +147,7 @@ describe("Redis ACL users per role (real redis-server)", function () {
     }
   });
 
-  it("the connector cannot touch the creator's or workers' keys; the game cannot write its worker table or read sessions; the creator cannot forge a discovery member", async function () {
+  it("the connector cannot touch the creator's or workers' keys; the game cannot write its worker table or read sessions; the creator cannot forge a discovery member; only the game role publishes on viewer channels, and only those", async function () {
     const connector = await client("connector");
     const game = await client("game");
     const creator = await client("creator");
@@ -150,6 +160,11 @@ describe("Redis ACL users per role (real redis-server)", function () {
       ["game: read the creator's desired state", () => game.hgetall(`pomona:{${NS}}:creator:games`)],
       ["game: publish a kick order", () => game.publish(`{${NS}}:kick:connector-0`, "{}")],
       ["game: SHUTDOWN", () => game.call("SHUTDOWN", "NOSAVE")],
+      ["game: publish on a channel next to the viewer parts", () => game.publish(`{${NS}}:viewer`, "{}")],
+      ["game: publish viewer parts of another namespace", () => game.publish("{other}:viewer:g1", "{}")],
+      ["game: subscribe to every channel by pattern", () => game.psubscribe(`{${NS}}:*`)],
+      ["connector: forge a game's viewer part", () => connector.publish(viewerChannel(NS, "g1"), "{}")],
+      ["creator: forge a game's viewer part", () => creator.publish(viewerChannel(NS, "g1"), "{}")],
       ["creator: forge a connector in discovery", () => creator.set(`{${NS}}:discovery:member:connector-9`, "{}")],
       ["creator: add itself to the discovery index", () => creator.eval("return redis.call('ZADD', KEYS[1], 1, 'x')", 1, `{${NS}}:discovery:index`)],
       ["creator: read bindings", () => creator.hgetall(`{${NS}}:bindings:uid:alice`)],

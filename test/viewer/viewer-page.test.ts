@@ -11,6 +11,7 @@ import path from "node:path";
 import type { Browser } from "playwright-core";
 import { BAD_BOTS, GOOD_BOT } from "../../scripts/bench/workers-scenario";
 import { creatorApi } from "../../scripts/local-cluster/creator-client";
+import type { PomonaClient } from "../../services/src/client";
 import { buildTestSite, launchChromium } from "../helpers/chromium";
 import { startTestCluster, type TestCluster } from "../helpers/local-cluster";
 import { freePortRange } from "../helpers/ports";
@@ -21,6 +22,8 @@ interface ViewerState {
   frames: number;
   tickRateHz: number;
   server: string;
+  replicas: string[];
+  arenaPlayers: number;
   bots: Array<{ player: string; status: string; reason?: string }>;
 }
 
@@ -34,7 +37,7 @@ describe("demo page in viewer mode (headless Chromium, through nginx)", function
   before(async function () {
     siteDir = await buildTestSite();
     token = randomBytes(24).toString("base64url");
-    cluster = await startTestCluster({ mode: "subdomain", connectors: 1, games: 1, siteDir, gameCreator: true, creatorToken: token, creatorPort: await freePortRange(1) });
+    cluster = await startTestCluster({ mode: "subdomain", connectors: 1, games: 1, siteDir, gameCreator: true, creatorToken: token, creatorPort: await freePortRange(1), startGames: [{ id: "duo", type: "arena", replicas: 2 }] });
     browser = await launchChromium();
   });
   after(async () => {
@@ -70,5 +73,35 @@ describe("demo page in viewer mode (headless Chromium, through nginx)", function
     assert.deepEqual(errors, []);
     await page.screenshot({ path: path.join(os.tmpdir(), "pomona-viewer.png") });
     await page.close();
+  });
+
+  it("/?view=duo watches both replicas of npm start's two-replica arena: both listed, every duo player drawn", async function () {
+    const players: PomonaClient[] = [];
+    try {
+      const duoPlayers = new Map<string, number>();
+      for (let i = 1; i <= 24 && duoPlayers.size < 2; i++) {
+        const player = cluster.client(`watched-${i}`);
+        players.push(player);
+        await player.connect();
+        const { server } = await player.request<{ server: string }>("arena.room.join", { name: `watched-${i}` });
+        if (server.startsWith("game-duo-")) duoPlayers.set(server, (duoPlayers.get(server) ?? 0) + 1);
+      }
+      assert.equal(duoPlayers.size, 2, "players reached both replicas of duo");
+      const page = await browser.newPage();
+      await page.goto(`http://localhost:${cluster.plan.options.gatePort}/?view=duo&viewer=ws://localhost:${cluster.plan.options.proxyPort}`);
+      const total = [...duoPlayers.values()].reduce((a, b) => a + b, 0);
+      const state = () => page.evaluate(() => (globalThis as unknown as { pomonaViewer: ViewerState }).pomonaViewer);
+      await waitUntil(async () => {
+        const s = await state();
+        return s.replicas.length === 2 && s.arenaPlayers === total;
+      }, 30_000, `the page shows both replicas and ${total} players`, 200);
+      const seen = await state();
+      assert.deepEqual([...seen.replicas].sort(), [...duoPlayers.keys()].sort());
+      assert.match(await page.textContent("#server") ?? "", /^game-duo-[12]-\w+ \(\+ 1 other replica\(s\) in view\)$/);
+      await page.screenshot({ path: path.join(os.tmpdir(), "pomona-viewer-duo.png") });
+      await page.close();
+    } finally {
+      for (const player of players) player.close();
+    }
   });
 });

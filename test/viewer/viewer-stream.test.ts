@@ -47,6 +47,9 @@ describe("viewer stream of a game server", function () {
     await waitUntil(() => a.frames.length >= 6 && b.frames.length >= 6, 5_000, "6 frames each");
     const frame = a.frames.find((f) => f.tick % 2 === 0)!;
     assert.equal(frame.server, "watched-1");
+    // One replica, no discovery: the view is its own part.
+    assert.deepEqual(frame.replicas.map((r: { server: string; tick: number }) => [r.server, r.tick]), [["watched-1", frame.tick]]);
+    assert.ok(frame.broadcasts.every((x: { server: string }) => x.server === "watched-1"));
     assert.deepEqual(frame.broadcasts.map((x: { channel: string; route: string }) => `${x.channel}/${x.route}`), ["world/onWorld", "even/onEven"]);
     assert.equal(frame.broadcasts[0].body.text, 'quotes " and \\ survive');
     const ticks = a.frames.map((f) => f.tick);

@@ -24,6 +24,7 @@ import { createMetricsRegistry } from "../metrics";
 import type { Registry } from "prom-client";
 import { GameHttpServer } from "./http-server";
 import { ViewerStream } from "./viewer-stream";
+import { ViewerRelay } from "./viewer-relay";
 import { registerGameMetrics, type GameTickMetrics } from "./metrics";
 import { RemoteCaller } from "./remote-calls";
 import { GameRuntime, type RuntimeCounters } from "./runtime";
@@ -155,6 +156,8 @@ export class GameServer<S = unknown> {
         host: this.config.host,
         port,
         ...(this.config.podIp === undefined ? {} : { podIp: this.config.podIp }),
+        // The game's replicas find each other by it (the viewer relay).
+        ...(this.config.gameId === undefined ? {} : { metadata: { gameId: this.config.gameId } }),
       });
       // Frozen past the TTL: registered again under a new incarnation, and every connector moves
       // the players bound to the old one. Serve on, without them.
@@ -175,6 +178,9 @@ export class GameServer<S = unknown> {
       await this.http?.listen();
       await this.runtime.start();
       await this.discovery?.start();
+      if (this.discovery !== undefined && this.viewers !== undefined) {
+        this.viewers.relayThrough(new ViewerRelay({ gameId: this.config.gameId!, serverId: this.config.id, serverType: this.game.serverType, tickHz: this.tickHz, discovery: this.discovery }));
+      }
     } catch (error) {
       this.http?.close();
       this.remoteCaller?.close();

@@ -7,13 +7,15 @@
  *   gate, connector, game  discovery (lease + watch scripts, the "changed" channel): `{ns}:discovery:*`
  *   connector              one session per uid and kick orders (session/uid-directory): `{ns}:uid:*`, `{ns}:kick:*`;
  *                          resumable bindings (session/binding-store): `{ns}:bindings:*`
- *   game                   its ready-worker table, read only (workers/worker-directory): `pomona:{ns}:workers:*`
+ *   game                   its ready-worker table, read only (workers/worker-directory): `pomona:{ns}:workers:*`;
+ *                          the viewer parts its game's replicas share (game/viewer-relay): channel `{ns}:viewer:*`
  *   creator                desired games and players (game-creator/desired-store): `pomona:{ns}:creator:*`;
  *                          the ready-worker tables it publishes: `pomona:{ns}:workers:*`
  * Scripts (EVAL) run with their caller's rights: every command and key inside them is checked too.
  */
 import { createHash } from "node:crypto";
 import { discoveryKeys } from "../discovery/keys";
+import { viewerChannel } from "../game/viewer-channel";
 import { workerKeys } from "../workers/keys";
 
 export const REDIS_ROLES = ["gate", "connector", "game", "creator"] as const;
@@ -56,7 +58,7 @@ export function roleAccess(role: RedisRole, namespace: string): RoleAccess {
         channels: [discovery.changedChannel, `${tag}:kick:*`],
       };
     case "game":
-      return { ...base, commands: [...CONNECTION, ...DISCOVERY, "hgetall"], keys: [discoveryKeysPattern], readKeys: [workers.endpoints], channels: [discovery.changedChannel, workers.changed] };
+      return { ...base, commands: [...CONNECTION, ...DISCOVERY, "hgetall"], keys: [discoveryKeysPattern], readKeys: [workers.endpoints], channels: [discovery.changedChannel, workers.changed, viewerChannel(ns, "*")] };
     case "creator":
       return {
         ...base,
