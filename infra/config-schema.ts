@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { ConfigError } from "../services/src/config/validate";
 import { anonymousFields, AUTH_MODE_ERROR, jwtFields, trustUidFields, webhookFields } from "../services/src/auth/identity/config";
+import { DEFAULT_GAME_RESOURCES, gameSettingsSchema, GAME_TYPES as MODEL_GAME_TYPES, type GameTypeName } from "../services/src/cluster-model";
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DNS_NAME = /^(?=.{1,230}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -15,8 +16,8 @@ const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/;
 const ANNOTATION_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 /** A route-dictionary entry: dotted handler routes and push routes (`arena.room.join`, `onState`). */
 const ROUTE = /^[A-Za-z0-9_.-]{1,255}$/;
-/** Game types the image can run: `services/dist/games/<type>/main.js` exists for each. */
-export const GAME_TYPES = ["arena"] as const;
+/** Game types the image can run (the cluster model's list, which the game-creator accepts too). */
+export const GAME_TYPES = Object.keys(MODEL_GAME_TYPES) as [GameTypeName, ...GameTypeName[]];
 
 const dnsLabel = (what: string) => z.string().regex(DNS_LABEL, `must be a lowercase DNS-1123 label (${what}): a-z, 0-9 and "-", at most 63 characters`);
 const dnsName = (what: string, example: string) =>
@@ -139,9 +140,20 @@ const gameSchema = z
     type: z.enum(GAME_TYPES, { error: `must be one of the game types the image contains: ${GAME_TYPES.join(", ")}` }),
     replicas: replicas("game server", 100),
     tickHz: z.number().int().min(1).max(120).optional(),
-    resources: resourcesSchema("250m", "256Mi", "1", "512Mi"),
+    /** GAME_SETTINGS: what the game reads with `ctx.settings` (as the game-creator's `settings`). */
+    settings: gameSettingsSchema.optional(),
+    resources: resourcesSchema(
+      DEFAULT_GAME_RESOURCES.requests.cpu,
+      DEFAULT_GAME_RESOURCES.requests.memory,
+      DEFAULT_GAME_RESOURCES.limits.cpu,
+      DEFAULT_GAME_RESOURCES.limits.memory,
+    ),
   })
-  .strict();
+  .strict()
+  .superRefine((game, ctx) => {
+    const max = MODEL_GAME_TYPES[game.type].maxReplicas;
+    if (game.replicas > max) ctx.addIssue({ code: "custom", path: ["replicas"], message: `must be at most ${max}: a ${game.type} game runs at most ${max} replica(s)` });
+  });
 
 const ingressViewerSchema = z
   .object({

@@ -6,7 +6,7 @@
  * `pomona:quota` keys.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { GAME_TYPES } from "../../services/src/game-creator/game-types";
+import { GAME_TYPES } from "../../services/src/cluster-model";
 import type { PomonaConfig } from "../config-schema";
 import { LABELS } from "../names";
 

@@ -6,7 +6,7 @@
 import type { z } from "zod";
 import type { DesiredStore } from "./desired-store";
 import { createGameSchema, gameIdSchema, playerIdSchema, playerSpec, submitCodeSchema, viewerPath, type GameSpec } from "./game-spec";
-import { GAME_TYPES } from "./game-types";
+import { GAME_TYPES } from "../cluster-model";
 import type { Reconciler } from "./reconciler";
 import type { GameStatus } from "./world";
 

@@ -4,7 +4,7 @@ export type { GameBackend } from "./backend";
 export { parseCreatorConfig, type CreatorConfig } from "./config";
 export { DesiredStore } from "./desired-store";
 export { createGameSchema, gameName, viewerPath, workerName, type GameSpec, type PlayerSpec } from "./game-spec";
-export { GAME_TYPES, type GameTypeName } from "./game-types";
+export { GAME_TYPES, type GameTypeName } from "../cluster-model";
 export { CreatorHttpServer } from "./http-api";
 export { KubernetesBackend } from "./kubernetes/kubernetes-backend";
 export { LocalBackend } from "./local/local-backend";

@@ -37,6 +37,7 @@ function backendFor(config: CreatorConfig): GameBackend {
       kubeConfig,
       namespace: config.POD_NAMESPACE!,
       ingressName: config.INGRESS_NAME!,
+      clusterDomain: config.CLUSTER_DOMAIN,
       image: config.GAME_IMAGE!,
       gameEnv,
       workerLimits: { turnDeadlineMs: config.WORKER_TURN_DEADLINE_MS, sandboxMemoryMb: config.WORKER_MEMORY_MB, podMemoryMi: workerPodMemoryMi(config.WORKER_MEMORY_MB), podCpuMilli: 250 },

@@ -7,7 +7,7 @@
  */
 import type { V1HTTPIngressPath, V1Ingress } from "@kubernetes/client-node";
 import { gameName, viewerPath } from "../game-spec";
-import { PORTS } from "./manifests";
+import { PORTS } from "../../cluster-model";
 
 export type JsonPatchOperation =
   | { readonly op: "add"; readonly path: string; readonly value: unknown }

@@ -13,7 +13,7 @@ import net from "node:net";
 import path from "node:path";
 import { renderGameRoutes } from "../../proxy/game-routes";
 import type { GameBackend } from "../backend";
-import { GAME_TYPES } from "../game-types";
+import { GAME_TYPES } from "../../cluster-model";
 import { gameName, viewerPath, workerName, type GameSpec, type PlayerSpec } from "../game-spec";
 import type { ObservedGame, ObservedWorker, World } from "../world";
 import { supervisorNodeArgs } from "../../workers/isolation";

@@ -1,6 +1,7 @@
 /**
- * The game types the game-creator can start: which entry point runs the servers, how many replicas
- * make sense, and whether players submit bots that run in workers.
+ * The game types the image contains (`services/dist/games/<entry>/main.js`): which entry point runs the
+ * servers, how many replicas make sense, and whether players submit bots that run in workers. Stacks
+ * and the game-creator accept the same list.
  */
 export interface GameType {
   /** `services/games/<entry>/main.ts` (dist: `services/dist/games/<entry>/main.js`). */
