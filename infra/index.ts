@@ -57,7 +57,7 @@ const creator =
   config.gameCreator.enabled && config.viewer?.kind === "ingress"
     ? new GameCreator(
         "game-creator",
-        { ...tier, gameCreator: config.gameCreator, viewer: config.viewer, viewerTimeoutSec: config.viewerTimeoutSec, ...(creatorToken ? { token: creatorToken } : {}) },
+        { ...tier, creatorImage: images.creatorRef, clusterDomain: config.clusterDomain, gameCreator: config.gameCreator, viewer: config.viewer, viewerTimeoutSec: config.viewerTimeoutSec, ...(creatorToken ? { token: creatorToken } : {}) },
         inNamespace,
       )
     : undefined;

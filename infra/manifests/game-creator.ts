@@ -15,6 +15,10 @@ import { networkPolicy, tcp } from "./network-policy";
 import { serverContainer, serverPodSpec } from "./workload";
 
 export interface GameCreatorManifestArgs extends TierContext {
+  /** The creator's own image (services/Dockerfile target game-creator: the one with the Kubernetes client). */
+  creatorImage: pulumi.Input<string>;
+  /** In the names games call their workers by. */
+  clusterDomain: string;
   gameCreator: StackConfig["gameCreator"];
   viewer: Extract<ViewerConfig, { kind: "ingress" }>;
   viewerTimeoutSec: number;
@@ -55,13 +59,13 @@ export function buildGameCreatorSecret(args: GameCreatorManifestArgs, token: pul
 export function buildGameCreatorDeployment(args: GameCreatorManifestArgs): k8s.apps.v1.DeploymentArgs {
   const container = serverContainer({
     name: "game-creator",
-    image: args.image,
+    image: args.creatorImage,
     entryPoint: "services/dist/src/roles/game-creator-main.js",
     ports: { http: PORTS.gameCreator },
     env: [
       fieldEnv("POD_NAMESPACE", "metadata.namespace"),
-      ...plainEnv({ PORT: PORTS.gameCreator, INGRESS_NAME: RUNTIME_INGRESS }),
-      // The image it starts games from: the same digest as every other server.
+      ...plainEnv({ PORT: PORTS.gameCreator, INGRESS_NAME: RUNTIME_INGRESS, CLUSTER_DOMAIN: args.clusterDomain }),
+      // The image it starts games and workers from: the same digest as every other server.
       { name: "GAME_IMAGE", value: args.image },
       secretEnv("CREATOR_TOKEN", NAMES.gameCreatorSecret, "token"),
       ...args.serverEnv.creator,

@@ -103,7 +103,7 @@ describe("cluster model: the stack and the game-creator build the same game", fu
     assert.equal(pod.spec.subdomain, headless.metadata.name);
     assert.equal(pod.spec.hostname, pod.metadata.name);
     assert.ok(selects((find(stack, "NetworkPolicy", "workers") as Loose).spec.podSelector.matchLabels), "the workers' fence covers it");
-    const otherGame = { ...labels, "pomona.dev/game": "duel" };
+    const otherGame: Record<string, string> = { ...labels, "pomona.dev/game": "duel" };
     assert.ok(!Object.entries(headless.spec.selector).every(([key, value]) => otherGame[key] === value), "another game's worker is not under this game's name");
     const gamesEgress = (find(stack, "NetworkPolicy", "games") as Loose).spec.egress as Loose[];
     assert.ok(
