@@ -47,6 +47,7 @@ async function start(): Promise<RunningServer> {
     ...(values["http-port"] ? { httpPort: Number(values["http-port"]) } : {}),
     ...(values["http-host"] ? { httpHost: values["http-host"] } : {}),
     ...(values["game-id"] ? { gameId: values["game-id"] } : {}),
+    ...(process.env.GAME_SETTINGS ? { settings: process.env.GAME_SETTINGS } : {}),
     ...(values.redis ? { discovery: { redis: redisFromEnv(values.redis), ...(values.namespace ? { namespace: values.namespace } : {}) } } : {}),
   });
   const address = await server.start();

@@ -76,6 +76,7 @@ export class GameServer<S = unknown> {
       ...(dictionary === undefined ? {} : { dictionary }),
       connectors: { call: (connectorId, method, payload) => this.callConnector(connectorId, method, payload) },
       resumeGraceMs: this.config.resumeGraceMs,
+      settings: this.config.settings,
       ...(viewers === undefined ? {} : { onBroadcast: (channel: string, route: string, body: string) => viewers.collect(channel, route, body) }),
     });
     this.loop = new TickLoop({ hz: this.tickHz, maxLagTicks: this.config.maxLagTicks }, this.onTick);
