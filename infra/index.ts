@@ -24,13 +24,16 @@ const inNamespace = { dependsOn: namespace.dependencies };
 new NamespaceQuota("quota", { config }, inNamespace);
 const images = new Images("images", { images: config.images, defaultTag: config.stack });
 const redis = new Redis("redis", { namespace: config.namespace, clusterDomain: config.clusterDomain, discoveryNamespace: config.discoveryNamespace, redis: config.redis }, inNamespace);
-const sharedEnv = plainEnv({ POMONA_NAMESPACE: config.discoveryNamespace, POMONA_ROUTES: config.routes?.join(",") });
+const sharedEnv = plainEnv({ POMONA_NAMESPACE: config.discoveryNamespace });
+// Only connectors and game servers encode routes; the gate and the creator never read the dictionary.
+const routesEnv = plainEnv({ POMONA_ROUTES: config.routes?.join(",") });
+const readsRoutes = (role: RedisRole) => role === "connector" || role === "game";
 
 const tier = {
   namespace: config.namespace,
   image: images.servicesRef,
   ...(config.images.pullSecret ? { imagePullSecret: config.images.pullSecret } : {}),
-  serverEnv: Object.fromEntries(REDIS_ROLES.map((role) => [role, [...redis.clientEnv[role], ...sharedEnv]])) as Record<RedisRole, EnvVar[]>,
+  serverEnv: Object.fromEntries(REDIS_ROLES.map((role) => [role, [...redis.clientEnv[role], ...sharedEnv, ...(readsRoutes(role) ? routesEnv : [])]])) as Record<RedisRole, EnvVar[]>,
   scrapeNamespaces: config.metrics.scrapeNamespaces,
   heartbeatSec: config.heartbeatSec,
   egress: { dns: dnsEgress(config.dns), redis: redisEgress(config.redis) },
