@@ -77,12 +77,15 @@ export class PomonaCluster extends pulumi.ComponentResource {
     new NamespaceQuota(named("quota"), { config }, inNamespace);
     const images = new Images(named("images"), { images: config.images, defaultTag: name }, own);
     const redis = new Redis(named("redis"), { namespace: config.namespace, clusterDomain: config.clusterDomain, discoveryNamespace: config.discoveryNamespace, redis: config.redis }, inNamespace);
-    const sharedEnv = plainEnv({ POMONA_NAMESPACE: config.discoveryNamespace, POMONA_ROUTES: config.routes?.join(","), POMONA_PROTOS: config.protos && JSON.stringify(config.protos) });
+    const sharedEnv = plainEnv({ POMONA_NAMESPACE: config.discoveryNamespace });
+    // Only connectors and game servers encode routes and bodies; the gate and the creator never read them.
+    const routesEnv = plainEnv({ POMONA_ROUTES: config.routes?.join(","), POMONA_PROTOS: config.protos && JSON.stringify(config.protos) });
+    const readsRoutes = (role: RedisRole) => role === "connector" || role === "game";
     const tier = {
       namespace: config.namespace,
       image: images.servicesRef,
       ...(config.images.pullSecret ? { imagePullSecret: config.images.pullSecret } : {}),
-      serverEnv: Object.fromEntries(REDIS_ROLES.map((role) => [role, [...redis.clientEnv[role], ...sharedEnv]])) as Record<RedisRole, EnvVar[]>,
+      serverEnv: Object.fromEntries(REDIS_ROLES.map((role) => [role, [...redis.clientEnv[role], ...sharedEnv, ...(readsRoutes(role) ? routesEnv : [])]])) as Record<RedisRole, EnvVar[]>,
       scrapeNamespaces: config.metrics.scrapeNamespaces,
       heartbeatSec: config.heartbeatSec,
       egress: { dns: dnsEgress(config.dns), redis: redisEgress(config.redis) },
@@ -110,7 +113,7 @@ export class PomonaCluster extends pulumi.ComponentResource {
       config.gameCreator.enabled && viewer
         ? new GameCreator(
             named("game-creator"),
-            { ...tier, gameCreator: config.gameCreator, studioGameTypes: config.gameTypes, viewer, games: config.games, ...(creatorToken ? { token: creatorToken } : {}) },
+            { ...tier, creatorImage: images.creatorRef, clusterDomain: config.clusterDomain, gameCreator: config.gameCreator, studioGameTypes: config.gameTypes, viewer, games: config.games, ...(creatorToken ? { token: creatorToken } : {}) },
             { parent: this, dependsOn: [...namespace.dependencies, games] },
           )
         : undefined;

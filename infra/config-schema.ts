@@ -10,12 +10,29 @@ import { HTTPROUTE_MAX_RULES } from "../services/src/game-creator/kubernetes/htt
 import { anonymousFields, AUTH_MODE_ERROR, jwtFields, trustUidFields, webhookFields } from "../services/src/auth/identity/config";
 import { findGameType, gameTypeNames, gameTypesWith, studioGameTypesSchema } from "../services/src/game-types";
 import { declareProtos } from "../services/src/protocol/protobuf/declare-protos";
+import { DEFAULT_GAME_RESOURCES, gameSettingsSchema } from "../services/src/cluster-model";
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DNS_NAME = /^(?=.{1,230}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 /** Kubernetes quantities as the scheduler reads them: `250m`, `1`, `512Mi`, `2Gi`. */
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/;
 const ANNOTATION_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+/**
+ * Third-party images, pinned by the digest of their multi-platform index. Each was read from two or
+ * more public sources that pulled the tag (docs/deploy.md, "Images", says how to refresh one).
+ */
+export const THIRD_PARTY_IMAGES = {
+  redis: "redis:7.4@sha256:71da9275c5f3fcb97d0fa0c8c5b36cc995327265420f17a04bfd544f458059f7",
+  nginx: "nginxinc/nginx-unprivileged:1.27-alpine@sha256:65e3e85dbaed8ba248841d9d58a899b6197106c23cb0ff1a132b7bfe0547e4c0",
+} as const;
+/** `<name>[:<tag>]@sha256:<64 hex>`: a tag alone can move under a running cluster. */
+const pinnedImage = (key: string) =>
+  z
+    .string()
+    .regex(
+      /^[a-z0-9]+([._/:-][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[0-9a-f]{64}$/,
+      `must be pinned by digest, such as "${THIRD_PARTY_IMAGES[key as keyof typeof THIRD_PARTY_IMAGES]}": append @sha256:<digest of the multi-platform index> (\`docker buildx imagetools inspect <image>\` prints it as "Digest")`,
+    );
 /** A route-dictionary entry: dotted handler routes and push routes (`arena.room.join`, `onState`). */
 const ROUTE = /^[A-Za-z0-9_.-]{1,255}$/;
 
@@ -100,7 +117,7 @@ const externalRedisEgress = z
 const inClusterRedisSchema = z
   .object({
     mode: z.literal("in-cluster"),
-    image: z.string().min(1).default("redis:7.4"),
+    image: pinnedImage("redis").default(THIRD_PARTY_IMAGES.redis),
     /** Omitted: data in an emptyDir (discovery heals in one TTL after a restart; session bindings are lost). */
     persistence: z.object({ size: quantity.default("1Gi"), storageClassName: dnsName("a StorageClass", "standard").optional() }).strict().optional(),
     resources: resourcesSchema("100m", "128Mi", "1", "512Mi"),
@@ -141,7 +158,14 @@ const gameSchema = z
     type: z.string({ error: "must be a game type name such as arena" }).min(1, "must be a game type name such as arena"),
     replicas: replicas("game server", 100),
     tickHz: z.number().int().min(1).max(120).optional(),
-    resources: resourcesSchema("250m", "256Mi", "1", "512Mi"),
+    /** GAME_SETTINGS: what the game reads with `ctx.settings` (as the game-creator's `settings`). */
+    settings: gameSettingsSchema.optional(),
+    resources: resourcesSchema(
+      DEFAULT_GAME_RESOURCES.requests.cpu,
+      DEFAULT_GAME_RESOURCES.requests.memory,
+      DEFAULT_GAME_RESOURCES.limits.cpu,
+      DEFAULT_GAME_RESOURCES.limits.memory,
+    ),
   })
   .strict();
 
@@ -195,11 +219,18 @@ const imagesSchema = z
     platforms: z.array(z.enum(["linux/amd64", "linux/arm64"])).min(1).default(["linux/amd64"]),
     /** An image built elsewhere, pinned: `ghcr.io/studio/pomona-services@sha256:…`. */
     ref: z.string().regex(/^[a-z0-9.:/_-]+@sha256:[0-9a-f]{64}$/, "must be pinned by digest: <registry>/<repo>@sha256:<64 hex>").optional(),
+    /** With `ref`: the game-creator's image built elsewhere (services/Dockerfile target game-creator), pinned the same way. */
+    creatorRef: z.string().regex(/^[a-z0-9.:/_-]+@sha256:[0-9a-f]{64}$/, "must be pinned by digest: <registry>/<repo>@sha256:<64 hex>").optional(),
     /** An existing `kubernetes.io/dockerconfigjson` Secret for private registries. */
     pullSecret: dnsLabel("the pull Secret").optional(),
   })
   .strict()
-  .refine((images) => images.build || images.ref !== undefined, { path: ["ref"], message: "is required when build is false (the digest-pinned image to deploy)" });
+  .refine((images) => images.build || images.ref !== undefined, { path: ["ref"], message: "is required when build is false (the digest-pinned image to deploy)" })
+  .refine((images) => !images.build || images.push, {
+    path: ["push"],
+    // An image built but not pushed has no registry digest: the pods would reference `repo@` and never pull.
+    message: "must be true when build is true: pods pull the image by the digest the push returns; set push: true, or build: false with ref: <registry>/<repo>@sha256:… of an image pushed elsewhere",
+  });
 
 /** Marks a stack as one where convenience may beat security (trust-uid); the namespace carries it as a label the policy pack reads. */
 export const ENVIRONMENTS = ["development", "staging", "production"] as const;
@@ -271,7 +302,7 @@ export const stackConfigSchema = z
     proxy: z
       .object({
         replicas: replicas("proxy", 100).default(2),
-        image: z.string().min(1).default("nginxinc/nginx-unprivileged:1.27"),
+        image: pinnedImage("nginx").default(THIRD_PARTY_IMAGES.nginx),
         /** DNS servers nginx asks for pod addresses; default kube-dns. */
         resolvers: z.array(z.string().min(1)).min(1).optional(),
         maxConnectionsPerIp: z.number().int().min(1).max(1_000_000).optional(),
@@ -282,7 +313,7 @@ export const stackConfigSchema = z
         resources: resourcesSchema("100m", "64Mi", "1", "256Mi"),
       })
       .strict()
-      .default({ replicas: 2, image: "nginxinc/nginx-unprivileged:1.27", preStopSec: 5, drainSec: 60, resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } } }),
+      .default({ replicas: 2, image: THIRD_PARTY_IMAGES.nginx, preStopSec: 5, drainSec: 60, resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } } }),
     redis: redisSchema,
     /** A studio's game types, each run from its own image (built on @pomona/server): name → {image, main, maxReplicas, defaultTickHz}. */
     gameTypes: studioGameTypesSchema.default({}),
@@ -360,10 +391,10 @@ export const stackConfigSchema = z
     const gameTypes = gameTypesWith(cfg.gameTypes);
     cfg.games.forEach((game, index) => {
       const type = findGameType(gameTypes, game.type);
-      if (type === undefined || type.workers) {
-        const why = type === undefined ? `is not a known game type` : `runs players' workers, which only the game-creator starts`;
-        const known = gameTypeNames(gameTypes, (known) => !known.workers);
-        ctx.addIssue({ code: "custom", path: ["games", index, "type"], message: `"${game.type}" ${why}: a static game is one of ${known}, or a studio type you declare under pomona:gameTypes.${game.type} with its image and main` });
+      if (type === undefined) {
+        ctx.addIssue({ code: "custom", path: ["games", index, "type"], message: `"${game.type}" is not a known game type: a static game is one of ${gameTypeNames(gameTypes)}, or a studio type you declare under pomona:gameTypes.${game.type} with its image and main` });
+      } else if (game.replicas > type.maxReplicas) {
+        ctx.addIssue({ code: "custom", path: ["games", index, "replicas"], message: `must be at most ${type.maxReplicas}: a ${game.type} game runs at most ${type.maxReplicas} replica(s)` });
       }
     });
     if ((cfg.games.length > 0 || cfg.gameCreator.enabled) && cfg.viewer === undefined) {
@@ -372,6 +403,9 @@ export const stackConfigSchema = z
     const timeout = cfg.viewer?.kind === "ingress" ? cfg.viewer.timeoutSec : undefined;
     if (timeout !== undefined && timeout <= 2 * cfg.heartbeatSec) {
       ctx.addIssue({ code: "custom", path: ["viewer", "timeoutSec"], message: `must be above 2 × heartbeatSec (${2 * cfg.heartbeatSec} s), or the ingress cuts idle viewers; omit it for 3 × heartbeatSec` });
+    }
+    if (cfg.gameCreator.enabled && !cfg.images.build && cfg.images.creatorRef === undefined) {
+      ctx.addIssue({ code: "custom", path: ["images", "creatorRef"], message: "is required with build: false and a game-creator: the digest-pinned image of services/Dockerfile's game-creator target (the services image lacks its Kubernetes client)" });
     }
     if (cfg.gameCreator.enabled && cfg.viewer?.kind === "gateway" && cfg.gameCreator.limits.maxGames > HTTPROUTE_MAX_RULES) {
       ctx.addIssue({

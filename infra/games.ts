@@ -1,5 +1,6 @@
 /**
- * Static games (`game-<id>` Deployment + Service each) and how browsers reach their viewers: one
+ * Static games (`game-<id>` Deployment + Service each, built by the cluster model like the
+ * game-creator's) and how browsers reach their viewers: one
  * Ingress with a `/game-<id>` path per game, or Gateway API HTTPRoutes. Plus the worker fence.
  */
 import * as k8s from "@pulumi/kubernetes";
@@ -10,6 +11,7 @@ import {
   buildGameDeployment,
   buildGamePodDisruptionBudget,
   buildGameService,
+  buildGameWorkersService,
   buildGamesHttpRoutes,
   buildGamesIngress,
   buildGamesNetworkPolicy,
@@ -33,6 +35,9 @@ export class Games extends PomonaComponent {
       new k8s.apps.v1.Deployment(`${id}-deployment`, buildGameDeployment(args, game), this.child);
       // The viewer port the Ingress path points at.
       services.push(new k8s.core.v1.Service(`${id}-service`, buildGameService(args, game), this.child));
+      // Game types with workers: the headless Service each worker pod's DNS name hangs under.
+      const workers = buildGameWorkersService(args, game);
+      if (workers) new k8s.core.v1.Service(`${id}-workers-service`, workers, this.child);
       // One game server of this game down at a time.
       new k8s.policy.v1.PodDisruptionBudget(`${id}-pdb`, buildGamePodDisruptionBudget(args, game), this.child);
     }

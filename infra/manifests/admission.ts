@@ -3,17 +3,18 @@
  * ValidatingAdmissionPolicy (CEL, admissionregistration.k8s.io/v1) matched to requests of the
  * creator's ServiceAccount only, bound to the stack's namespace. Its Role already limits the kinds
  * (Deployments, Services, Pods); this limits their content to what `services/src/game-creator/
- * kubernetes/manifests.ts` builds: the stack's image digest, the creator's labels (a game or a worker,
+ * kubernetes/manifests.ts` builds from the cluster model: the stack's image digest, the creator's labels (a game or a worker,
  * never another tier), the restricted securityContext, no host namespaces, only emptyDir volumes, no
  * Secret but the games' own Redis password, and workers with no Secret at all.
  * The expressions are plain CEL (no Kubernetes-only functions), so the tests evaluate them as written.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { MANAGED_BY } from "../../services/src/cluster-model";
 import { LABELS, NAMES } from "../names";
 
-/** The creator's objects carry this (services/src/game-creator/kubernetes/manifests.ts MANAGED_BY). */
-export const CREATOR_MANAGED_BY = "pomona-game-creator";
+/** The creator's objects carry this. */
+export const CREATOR_MANAGED_BY = MANAGED_BY.creator;
 
 export interface CreatorAdmissionArgs {
   namespace: string;
@@ -73,8 +74,8 @@ export function admissionValidations(args: CreatorAdmissionArgs): Validation[] {
     },
     {
       name: "internal-services",
-      expression: `!variables.isService || (${unsetOr("object.spec.type", "object.spec.type == 'ClusterIP'")} && !has(object.spec.externalIPs) && has(object.spec.selector) && ${labelIs("object.spec.selector", LABELS.component, "'game'")} && ${literal(LABELS.game)} in object.spec.selector)`,
-      message: "a game's Service is ClusterIP without external IPs and selects one game's server pods",
+      expression: `!variables.isService || (${unsetOr("object.spec.type", "object.spec.type == 'ClusterIP'")} && !has(object.spec.externalIPs) && has(object.spec.selector) && ${literal(LABELS.component)} in object.spec.selector && object.spec.selector[${literal(LABELS.component)}] in ['game', 'worker'] && ${literal(LABELS.game)} in object.spec.selector)`,
+      message: "a game's Service is ClusterIP without external IPs and selects one game's server pods (game-<id>) or worker pods (game-<id>-workers)",
     },
     {
       name: "stack-image",

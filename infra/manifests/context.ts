@@ -12,7 +12,7 @@ export interface TierContext {
   /** The services image, pinned by digest (`…/pomona-services@sha256:…`). */
   image: pulumi.Input<string>;
   imagePullSecret?: string;
-  /** Per Redis role: REDIS_URL (and that role's REDIS_PASSWORD before it), POMONA_NAMESPACE, POMONA_ROUTES. */
+  /** Per Redis role: REDIS_URL (and that role's REDIS_PASSWORD before it), POMONA_NAMESPACE, and POMONA_ROUTES where it is read. */
   serverEnv: Record<RedisRole, EnvVar[]>;
   /** Namespaces whose pods may scrape /metrics. */
   scrapeNamespaces: string[];

@@ -18,6 +18,10 @@ import { networkPolicy, tcp } from "./network-policy";
 import { serverContainer, serverPodSpec } from "./workload";
 
 export interface GameCreatorManifestArgs extends TierContext {
+  /** The creator's own image (services/Dockerfile target game-creator: the one with the Kubernetes client). */
+  creatorImage: pulumi.Input<string>;
+  /** In the names games call their workers by. */
+  clusterDomain: string;
   gameCreator: StackConfig["gameCreator"];
   viewer: ViewerConfig;
   /** The stack's games: with an Ingress their paths share the creator's object, and it keeps them. */
@@ -72,14 +76,14 @@ export function buildGameCreatorSecret(args: GameCreatorManifestArgs, token: pul
 export function buildGameCreatorDeployment(args: GameCreatorManifestArgs): k8s.apps.v1.DeploymentArgs {
   const container = serverContainer({
     name: "game-creator",
-    image: args.image,
+    image: args.creatorImage,
     entryPoint: "services/dist/src/roles/game-creator-main.js",
     ports: { http: PORTS.gameCreator },
     env: [
       fieldEnv("POD_NAMESPACE", "metadata.namespace"),
-      ...plainEnv({ PORT: PORTS.gameCreator, ...creatorRouteObject(args.viewer).env }),
+      ...plainEnv({ PORT: PORTS.gameCreator, ...creatorRouteObject(args.viewer).env, CLUSTER_DOMAIN: args.clusterDomain }),
       ...(args.viewer.kind === "ingress" && args.games.length > 0 ? plainEnv({ STATIC_GAME_IDS: args.games.map((game) => game.id).join(",") }) : []),
-      // The image it starts games from: the same digest as every other server.
+      // The image it starts games and workers from: the same digest as every other server.
       { name: "GAME_IMAGE", value: args.image },
       ...plainEnv({ GAME_TYPES: Object.keys(args.studioGameTypes).length > 0 ? JSON.stringify(args.studioGameTypes) : undefined }),
       secretEnv("CREATOR_TOKEN", NAMES.gameCreatorSecret, "token"),

@@ -4,15 +4,22 @@
  * Also the policy that fences per-player worker pods, which games create at runtime (issue 6).
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { findGameType, gameTypeImage, type GameTypes } from "../../services/src/game-types";
+import {
+  buildGameDeployment as buildModelGameDeployment,
+  buildGameService as buildModelGameService,
+  buildWorkersService,
+  gameLabels,
+  MANAGED_BY,
+  type GameContext,
+} from "../../services/src/cluster-model";
+import type { GameTypes } from "../../services/src/game-types";
 import type { GameConfig, ViewerConfig } from "../config-schema";
-import { fieldEnv, metricsAnnotations, plainEnv, podDisruptionBudget } from "../hardening";
-import { gameName, gamePodLabels, LABELS, NAMES, objectLabels, PORTS, selectorLabels, WORKER_POD_LABELS } from "../names";
+import { podDisruptionBudget, type EnvVar } from "../hardening";
+import { gameName, gamePodLabels, NAMES, objectLabels, selectorLabels, PORTS, WORKER_POD_LABELS } from "../names";
 import { gameHttpRouteRule, HTTPROUTE_MAX_RULES } from "../../services/src/game-creator/kubernetes/httproute-patch";
 import { gameIngressPath } from "../../services/src/game-creator/kubernetes/ingress-patch";
 import type { TierContext } from "./context";
 import { networkPolicy, tcp } from "./network-policy";
-import { serverContainer, serverPodSpec, surgeFirstDeployment } from "./workload";
 
 export interface GamesManifestArgs extends TierContext {
   games: GameConfig[];
@@ -25,52 +32,31 @@ export interface GamesManifestArgs extends TierContext {
   creatorOwnsIngressPaths?: boolean;
 }
 
-const PRE_STOP_SEC = 5;
-/** SIGTERM: no new players; the rest stay until they leave or this passes (DRAIN_TIMEOUT_MS). */
-const DRAIN_SEC = 20;
+const gameContext = (args: GamesManifestArgs): GameContext<TierContext["image"], EnvVar> => ({
+  namespace: args.namespace,
+  image: args.image,
+  gameTypes: args.gameTypes,
+  ...(args.imagePullSecret ? { imagePullSecret: args.imagePullSecret } : {}),
+  env: args.serverEnv.game,
+  managedBy: MANAGED_BY.stack,
+});
 
-const gameLabels = (id: string) => objectLabels("game", { [LABELS.game]: id });
-
+/** The cluster model's game Deployment, as the game-creator builds it too. */
 export function buildGameDeployment(args: GamesManifestArgs, game: GameConfig): k8s.apps.v1.DeploymentArgs {
-  const selector = gamePodLabels(game.id);
-  const type = findGameType(args.gameTypes, game.type);
-  if (type === undefined) throw new Error(`pomona:games: game ${game.id} has type "${game.type}", which is neither the services image's nor in pomona:gameTypes`);
-  const container = serverContainer({
-    name: "game",
-    image: gameTypeImage(type, args.image),
-    entryPoint: type.main,
-    ports: { rpc: PORTS.gameRpc, http: PORTS.gameHttp },
-    env: [
-      fieldEnv("SERVER_ID", "metadata.name"),
-      // The game server listens on, and publishes, its pod IP: connectors dial it directly.
-      fieldEnv("HOST", "status.podIP"),
-      ...plainEnv({ PORT: PORTS.gameRpc, HTTP_PORT: PORTS.gameHttp, GAME_ID: game.id, TICK_HZ: game.tickHz ?? type.defaultTickHz, DRAIN_TIMEOUT_MS: DRAIN_SEC * 1000 }),
-      ...args.serverEnv.game,
-    ],
-    resources: game.resources,
-    preStopSec: PRE_STOP_SEC,
-  });
-  return surgeFirstDeployment({
-    name: gameName(game.id),
-    namespace: args.namespace,
-    labels: gameLabels(game.id),
-    selector,
-    replicas: game.replicas,
-    podAnnotations: metricsAnnotations(PORTS.gameHttp),
-    pod: serverPodSpec(args, container, { terminationGracePeriodSeconds: PRE_STOP_SEC + DRAIN_SEC + 10, spreadSelector: selector }),
-  });
+  return buildModelGameDeployment(gameContext(args), game);
 }
 
-/** The viewer port (and /metrics); RPC needs no Service, connectors use pod IPs from discovery. */
 export function buildGameService(args: GamesManifestArgs, game: GameConfig): k8s.core.v1.ServiceArgs {
-  return {
-    metadata: { name: gameName(game.id), namespace: args.namespace, labels: { ...gameLabels(game.id), [LABELS.metrics]: "true" } },
-    spec: { type: "ClusterIP", selector: gamePodLabels(game.id), ports: [{ name: "http", port: PORTS.gameHttp, targetPort: "http" }] },
-  };
+  return buildModelGameService(gameContext(args), game);
+}
+
+/** For game types with workers: the headless Service their worker pods are named under. */
+export function buildGameWorkersService(args: GamesManifestArgs, game: GameConfig): k8s.core.v1.ServiceArgs | undefined {
+  return buildWorkersService(gameContext(args), game);
 }
 
 export function buildGamePodDisruptionBudget(args: GamesManifestArgs, game: GameConfig): k8s.policy.v1.PodDisruptionBudgetArgs {
-  return podDisruptionBudget(gameName(game.id), args.namespace, gameLabels(game.id), gamePodLabels(game.id));
+  return podDisruptionBudget(gameName(game.id), args.namespace, gameLabels(game, MANAGED_BY.stack), gamePodLabels(game.id));
 }
 
 /** Annotations of the viewer Ingress: the stack's, plus the WebSocket timeout on each listed key. */

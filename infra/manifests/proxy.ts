@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import type * as k8s from "@pulumi/kubernetes";
-import { renderNginxConfig, type NginxTopologyInput } from "../../services/src/proxy";
+import { kubeDnsResolver, renderNginxConfig, type NginxTopologyInput } from "../../services/src/proxy";
 import type { StackConfig } from "../config-schema";
 import { containerSecurityContext, httpProbes, podDisruptionBudget, podSpec, resources } from "../hardening";
 import { NAMES, objectLabels, PORTS, selectorLabels, UIDS } from "../names";
@@ -55,7 +55,7 @@ export function proxyTopology(args: ProxyManifestArgs): NginxTopologyInput {
     statefulSetName: NAMES.connectorStatefulSet,
     clusterDomain: args.clusterDomain,
     connectorPort: PORTS.connector,
-    ...(args.proxy.resolvers ? { resolvers: args.proxy.resolvers } : {}),
+    resolvers: args.proxy.resolvers ?? [kubeDnsResolver(args.clusterDomain)],
     ...(args.proxy.maxConnectionsPerIp ? { maxConnectionsPerIp: args.proxy.maxConnectionsPerIp } : {}),
     ...(args.proxy.workerConnections ? { workerConnections: args.proxy.workerConnections } : {}),
     ...(tls ? { tls: { certificatePath: `${TLS_DIR}/tls.crt`, keyPath: `${TLS_DIR}/tls.key` } } : {}),

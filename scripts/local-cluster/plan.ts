@@ -146,9 +146,10 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
     POMONA_NAMESPACE: NAMESPACE,
     HOST: "127.0.0.1",
     ADVERTISE_HOST: "127.0.0.1",
-    POMONA_ROUTES: clusterRoutes().join(","),
     HEARTBEAT_SEC: String(options.heartbeatSec),
   };
+  // Only connectors and game servers encode routes; the gate never reads the dictionary.
+  const routes = { POMONA_ROUTES: clusterRoutes().join(",") };
   const connectorPorts = Array.from({ length: options.connectors }, (_, i) => options.connectorPort + i);
   const connectors: PlannedProcess[] = connectorPorts.map((connectorPort, i) => ({
     name: `connector-${i}`,
@@ -157,6 +158,7 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
     port: connectorPort,
     env: {
       ...common,
+      ...routes,
       REDIS_URL: roleUrls.connector,
       SERVER_ID: `connector-${i}`,
       PORT: String(connectorPort),
@@ -176,6 +178,7 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
     port: options.gamePort + i,
     env: {
       ...common,
+      ...routes,
       REDIS_URL: roleUrls.game,
       SERVER_ID: `arena-${i + 1}`,
       PORT: String(options.gamePort + i),
@@ -245,7 +248,7 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
           REDIS_URL: roleUrls.creator,
           GAME_REDIS_URL: roleUrls.game,
           POMONA_NAMESPACE: NAMESPACE,
-          POMONA_ROUTES: common.POMONA_ROUTES,
+          POMONA_ROUTES: routes.POMONA_ROUTES,
           BACKEND: "local",
           HOST: "127.0.0.1",
           PORT: String(options.creatorPort),

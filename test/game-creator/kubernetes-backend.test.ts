@@ -91,6 +91,7 @@ for (const layout of LAYOUTS) describe(`game-creator Kubernetes backend, routes 
       namespace: NS,
       route: layout.route,
       staticGameIds: layout.staticGameIds,
+      clusterDomain: "cluster.local",
       image: "registry.example.com/pomona/services@sha256:" + "a".repeat(64),
       gameEnv: [{ name: "REDIS_URL", valueFrom: { secretKeyRef: { name: "redis-auth", key: "url" } } }, { name: "POMONA_NAMESPACE", value: "prod" }],
       workerLimits: { turnDeadlineMs: 50, sandboxMemoryMb: 32, podMemoryMi: workerPodMemoryMi(32), podCpuMilli: 250 },
@@ -198,7 +199,15 @@ for (const layout of LAYOUTS) describe(`game-creator Kubernetes backend, routes 
     fake.markReady();
     await waitUntil(async () => Object.keys(await redis.hgetall(workerKeys("prod", "g1").endpoints)).length === 2, 5_000, "both workers published");
     const table = await redis.hgetall(workerKeys("prod", "g1").endpoints);
-    assert.match(JSON.parse(table.ann).url, /^http:\/\/10\.0\.0\.\d+:8000$/);
+    // By name, never by pod IP: the pod's hostname under the game's headless Service (AI:MMO's worker naming).
+    assert.equal(JSON.parse(table.ann).url, `http://game-g1-worker-ann.game-g1-workers.${NS}.svc.cluster.local:8000`);
+    assert.equal(pod.spec.hostname, "game-g1-worker-ann");
+    assert.equal(pod.spec.subdomain, "game-g1-workers");
+    const workers = fake.get("services", NS, "game-g1-workers")!;
+    assert.equal(workers.spec.clusterIP, "None", "headless: one DNS record per worker pod");
+    assert.ok(Object.entries(workers.spec.selector).every(([key, value]) => pod.metadata.labels[key] === value), "the headless Service selects the game's worker pods");
+    assert.equal(workers.metadata.ownerReferences[0].uid, deployment.metadata.uid, "it dies with the game");
+    assert.equal(fake.get("services", NS, "game-a1-workers"), undefined, "a game type without workers has no workers Service");
     assert.deepEqual(fake.invalidBodies, []);
   });
 
@@ -226,6 +235,7 @@ for (const layout of LAYOUTS) describe(`game-creator Kubernetes backend, routes 
     assert.equal((await api.deleteGame("g1")).status, 202);
     await waitUntil(() => fake.get("deployments", NS, "game-g1") === undefined && fake.list("pods").length === 0 && !paths().includes("/game-g1"), 5_000, "g1 gone");
     assert.equal(fake.get("services", NS, "game-g1"), undefined);
+    assert.equal(fake.get("services", NS, "game-g1-workers"), undefined);
     await waitUntil(async () => (await redis.exists(workerKeys("prod", "g1").endpoints)) === 0, 5_000, "g1's worker table gone");
     assert.deepEqual(paths(), ["/game-a1", "/game-a2", "/game-a3", "/game-a4"]);
 

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { run, type CelInput } from "@bufbuild/cel";
 import type { V1EnvVar } from "@kubernetes/client-node";
 import { playerSpec } from "../../services/src/game-creator/game-spec";
-import { gameDeployment, gameService, workerPod, type ManifestContext } from "../../services/src/game-creator/kubernetes/manifests";
+import { gameDeployment, gameService, workerPod, workersService, type ManifestContext } from "../../services/src/game-creator/kubernetes/manifests";
 import { evaluateStack, readStackConfig, type Manifest } from "../../infra/offline/evaluate";
 import { parseCreatorConfig } from "../../services/src/game-creator/config";
 import { gameTypesWith } from "../../services/src/game-types";
@@ -57,6 +57,7 @@ describe("the game-creator's admission policy, evaluated (CEL)", function () {
   const deployment = () => structuredClone(gameDeployment(context, game)) as Loose;
   const worker = () => structuredClone(workerPod(context, "duel", "uid-1", playerSpec("ann", "function turn(){}", 0))) as Loose;
   const service = () => structuredClone(gameService(context, game, "uid-1")) as Loose;
+  const workersHeadless = () => structuredClone(workersService(context, game, "uid-1")) as Loose;
 
   before(async function () {
     const { manifests } = await evaluateStack({ stack: "dev" });
@@ -78,9 +79,11 @@ describe("the game-creator's admission policy, evaluated (CEL)", function () {
     assert.equal(matches("system:serviceaccount:kube-system:replicaset-controller"), false);
   });
 
-  it("admits every object the creator builds: a game's Deployment and Service, a worker Pod", function () {
+  it("admits every object the creator builds: a game's Deployment and Service, its workers' headless Service, a worker Pod", function () {
     assert.deepEqual(refusals(policy, deployment()), []);
     assert.deepEqual(refusals(policy, service()), []);
+    assert.equal(workersHeadless().spec.clusterIP, "None");
+    assert.deepEqual(refusals(policy, workersHeadless()), []);
     assert.deepEqual(refusals(policy, worker()), []);
   });
 
@@ -112,6 +115,8 @@ describe("the game-creator's admission policy, evaluated (CEL)", function () {
     ["another ServiceAccount", tamper(deployment, (o) => (o.spec.template.spec.serviceAccountName = "game-creator")), /no other ServiceAccount/],
     ["a LoadBalancer Service", tamper(service, (o) => (o.spec.type = "LoadBalancer")), /ClusterIP/],
     ["a Service selecting the connectors", tamper(service, (o) => (o.spec.selector = { "app.kubernetes.io/part-of": "pomona", "app.kubernetes.io/component": "connector" })), /selects one game's server pods/],
+    ["a headless Service selecting every game's workers", tamper(workersHeadless, (o) => delete o.spec.selector["pomona.dev/game"]), /selects one game's server pods/],
+    ["a Service selecting the gate", tamper(workersHeadless, (o) => (o.spec.selector["app.kubernetes.io/component"] = "gate")), /selects one game's server pods/],
     ["a name outside game-*", tamper(worker, (o) => (o.metadata.name = "connector-9")), /named game-<id>/],
   ];
 

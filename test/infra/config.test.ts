@@ -32,7 +32,8 @@ describe("stack config validation", () => {
     assert.equal(config.discoveryNamespace, "dev");
     assert.equal(config.gate.servicePort, 80);
     assert.equal(config.connector.drainTimeoutSec, 10);
-    assert.equal(config.proxy.image, "nginxinc/nginx-unprivileged:1.27");
+    assert.match(config.proxy.image, /^nginxinc\/nginx-unprivileged:1\.27-alpine@sha256:[0-9a-f]{64}$/);
+    assert.match(config.redis.mode === "in-cluster" ? config.redis.image : "", /^redis:7\.4@sha256:[0-9a-f]{64}$/);
     assert.equal(config.viewerTimeoutSec, 30);
     const { namespace: _, ...withoutNamespace } = devConfig();
     assert.equal(parseStackConfig("eu-2", withoutNamespace).namespace, "pomona-eu-2");
@@ -95,8 +96,18 @@ describe("stack config validation", () => {
     assert.equal(parseStackConfig("dev", withinOneRoute).gameCreator.limits.maxGames, 16, "a creator with HTTPRoutes is accepted");
     assert.match(failure((c) => (c.images.build = false)).message, /pomona:images\.ref: is required when build is false/);
     assert.match(failure((c) => (c.images.tag = "latest")).message, /pomona:images\.tag: must not be latest/);
-    assert.match(failure((c) => (c.games[0].type = "chess")).message, /pomona:games\.0\.type: "chess" is not a known game type: a static game is one of arena, or a studio type you declare under pomona:gameTypes\.chess/);
-    assert.match(failure((c) => (c.games[0].type = "grid")).message, /pomona:games\.0\.type: "grid" runs players' workers, which only the game-creator starts/);
+    assert.match(failure((c) => (c.games[0].type = "chess")).message, /pomona:games\.0\.type: "chess" is not a known game type: a static game is one of arena, grid, or a studio type you declare under pomona:gameTypes\.chess/);
+    assert.match(failure((c) => (c.games[0] = { ...c.games[0], type: "grid", replicas: 2 })).message, /pomona:games\.0\.replicas: must be at most 1: a grid game runs at most 1 replica/);
+  });
+
+  it("images: a build that is not pushed, and a third-party image by tag only, are refused with the fix", () => {
+    const unpushed = failure((c) => (c.images.push = false)).message;
+    assert.match(unpushed, /pomona:images\.push: must be true when build is true: .*set push: true, or build: false with ref: /);
+    const byTag = failure((c) => (c.redis = { mode: "in-cluster", image: "redis:7.4" })).message;
+    assert.match(byTag, /pomona:redis\.image: must be pinned by digest, such as "redis:7\.4@sha256:[0-9a-f]{64}": append @sha256:/);
+    assert.match(failure((c) => (c.proxy = { image: "nginxinc/nginx-unprivileged:1.27" })).message, /pomona:proxy\.image: must be pinned by digest/);
+    const pinned = parseStackConfig("dev", { ...devConfig(), redis: { mode: "in-cluster", image: `registry.example.com/mirror/redis:7.4@sha256:${"0".repeat(64)}` } });
+    assert.equal(pinned.redis.mode === "in-cluster" && pinned.redis.image, `registry.example.com/mirror/redis:7.4@sha256:${"0".repeat(64)}`, "a stack may override the default with its own pinned mirror");
   });
 
   it("the creator's limits, the quota and egress CIDRs are validated, naming the key", () => {

@@ -35,6 +35,38 @@ function allowedByDockerignore(file: string): boolean {
   });
 }
 
+function directoryBytes(dir: string): number {
+  if (!fs.existsSync(dir)) return 0;
+  return fs.readdirSync(dir, { withFileTypes: true }).reduce((sum, entry) => {
+    const full = path.join(dir, entry.name);
+    return sum + (entry.isDirectory() ? directoryBytes(full) : entry.isFile() ? fs.statSync(full).size : 0);
+  }, 0);
+}
+
+/** Packages a TypeScript entry point loads at run time: value imports and re-exports, followed through relative files (`import type` is erased). */
+function bareImports(entry: string): Set<string> {
+  const found = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const source = fs.readFileSync(file, "utf8");
+    for (const match of source.matchAll(/^(?:import|export)\s+(?!type\s)(?:[^;]*?\sfrom\s+)?"([^"]+)";/gms)) {
+      const specifier = match[1]!;
+      if (!specifier.startsWith(".")) {
+        found.add(specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0]!);
+        continue;
+      }
+      const base = path.resolve(path.dirname(file), specifier);
+      const resolved = [`${base}.ts`, path.join(base, "index.ts")].find((candidate) => fs.existsSync(candidate));
+      assert.ok(resolved, `${file}: cannot resolve ${specifier}`);
+      visit(resolved);
+    }
+  };
+  visit(path.join(REPO_ROOT, entry));
+  return found;
+}
+
 describe("services/Dockerfile", function () {
   this.timeout(120_000);
 
@@ -42,8 +74,35 @@ describe("services/Dockerfile", function () {
     assert.match(dockerfile, /^ARG NODE_IMAGE=node:24-trixie-slim$/m);
     assert.equal(IMAGE_NODE_MAJOR, 24, "the creator renders worker pods for the image's Node");
     const froms = instructions.filter((line) => line.startsWith("FROM "));
-    assert.equal(froms.length, 3);
-    for (const from of froms) assert.match(from, /^FROM \$\{NODE_IMAGE\}( AS [a-z-]+)?$/);
+    assert.equal(froms.length, 4);
+    const stages: string[] = [];
+    for (const from of froms) {
+      const [, base, stage] = /^FROM (\S+) AS ([a-z-]+)$/.exec(from) ?? [];
+      assert.ok(base === "${NODE_IMAGE}" || stages.includes(base!), `${from}: on the Node image or an earlier stage`);
+      stages.push(stage!);
+    }
+    assert.deepEqual(stages.slice(-2), ["services", "game-creator"], "the two targets infra/images.ts builds");
+  });
+
+  it("keeps the Kubernetes client out of every image but the game-creator's", async () => {
+    const { onlyNeededBy, reachable } = await import("../../scripts/image/split-runtime-deps.mjs");
+    const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package-lock.json"), "utf8"));
+    const moved = onlyNeededBy(lock, "services", ["@kubernetes/client-node"]);
+    assert.ok(moved.includes("node_modules/@kubernetes/client-node"));
+    const kept = reachable(lock, "services", ["@kubernetes/client-node"]);
+    for (const location of moved) assert.ok(!kept.has(location), `${location} is needed by another role`);
+    for (const runtime of ["ioredis", "uWebSockets.js", "zod", "pino", "msgpackr", "prom-client", "jose"]) assert.ok(kept.has(`node_modules/${runtime}`), runtime);
+    // What moves: measured on the installed tree (the 48 MB of issue 14), printed for the record.
+    const bytes = moved.reduce((sum, location) => sum + directoryBytes(path.join(REPO_ROOT, location)), 0);
+    console.log(`      ${moved.length} packages, ${(bytes / 1e6).toFixed(1)} MB only in the game-creator's image`);
+    assert.match(dockerfile, /RUN node \/split-runtime-deps\.mjs --root \/app --workspace services --only @kubernetes\/client-node --to \/creator-deps/);
+    assert.match(instructions.join("\n"), /^FROM services AS game-creator\nCOPY --from=runtime-deps \/creator-deps\/node_modules \/app\/node_modules$/m);
+    // No entry point but the creator's reaches the client: the services image can do without it.
+    const creator = bareImports("services/src/roles/game-creator-main.ts");
+    assert.ok(creator.has("@kubernetes/client-node"), "the walk finds the creator's import (it can see one)");
+    for (const entry of ["services/src/roles/connector-main.ts", "services/src/gate/gate-main.ts", "services/src/workers/worker-main.ts", "services/games/arena/main.ts", "services/games/grid/main.ts"]) {
+      assert.ok(!bareImports(entry).has("@kubernetes/client-node"), `${entry} loads the Kubernetes client`);
+    }
   });
 
   it("copies only files that exist in the repository and pass .dockerignore", () => {

@@ -342,11 +342,12 @@ describe("Pulumi stacks under mocks", function () {
     }
   });
 
-  it("every server runs the one services image by digest, with an entry point the image contains", () => {
+  it("every server runs the one services image by digest (the game-creator its own, with the Kubernetes client), with an entry point the image contains", () => {
     for (const { stack, manifests } of evaluations) {
       for (const workload of manifests.filter((m) => WORKLOADS.includes(m.kind) && !["redis", NAMES.proxy].includes(m.metadata.name))) {
         const [container] = containers(workload);
-        assert.match(container.image, /^[a-z0-9.:/-]+\/pomona-services@sha256:[0-9a-f]{64}$/, `${stack}: ${workload.metadata.name}`);
+        const repository = workload.metadata.name === NAMES.gameCreator ? "pomona-services-game-creator" : "pomona-services";
+        assert.match(container.image, new RegExp(`^[a-z0-9.:/-]+/${repository}(:[A-Za-z0-9_.-]+)?@sha256:[0-9a-f]{64}$`), `${stack}: ${workload.metadata.name}`);
         assert.equal(container.command[0], "node");
         assert.match(container.command[1], /^services\/dist\/(src\/roles\/connector-main|src\/gate\/gate-main|src\/roles\/game-creator-main|games\/arena\/main)\.js$/);
       }

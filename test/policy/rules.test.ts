@@ -75,6 +75,7 @@ describe("hardening policy rules", function () {
     [probes, "StatefulSet", "redis", "no liveness probe", (m) => delete container(m).livenessProbe, /no livenessProbe/],
     [pinnedImages, "StatefulSet", "redis", "the latest tag", (m) => (container(m).image = "redis:latest"), /pinned/],
     [pinnedImages, "Deployment", "subdomain-proxy", "an untagged image", (m) => (container(m).image = "nginxinc/nginx-unprivileged"), /pinned/],
+    [pinnedImages, "StatefulSet", "redis", "an explicit tag without a digest", (m) => (container(m).image = "redis:7.4"), /pinned/],
     [redisClusterIpOnly, "Service", "redis", "type LoadBalancer", (m) => (m.spec.type = "LoadBalancer"), /must be type ClusterIP .*LoadBalancer/],
     [redisClusterIpOnly, "Service", "redis", "an external IP", (m) => (m.spec.externalIPs = ["203.0.113.7"]), /without externalIPs/],
     [secretsByReference, "Deployment", "gate", "TOKEN_SECRETS as a plain value", (m) => (envOf(container(m)).find((v) => v.name === "TOKEN_SECRETS")!.valueFrom = undefined, (envOf(container(m)).find((v) => v.name === "TOKEN_SECRETS")!.value = "0123456789abcdef0123456789abcdef")), /TOKEN_SECRETS must come from valueFrom\.secretKeyRef/],

@@ -45,6 +45,7 @@ async function start(): Promise<RunningServer> {
     port: Number(env.PORT ?? "0"),
     tickHz,
     gameId,
+    ...(env.GAME_SETTINGS ? { settings: env.GAME_SETTINGS } : {}),
     ...(env.POMONA_ROUTES ? { routes: env.POMONA_ROUTES.split(",").filter(Boolean) } : {}),
     ...(env.HTTP_PORT ? { httpPort: Number(env.HTTP_PORT) } : {}),
     ...(env.HTTP_HOST ? { httpHost: env.HTTP_HOST } : {}),

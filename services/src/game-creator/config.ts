@@ -71,6 +71,8 @@ export const creatorConfigSchema = z
     GAME_IMAGE: z.string().min(1).optional(),
     /** The stack's studio game types, each with its own image (`pomona:gameTypes`); the services image's types are always known. */
     GAME_TYPES: studioGameTypes.optional(),
+    /** The cluster's DNS domain, in the names the games call their workers by. */
+    CLUSTER_DOMAIN: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'must be a DNS domain such as "cluster.local"').default("cluster.local"),
     /** Extra env of every game server (the stack's Redis Secret references); default: REDIS_URL, POMONA_NAMESPACE, POMONA_ROUTES as plain values. */
     GAME_ENV: envVarList.optional(),
     // Local backend

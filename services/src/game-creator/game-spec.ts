@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { findGameType, gameTypeNames, SERVICES_GAME_TYPES, type GameTypes } from "../game-types";
+import { gameSettingsSchema, type GameSettings } from "../cluster-model";
 
 export const MAX_GAME_ID_CHARS = 30;
 export const MAX_PLAYER_ID_CHARS = 20;
@@ -24,8 +25,6 @@ const labelRule = (what: string, max: number) =>
 export const gameIdSchema = labelRule("id", MAX_GAME_ID_CHARS);
 export const playerIdSchema = labelRule("player", MAX_PLAYER_ID_CHARS);
 
-const settingValue = z.union([z.string().max(256), z.number().finite(), z.boolean()]);
-
 /** A create request, for the game types this creator runs (the services image's and the stack's studio types). */
 export const createGameSchemaFor = (types: GameTypes) =>
   z
@@ -36,7 +35,7 @@ export const createGameSchemaFor = (types: GameTypes) =>
       }),
       replicas: z.number().int().min(1).max(16).default(1),
       tickHz: z.number().min(1).max(60).optional(),
-      settings: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, "setting names are identifiers of at most 32 characters"), settingValue).default({}),
+      settings: gameSettingsSchema.default({}),
     })
     .strict()
     .superRefine((value, ctx) => {
@@ -44,7 +43,6 @@ export const createGameSchemaFor = (types: GameTypes) =>
       if (type !== undefined && value.replicas > type.maxReplicas) {
         ctx.addIssue({ code: "custom", path: ["replicas"], message: `a ${value.type} game runs at most ${type.maxReplicas} replica(s)` });
       }
-      if (Object.keys(value.settings).length > 32) ctx.addIssue({ code: "custom", path: ["settings"], message: "at most 32 settings" });
     });
 
 export const createGameSchema = createGameSchemaFor(SERVICES_GAME_TYPES);
@@ -58,7 +56,7 @@ export interface GameSpec {
   readonly type: string;
   readonly replicas: number;
   readonly tickHz?: number;
-  readonly settings: Readonly<Record<string, string | number | boolean>>;
+  readonly settings: GameSettings;
   readonly createdAtMs: number;
 }
 
@@ -88,8 +86,4 @@ export function codeRevision(code: string): string {
   return createHash("sha256").update(code).digest("hex").slice(0, 16);
 }
 
-/** `game-<id>`: Deployment, Service and Ingress path of a game. */
-export const gameName = (id: string): string => `game-${id}`;
-export const viewerPath = (id: string): string => `/${gameName(id)}`;
-/** `game-<id>-worker-<player>`: at most 5 + 30 + 8 + 20 = 63 characters. */
-export const workerName = (id: string, player: string): string => `${gameName(id)}-worker-${player}`;
+export { gameName, viewerPath, workerName } from "../cluster-model";

@@ -81,6 +81,8 @@ export interface GameContext<S> {
   /** The tick whose batch receives what is pushed now (the one running, or the next one between ticks). */
   readonly tick: number;
   readonly server: GameServerInfo;
+  /** This game's settings (GAME_SETTINGS: the stack's `settings` or the game-creator request's). */
+  readonly settings: Readonly<Record<string, string | number | boolean>>;
   /** The channel called `name`, created empty on first use. */
   channel(name: string): GameChannel;
   /** Removes every member and forgets the channel. */

@@ -5,6 +5,16 @@ import { z } from "zod";
 import type { DiscoveryOptionsInput } from "../discovery";
 import { SERVER_ID_PATTERN } from "../discovery/member";
 import { parseConfig } from "../config/validate";
+import { gameSettingsSchema } from "../cluster-model";
+
+/** Text that is not JSON stays text, and the settings schema refuses it with its own message. */
+function parseJsonOr(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
 
 export const gameServerConfigSchema = z
   .object({
@@ -38,6 +48,8 @@ export const gameServerConfigSchema = z
     gameId: z.string().max(30).regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, "a lowercase DNS-1123 label of at most 30 characters").optional(),
     /** Viewer WebSockets one server accepts at once. */
     maxViewers: z.number().int().min(1).max(100_000).default(1000),
+    /** GAME_SETTINGS as JSON text (the env form) or an object: what the game reads as `ctx.settings`. */
+    settings: z.preprocess((value) => (typeof value === "string" ? parseJsonOr(value) : value), gameSettingsSchema).default({}),
     /** Pod IP published next to `host`, if different. */
     podIp: z.string().max(64).optional(),
   })

@@ -86,6 +86,7 @@ export class GameServer<S = unknown> {
         ? {}
         : { remotes: { call: (serverType: string, group: string, method: string, input: unknown, options?: RemoteCallOptions) => this.callRemote(serverType, group, method, input, options), sessionClosed: (sessionId: string) => this.remoteCaller?.sessionClosed(sessionId) } }),
       resumeGraceMs: this.config.resumeGraceMs,
+      settings: this.config.settings,
       ...(viewers === undefined ? {} : { onBroadcast: (channel: string, route: string, body: string) => viewers.collect(channel, route, body) }),
     });
     this.loop = new TickLoop({ hz: this.tickHz, maxLagTicks: this.config.maxLagTicks }, this.onTick);

@@ -16,6 +16,7 @@ import {
   type TickBatch,
 } from "../cluster/contract";
 import { jsonBodyCodec, type RouteDictionary } from "../protocol";
+import type { GameSettings } from "../cluster-model";
 import type {
   ClosedSession,
   GameChannel,
@@ -76,11 +77,14 @@ export interface GameRuntimeOptions {
   readonly remotes?: RemoteCalls;
   /** How long the sessions of a connector that left the cluster wait for their clients to resume elsewhere. */
   readonly resumeGraceMs?: number;
+  /** GAME_SETTINGS, validated: what `ctx.settings` returns (default none). */
+  readonly settings?: GameSettings;
   /** Told every channel broadcast as it is made, with its JSON body text (the viewer stream). */
   readonly onBroadcast?: (channel: string, route: string, body: string) => void;
 }
 
 export const DEFAULT_RESUME_GRACE_MS = 30_000;
+const NO_SETTINGS: GameSettings = Object.freeze({});
 
 const MAX_CLIENT_MESSAGE_CHARS = 400;
 
@@ -476,6 +480,10 @@ class BaseContext<S> implements GameContext<S> {
 
   get server(): GameServerInfo {
     return this.runtime.server;
+  }
+
+  get settings(): GameSettings {
+    return this.runtime.options.settings ?? NO_SETTINGS;
   }
 
   channel(name: string): GameChannel {

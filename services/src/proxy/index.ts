@@ -3,6 +3,7 @@ export { renderNginxConfig, connectorRoutes, proxyTimeoutSec, CONNECTOR_VARIABLE
 export {
   nginxTopologySchema,
   parseNginxTopology,
+  kubeDnsResolver,
   CONNECTOR_HOST_PREFIX,
   MAX_CONNECTORS,
   type NginxTopology,

@@ -114,6 +114,9 @@ function timeoutAboveHeartbeat(value: { heartbeatSec: number; proxyTimeoutSec?: 
   }
 }
 
+/** The cluster's own DNS Service (kube-dns, also CoreDNS's Service name) in the cluster's DNS domain. */
+export const kubeDnsResolver = (clusterDomain: string): string => `kube-dns.kube-system.svc.${clusterDomain}`;
+
 const clusterTopologySchema = z
   .object({
     mode: z.literal("cluster"),
@@ -127,7 +130,7 @@ const clusterTopologySchema = z
     /** The connectors' WebSocket port. */
     connectorPort: port,
     /** DNS servers nginx asks for pod addresses at request time (pods change IP when they restart). */
-    resolvers: z.array(resolverAddress).min(1, "needs at least one DNS server").default(["kube-dns.kube-system.svc.cluster.local"]),
+    resolvers: z.array(resolverAddress).min(1, "needs at least one DNS server").default([kubeDnsResolver("cluster.local")]),
     /** How long nginx caches a pod's address, overriding the record's TTL. */
     resolverValidSec: z.number().int().min(1).max(3600).default(10),
     resolverTimeoutSec: z.number().int().min(1).max(60).default(5),

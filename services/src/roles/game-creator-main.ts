@@ -50,6 +50,7 @@ async function backendFor(config: CreatorConfig, gameTypes: GameTypes): Promise<
       namespace: config.POD_NAMESPACE!,
       route: config.INGRESS_NAME !== undefined ? { kind: "ingress", name: config.INGRESS_NAME } : { kind: "httproute", name: config.HTTPROUTE_NAME! },
       staticGameIds: config.STATIC_GAME_IDS ?? [],
+      clusterDomain: config.CLUSTER_DOMAIN,
       image: config.GAME_IMAGE!,
       gameTypes,
       gameEnv,

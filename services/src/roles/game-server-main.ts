@@ -9,7 +9,7 @@
  * STATS_INTERVAL_MS, HTTP_PORT (probes `/healthz` `/readyz`, `/metrics`; absent: no HTTP server),
  * HTTP_HOST (default: HOST), GAME_ID (with HTTP_PORT: the viewer WebSocket `/game-<GAME_ID>`), DRAIN_TIMEOUT_MS (20000: on SIGTERM the server takes no new players
  * and keeps its own until they leave or this passes, then deregisters so connectors move the rest),
- * REMOTE_TIMEOUT_MS (deadline of a `ctx.rpc` call that names none; default 2000). Prints one JSON line per event on stdout: `ready` (id, host, port,
+ * REMOTE_TIMEOUT_MS (deadline of a `ctx.rpc` call that names none; default 2000), GAME_SETTINGS (JSON, the game's `ctx.settings`). Prints one JSON line per event on stdout: `ready` (id, host, port,
  * tickHz), `stats` (every STATS_INTERVAL_MS, and on SIGUSR2) and `stopped`; SIGTERM or SIGINT
  * stops gracefully (deregisters at once).
  */
@@ -54,6 +54,7 @@ export function runGameServerMain(game: GameDefinition<any, any>, defaultId: str
       ...(values["http-host"] ? { httpHost: values["http-host"] } : {}),
       ...(values["game-id"] ? { gameId: values["game-id"] } : {}),
       ...(values["remote-timeout-ms"] ? { remoteTimeoutMs: Number(values["remote-timeout-ms"]) } : {}),
+      ...(process.env.GAME_SETTINGS ? { settings: process.env.GAME_SETTINGS } : {}),
       ...(values.redis ? { discovery: { redis: redisFromEnv(values.redis), ...(values.namespace ? { namespace: values.namespace } : {}) } } : {}),
     });
     const address = await server.start();

@@ -4,7 +4,7 @@
  * `PathPrefix /game-<id>` → Service `game-<id>`:8080, so at most HTTPROUTE_MAX_RULES games per route.
  */
 import { gameName, viewerPath } from "../game-spec";
-import { PORTS } from "./manifests";
+import { PORTS } from "../../cluster-model";
 import { pinResourceVersion, planEntryChanges, removalOperations, routedGameIds, type GameEntryKind, type JsonPatchOperation } from "./route-entries";
 
 /** Gateway API caps an HTTPRoute at 16 rules (`spec.rules` maxItems). */

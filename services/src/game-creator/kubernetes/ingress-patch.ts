@@ -6,7 +6,7 @@
  */
 import type { V1HTTPIngressPath, V1Ingress } from "@kubernetes/client-node";
 import { gameName, viewerPath } from "../game-spec";
-import { PORTS } from "./manifests";
+import { PORTS } from "../../cluster-model";
 import { pinResourceVersion, planEntryChanges, removalOperations, routedGameIds, type GameEntryKind, type JsonPatchOperation } from "./route-entries";
 
 /** The Ingress path of one game: Prefix `/game-<id>` → Service `game-<id>` port `http`. */

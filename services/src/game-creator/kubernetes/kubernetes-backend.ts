@@ -18,9 +18,10 @@ import {
 } from "@kubernetes/client-node";
 import type { GameBackend } from "../backend";
 import { findGameType, SERVICES_GAME_TYPES, type GameTypes } from "../../game-types";
+import { LABELS, PORTS, workerHost, workersServiceName } from "../../cluster-model";
 import { gameName, workerName, type GameSpec, type PlayerSpec } from "../game-spec";
 import type { ObservedGame, ObservedWorker, World } from "../world";
-import { gameDeployment, gameService, LABELS, managedSelector, PORTS, workerPod, workerSelector, type ManifestContext } from "./manifests";
+import { gameDeployment, gameService, managedSelector, workerPod, workerSelector, workersService, type ManifestContext } from "./manifests";
 import { routeTable, type RouteObject, type RouteTable } from "./route-table";
 
 export interface KubernetesBackendOptions extends ManifestContext {
@@ -31,6 +32,8 @@ export interface KubernetesBackendOptions extends ManifestContext {
   readonly staticGameIds?: readonly string[];
   /** Attempts of one route write when others keep changing the object (409). */
   readonly maxConflictRetries?: number;
+  /** The cluster's DNS domain: workers are reached at `<pod>.<game>-workers.<namespace>.svc.<domain>`. */
+  readonly clusterDomain: string;
 }
 
 export interface KubernetesCounters {
@@ -77,7 +80,7 @@ export class KubernetesBackend implements GameBackend {
       if (gameId === undefined || player === undefined || pod.metadata?.deletionTimestamp !== undefined) continue;
       let workers = workersByGame.get(gameId);
       if (workers === undefined) workersByGame.set(gameId, (workers = new Map()));
-      workers.set(player, observeWorker(pod, player, labels[LABELS.revision] ?? ""));
+      workers.set(player, observeWorker(pod, player, labels[LABELS.revision] ?? "", `http://${workerHost(gameId, player, namespace, this.options.clusterDomain)}:${PORTS.worker}`));
     }
     const games = new Map<string, ObservedGame>();
     for (const deployment of deployments.items) {
@@ -107,6 +110,8 @@ export class KubernetesBackend implements GameBackend {
     if (uid === undefined) throw new Error(`the API server returned Deployment ${gameName(spec.id)} without a uid`);
     this.deploymentUids.set(spec.id, uid);
     await this.ignore(409, () => this.core.createNamespacedService({ namespace, body: gameService(this.options, spec, uid) }));
+    const workers = workersService(this.options, spec, uid);
+    if (workers !== undefined) await this.ignore(409, () => this.core.createNamespacedService({ namespace, body: workers }));
   }
 
   async scaleGame(id: string, replicas: number): Promise<void> {
@@ -120,6 +125,7 @@ export class KubernetesBackend implements GameBackend {
     const namespace = this.options.namespace;
     await this.ignore(404, () => this.apps.deleteNamespacedDeployment({ name: gameName(id), namespace, propagationPolicy: "Background" }));
     await this.ignore(404, () => this.core.deleteNamespacedService({ name: gameName(id), namespace }));
+    await this.ignore(404, () => this.core.deleteNamespacedService({ name: workersServiceName(id), namespace }));
     const pods = await this.call(() => this.core.listNamespacedPod({ namespace, labelSelector: workerSelector(id) }));
     await Promise.all(pods.items.map((pod) => this.ignore(404, () => this.core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace, gracePeriodSeconds: 0 }))));
     this.deploymentUids.delete(id);
@@ -223,7 +229,8 @@ function observeGame(id: string, deployment: V1Deployment, workers: ReadonlyMap<
   };
 }
 
-function observeWorker(pod: V1Pod, player: string, revision: string): ObservedWorker {
+/** `url` is the worker's DNS name (its pod hostname under the game's headless Service): stable across the pod's IPs. */
+function observeWorker(pod: V1Pod, player: string, revision: string, url: string): ObservedWorker {
   const phase = pod.status?.phase;
   if (phase === "Failed" || phase === "Succeeded") {
     const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
@@ -235,6 +242,5 @@ function observeWorker(pod: V1Pod, player: string, revision: string): ObservedWo
     return { player, revision, ready: false, failure: `${waiting.reason}: ${waiting.message ?? ""}`.trim() };
   }
   const ready = pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
-  const ip = pod.status?.podIP;
-  return { player, revision, ready: ready && ip !== undefined, ...(ready && ip !== undefined ? { url: `http://${ip}:${PORTS.worker}` } : {}) };
+  return { player, revision, ready, ...(ready ? { url } : {}) };
 }
