@@ -41,7 +41,10 @@ async function runStudioProgram(): Promise<{ registered: Registered[]; program: 
         registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
         const state: Loose = { ...args.inputs };
         if (args.type === "random:index/randomPassword:RandomPassword") state.result = `${args.name}-${"r".repeat(40)}`.slice(0, args.inputs.length);
-        if (args.type === "docker-build:index:Image") state.digest = `sha256:${"d".repeat(64)}`;
+        if (args.type === "docker-build:index:Image") {
+          state.digest = `sha256:${"d".repeat(64)}`;
+          state.ref = `${(args.inputs.tags as string[] | undefined)?.[0] ?? args.name}@${state.digest}`;
+        }
         if (args.type === "kubernetes:core/v1:Service" && args.inputs.spec?.type === "LoadBalancer") state.status = { loadBalancer: ASSIGNED[args.inputs.metadata.name] };
         return { id: `${args.name}-id`, state };
       },

@@ -37,7 +37,7 @@ describe("studio game types (pomona:gameTypes)", function () {
     assert.equal(envOf(duel).find((e) => e.name === "TICK_HZ")?.value, "30");
     const [arena] = containers(find(manifests, "Deployment", "game-arena-1"));
     assert.notEqual(arena.image, STUDIO_IMAGE);
-    assert.match(arena.image, /pomona-services@sha256:/);
+    assert.match(arena.image, /pomona-services(:[\w.-]+)?@sha256:/);
     assert.deepEqual(arena.command, ["node", SERVICES_GAME_TYPES.arena!.main]);
     assert.equal(envOf(arena).find((e) => e.name === "TICK_HZ")?.value, String(SERVICES_GAME_TYPES.arena!.defaultTickHz));
   });
