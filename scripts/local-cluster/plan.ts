@@ -194,6 +194,7 @@ export function planLocalCluster(input: LocalClusterInput): ClusterPlan {
     port: options.chatPort,
     env: {
       ...common,
+      ...routes,
       REDIS_URL: roleUrls.game,
       SERVER_ID: "chat-1",
       PORT: String(options.chatPort),

@@ -71,7 +71,7 @@ describe("metrics on every role (local cluster under load)", function () {
       assert.ok(metric(text, "pomona_connector_fanout_duration_seconds_count") > 0, "fan-out time per batch");
       assert.ok(metric(text, "pomona_connector_fanout_messages_total") > 0);
       assert.ok(metric(text, "pomona_connector_routing_bindings_total") > 0);
-      assert.equal(metric(text, "pomona_discovery_members"), 4, "gate, 2 connectors and the arena in the view");
+      assert.equal(metric(text, "pomona_discovery_members"), 5, "gate, 2 connectors, the arena and the chat server in the view");
       metric(text, "pomona_connector_backpressure_closes_total");
       metric(text, "pomona_discovery_redis_errors_total");
     }

@@ -4,7 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { buildWorkerBundle } from "../../scripts/build-worker";
 import { FixtureProcess } from "../helpers/child-process";
 import { freePort } from "../helpers/ports";
 import { RedisServer } from "../helpers/redis-server";
@@ -33,7 +36,9 @@ describe("game-creator SIGKILLed: its local games and workers die with it", func
   before(async function () {
     redis = await RedisServer.start();
     const port = await freePort();
-    creator = FixtureProcess.start(MAIN, { REDIS_URL: redis.url, CREATOR_TOKEN: TOKEN, HOST: "127.0.0.1", PORT: String(port), BACKEND: "local", POMONA_NAMESPACE: "sigkill" });
+    // The worker bundle the local cluster builds (a clean clone has no services/dist).
+    const workerEntry = await buildWorkerBundle(mkdtempSync(path.join(os.tmpdir(), "pomona-worker-")));
+    creator = FixtureProcess.start(MAIN, { REDIS_URL: redis.url, CREATOR_TOKEN: TOKEN, HOST: "127.0.0.1", PORT: String(port), BACKEND: "local", POMONA_NAMESPACE: "sigkill", WORKER_ENTRY: workerEntry });
     await creator.waitFor("ready", 30_000);
     const api = creatorApi(`http://127.0.0.1:${port}`, TOKEN);
     assert.equal((await api.create({ id, type: "grid", tickHz: 2 })).status, 201);
