@@ -91,13 +91,14 @@ describe("demo page in viewer mode (headless Chromium, through nginx)", function
       await page.goto(`http://localhost:${cluster.plan.options.gatePort}/?view=duo&viewer=ws://localhost:${cluster.plan.options.proxyPort}`);
       const total = [...duoPlayers.values()].reduce((a, b) => a + b, 0);
       const state = () => page.evaluate(() => (globalThis as unknown as { pomonaViewer: ViewerState }).pomonaViewer);
+      // The state and the status line are drawn on the page's own schedule: wait for both.
+      const serverLine = /^game-duo-[12]-\w+ \(\+ 1 other replica\(s\) in view\)$/;
       await waitUntil(async () => {
         const s = await state();
-        return s.replicas.length === 2 && s.arenaPlayers === total;
-      }, 30_000, `the page shows both replicas and ${total} players`, 200);
+        return s.replicas.length === 2 && s.arenaPlayers === total && serverLine.test((await page.textContent("#server")) ?? "");
+      }, 30_000, `the page shows both replicas, ${total} players and the replica it reached`, 200);
       const seen = await state();
       assert.deepEqual([...seen.replicas].sort(), [...duoPlayers.keys()].sort());
-      assert.match(await page.textContent("#server") ?? "", /^game-duo-[12]-\w+ \(\+ 1 other replica\(s\) in view\)$/);
       await page.screenshot({ path: path.join(os.tmpdir(), "pomona-viewer-duo.png") });
       await page.close();
     } finally {
