@@ -39,6 +39,9 @@ export const JOIN_TIMEOUT_MS = 120_000;
 
 export interface Avatar {
   readonly player: string;
+  /** The server's incarnation of this avatar, and the last turn it applied (services/games/grid/world.ts). */
+  readonly record: string;
+  readonly turn: number;
   readonly status: string;
   readonly reason?: string;
   readonly score: number;
@@ -79,6 +82,8 @@ export interface ScenarioResult {
   readonly stopped: Record<string, string>;
   /** Good bots whose move count grew during the last quarter of the run. */
   readonly goodBotsStillPlaying: number;
+  /** Players whose avatar the server created again during the run (its record changed): state lost. */
+  readonly reincarnated: readonly string[];
   /** Squares changed per good bot inside the run's window (not before it; a stay is not a move). */
   readonly movesPerGoodBot: number;
   /** Ticks the window spans. */
@@ -114,7 +119,8 @@ export async function runWorkersScenario(options: { api: ScenarioApi; openViewer
   const played = worlds().slice(startIndex);
   const last = played.at(-1)!;
   const quarter = played[Math.floor(played.length * 0.75)];
-  const movesAt = (frame: WorldFrame, player: string) => frame.avatars.find((a) => a.player === player)?.moves ?? 0;
+  const avatarAt = (frame: WorldFrame, player: string) => frame.avatars.find((a) => a.player === player);
+  const movesAt = (frame: WorldFrame, player: string) => avatarAt(frame, player)?.moves ?? 0;
   const good = last.avatars.filter((a) => a.player.startsWith("good-"));
   const gaps = played.slice(1).map((frame, i) => frame.atMs - played[i].atMs).sort((a, b) => a - b);
   const p99 = (sorted: number[]) => Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] * 100) / 100;
@@ -133,7 +139,8 @@ export async function runWorkersScenario(options: { api: ScenarioApi; openViewer
     tickIntervalP99Ms: worst("tickIntervalP99Ms"),
     windows: windows.length,
     stopped: Object.fromEntries(last.avatars.filter((a) => a.status === "stopped").map((a) => [a.player, a.reason ?? ""])),
-    goodBotsStillPlaying: good.filter((a) => a.status === "playing" && a.moves > movesAt(quarter, a.player)).length,
+    goodBotsStillPlaying: good.filter((a) => a.status === "playing" && a.moves > movesAt(quarter, a.player) && a.turn > (avatarAt(quarter, a.player)?.turn ?? 0)).length,
+    reincarnated: [...new Set(played.flatMap((frame) => frame.avatars.filter((a) => a.record !== avatarAt(played[0], a.player)?.record).map((a) => a.player)))],
     movesPerGoodBot: Math.round(good.reduce((n, a) => n + a.moves - movesAt(played[0], a.player), 0) / Math.max(1, good.length)),
     ticks: last.tick - played[0].tick,
   };

@@ -70,7 +70,8 @@ describe("workers: bots submitted through the game-creator play a grid game (loc
     );
     for (const [player, bot] of Object.entries(BAD_BOTS)) assert.match(result.stopped[player] ?? "(still playing)", bot.reason, `${player}: ${JSON.stringify(result.stopped)}`);
     assert.deepEqual(Object.keys(result.stopped).sort(), Object.keys(BAD_BOTS).sort(), `only the misbehaving bots were stopped: ${JSON.stringify(result.stopped)}`);
-    assert.equal(result.goodBotsStillPlaying, GOOD_BOTS, "every good bot kept moving to the end");
+    assert.equal(result.goodBotsStillPlaying, GOOD_BOTS, "every good bot kept moving, and the server kept applying its turns, to the end");
+    assert.deepEqual(result.reincarnated, [], "no avatar was created again during the run: the server lost no player's state");
     assert.ok(result.movesPerGoodBot >= result.ticks * MOVES_PER_TICK_BOUND, `good bots moved ${result.movesPerGoodBot} squares in the window's ${result.ticks} ticks`);
     assert.ok(result.framesPerSec >= 9.5, `viewer frames per second ${result.framesPerSec}`);
     assert.ok(result.tickIntervalP99Ms < TICK_INTERVAL_P99_BOUND_MS, `tick interval p99 ${result.tickIntervalP99Ms} ms at 10 Hz`);

@@ -58,7 +58,7 @@ describe("turn client: a worker's answer is hostile input (real HTTP)", function
       await new Promise((resolve) => setTimeout(resolve, 1_300));
       for (const [player, outcome] of client.take()) {
         if (outcome.status !== "ok") continue;
-        world.act(player, outcome.action);
+        world.act(player, outcome.action, outcome.turn);
         if (player === "honest") honestActions++;
       }
       for (const [player, outcome] of client.last) if (outcome.status === "stopped") world.stop(player, outcome.reason ?? "stopped");
@@ -71,6 +71,7 @@ describe("turn client: a worker's answer is hostile input (real HTTP)", function
     assert.match(stopped["an unknown status"]!, /^its worker sent an answer outside the schema \(status: invalid_value\): stopped$/);
     assert.ok(Object.values(stopped).every((reason) => reason!.length <= MAX_REASON_CHARS));
     assert.equal(honestActions, 5);
+    assert.equal(world.avatars.get("honest")!.turn, 5, "the server holds the honest bot's last answered turn as applied");
     assert.equal(world.avatars.get("honest")!.status, "playing");
     assert.equal(world.avatars.get("an endless dribble")!.status, "playing", "a slow worker is a timed-out turn, not a stop");
     assert.ok(client.counters.timedOut >= 4, JSON.stringify(client.counters));

@@ -40,7 +40,7 @@ export function createGridGame(workers: WorkerSource, turns: TurnClient) {
       const startedMs = performance.now();
       const { world, times } = ctx.state;
       for (const [player, outcome] of turns.take()) {
-        if (outcome.status === "ok") world.act(player, outcome.action);
+        if (outcome.status === "ok") world.act(player, outcome.action, outcome.turn);
       }
       for (const [player, outcome] of turns.last) {
         if (outcome.status === "stopped") world.stop(player, outcome.reason ?? "stopped by the sandbox");

@@ -1,13 +1,24 @@
 /**
  * The grid world (AI:MMO-style): avatars on a square board, one per player, each moved by its
  * player's bot; coins to pick up. Pure state and rules, no I/O.
+ *
+ * Each avatar carries what the server holds for its player, as the arena does for its players: the
+ * record's incarnation (`record`, new whenever the avatar is created again) and the last turn whose
+ * action was applied (`turn`). Viewers receive both every tick, so a check of "nothing the game
+ * applied was lost" reads the server's state instead of inferring it.
  */
+import { randomBytes } from "node:crypto";
+
 export const MOVES = ["up", "down", "left", "right", "stay"] as const;
 export type Move = (typeof MOVES)[number];
 export const MAX_REASON_CHARS = 300;
 
 export interface Avatar {
   readonly player: string;
+  /** This avatar's incarnation: 48 random bits, base64url. */
+  readonly record: string;
+  /** The last turn whose action was applied (0: none yet). */
+  turn: number;
   x: number;
   y: number;
   score: number;
@@ -34,6 +45,7 @@ export class GridWorld {
     readonly size = 24,
     coinCount = 12,
     private readonly random: () => number = Math.random,
+    private readonly newRecord: () => string = () => randomBytes(6).toString("base64url"),
   ) {
     for (let i = 0; i < coinCount; i++) this.coins.push(this.spot());
   }
@@ -42,7 +54,7 @@ export class GridWorld {
     let avatar = this.avatars.get(player);
     if (avatar === undefined) {
       const [x, y] = this.spot();
-      avatar = { player, x, y, score: 0, status: "playing", moves: 0 };
+      avatar = { player, record: this.newRecord(), turn: 0, x, y, score: 0, status: "playing", moves: 0 };
       this.avatars.set(player, avatar);
     }
     return avatar;
@@ -60,12 +72,16 @@ export class GridWorld {
     avatar.reason = String(reason).slice(0, MAX_REASON_CHARS);
   }
 
-  /** Applies a bot's action; anything that is not `{move: <one of MOVES>}` is a no-op. */
-  act(player: string, action: unknown): void {
+  /**
+   * Applies a bot's action for `turn`; anything that is not `{move: <one of MOVES>}`, or an answer
+   * to a turn older than the last applied one, is a no-op.
+   */
+  act(player: string, action: unknown, turn: number): void {
     const avatar = this.avatars.get(player);
-    if (avatar === undefined || avatar.status !== "playing") return;
+    if (avatar === undefined || avatar.status !== "playing" || turn <= avatar.turn) return;
     const move = (action as { move?: unknown } | null)?.move;
     if (typeof move !== "string" || !(MOVES as readonly string[]).includes(move)) return;
+    avatar.turn = turn;
     const [dx, dy] = move === "up" ? [0, -1] : move === "down" ? [0, 1] : move === "left" ? [-1, 0] : move === "right" ? [1, 0] : [0, 0];
     const [x, y] = [clamp(avatar.x + dx, 0, this.size - 1), clamp(avatar.y + dy, 0, this.size - 1)];
     if (x !== avatar.x || y !== avatar.y) avatar.moves++;
