@@ -301,7 +301,7 @@ describe("nginx config generator", () => {
     });
 
     it("puts pid, logs and every temp path where the topology says, one temp directory each", () => {
-      const moved = renderNginxConfig(local({ paths: { pid: "/run/p/nginx.pid", tempDir: "/tmp/p//", errorLog: "/var/log/p.log", errorLogLevel: "info", accessLog: "/var/log/a.log" } }));
+      const moved = renderNginxConfig(local({ paths: { pid: "/run/p/nginx.pid", tempDir: "/tmp/p/", errorLog: "/var/log/p.log", errorLogLevel: "info", accessLog: "/var/log/a.log" } }));
       assert.deepEqual(directive(moved, "pid"), ["pid /run/p/nginx.pid"]);
       assert.deepEqual(
         lines(http(parseNginxConf(moved))).filter((line) => /^\w+_temp_path /.test(line)),
