@@ -89,9 +89,11 @@ function rejects(input: unknown, key: string, hint: RegExp): void {
 
 describe("nginx config generator", () => {
   describe("the directive tree of the reference cluster stack (TLS, viewer routes included)", () => {
-    const tree = parseNginxConf(renderNginxConfig(reference()));
+    // Rendered inside each test, never while mocha loads the file: Stryker then knows which test reached each mutant.
+    const referenceTree = () => parseNginxConf(renderNginxConfig(reference()));
 
     it("main context: in the foreground under its supervisor, a master for graceful reloads, two descriptors per connection", () => {
+      const tree = referenceTree();
       assert.deepEqual(lines(tree), [
         "daemon off",
         "master_process on",
@@ -107,6 +109,7 @@ describe("nginx config generator", () => {
     });
 
     it("http context: no version banner, a token-free access log, temp files under the prefix, slowloris and per-address limits, per-request DNS, the two maps and one server", () => {
+      const tree = referenceTree();
       assert.deepEqual(lines(http(tree)), [
         "server_tokens off",
         'log_format pomona "$remote_addr [$time_local] \\"$request_method $uri $server_protocol\\" $status $body_bytes_sent $request_time \\"$host\\""',
@@ -144,6 +147,7 @@ describe("nginx config generator", () => {
     });
 
     it("server: TLS 1.2 and 1.3 only without session tickets, the viewer routes file, then health, hidden metrics and the proxied rest", () => {
+      const tree = referenceTree();
       assert.deepEqual(lines(server(tree)), [
         "listen 8443 ssl default_server",
         "server_name _",
@@ -166,7 +170,7 @@ describe("nginx config generator", () => {
     });
 
     it("location /: 404 for an unknown Host before anything is proxied, then WebSocket upgrade over HTTP/1.1 to the mapped connector, unbuffered, timeouts above 2 × heartbeat", () => {
-      const root = block(server(tree), "location", "/");
+      const root = block(server(referenceTree()), "location", "/");
       assert.deepEqual(lines(root), [
         'if ($pomona_connector = "" ) {…}',
         "proxy_pass http://$pomona_connector",
