@@ -72,5 +72,6 @@ describe("proxy: the viewer routes file of the local nginx", () => {
     rejects({ routes: [], other: true }, "(root)", /other/);
     assert.equal(renderGameRoutes({ routes: [{ ...route, id: "a".repeat(30), port: 65535 }], timeoutSec: 3600 }).includes(`/game-${"a".repeat(30)} {`), true);
     assert.ok(renderGameRoutes({ routes: [{ ...route, id: "0", port: 1 }], timeoutSec: 1 }).includes("proxy_pass http://127.0.0.1:1;"));
+    assert.ok(renderGameRoutes({ routes: [{ ...route, host: "192.168.100.254" }] }).includes("proxy_pass http://192.168.100.254:4100;"), "every octet may have three digits");
   });
 });
