@@ -119,6 +119,11 @@ describe("auth: connect tokens", () => {
     assert.equal(reason(verify(token, { now: Number.NaN })), "NOT_YET_VALID", "a broken clock fails closed");
   });
 
+  it("answers MALFORMED instead of throwing into uWS when a check itself throws (its last layer, reached here through a BigInt clock)", () => {
+    const verifier = createConnectTokenVerifier({ secret: SECRET, connectorId: "connector-0" });
+    assert.deepEqual(verifier(issue(), 10n as unknown as number), { ok: false, reason: "MALFORMED" });
+  });
+
   it("tolerates 5 s of clock skew when none is configured", () => {
     const token = issue({ ttlMs: 10_000 });
     const verifyDefault = (now: number) => reason(verifyConnectToken(token, { secret: SECRET, connectorId: "connector-0", now }));
