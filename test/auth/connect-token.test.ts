@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import {
   CONNECT_TOKEN_REJECTION_STATUS,
   CONNECT_TOKEN_REJECTIONS,
@@ -12,20 +11,14 @@ import {
   type ConnectTokenRejection,
   type ConnectTokenVerdict,
 } from "../../services/src/auth";
+import { b64, NOW, OLD_SECRET, SECRET, signRaw } from "./token-fixtures";
 
-const SECRET = "s".repeat(32) + "-current-secret";
-const OLD_SECRET = "o".repeat(32) + "-old-secret";
-const NOW = 1_800_000_000_000;
 const base = { connectorId: "connector-0", now: NOW, maxClockSkewMs: 1_000 };
 
 const issue = (over: Partial<Parameters<typeof issueConnectToken>[0]> = {}) =>
   issueConnectToken({ uid: "alice", connectorId: "connector-0", ttlMs: 60_000, secret: SECRET, now: NOW, ...over }).token;
 const verify = (token: unknown, over: Partial<Parameters<typeof verifyConnectToken>[1]> = {}) => verifyConnectToken(token, { secret: SECRET, ...base, ...over });
 const reason = (verdict: ConnectTokenVerdict) => (verdict.ok ? "OK" : verdict.reason);
-
-/** Signs an arbitrary claims part the way the issuer does, to reach the checks behind the signature. */
-const signRaw = (body: string, secret = SECRET) => `${body}.${createHmac("sha256", secret).update(body, "latin1").digest("base64url")}`;
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value), "utf8").toString("base64url");
 
 describe("auth: connect tokens", () => {
   it("round-trips: compact, URL-safe, with the claims the gate vouches for", () => {

@@ -1,20 +1,14 @@
-import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import { CONNECT_TOKEN_REJECTIONS, createConnectTokenVerifier, issueConnectToken } from "../../services/src/auth";
+import { b64, NOW, OLD_SECRET, SECRET, signRaw } from "./token-fixtures";
+
+const issue = () => issueConnectToken({ uid: "alice", connectorId: "connector-0", ttlMs: 60_000, secret: SECRET, now: NOW }).token;
 
 /**
  * The connect-token verifier fed 32,000 generated inputs per run. Kept apart from the example-based
  * specs so that mutation testing (scripts/mutate/modules.ts) can leave these seconds out of every
  * mutant's run; `npm test` runs both.
  */
-const SECRET = "s".repeat(32) + "-current-secret";
-const OLD_SECRET = "o".repeat(32) + "-old-secret";
-const NOW = 1_800_000_000_000;
-
-const issue = () => issueConnectToken({ uid: "alice", connectorId: "connector-0", ttlMs: 60_000, secret: SECRET, now: NOW }).token;
-const signRaw = (body: string) => `${body}.${createHmac("sha256", SECRET).update(body, "latin1").digest("base64url")}`;
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value), "utf8").toString("base64url");
-
 describe("auth: connect tokens, fuzzed", () => {
   describe("never throws, always answers with a reason", () => {
     const verifier = createConnectTokenVerifier({ secrets: [SECRET, OLD_SECRET], connectorId: "connector-0", maxClockSkewMs: 1_000 });
