@@ -6,7 +6,8 @@ const OTHER = "x".repeat(32) + "-another-cluster";
 const NOW = 1_800_000_000_000;
 
 describe("auth: resume tokens", () => {
-  const verifyResume = createResumeTokenVerifier({ secret: SECRET, maxClockSkewMs: 0 });
+  // Built inside each test, not when the file loads: a secret check that throws then fails that test (mutation runs count it killed, not a load error).
+  const verifyResume = (token: unknown, now: number) => createResumeTokenVerifier({ secret: SECRET, maxClockSkewMs: 0 })(token, now);
 
   it("carry the uid and the session resumed from, and verify at the gate until they expire", () => {
     const { token, expiresAtMs } = issueResumeToken({ secret: SECRET, uid: "alice", sessionId: "connector-1.abc.7", ttlMs: 60_000, now: NOW });
