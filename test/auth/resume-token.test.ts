@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
-import { createConnectTokenVerifier, createResumeTokenVerifier, issueConnectToken, issueResumeToken, RESUME_TOKEN_AUDIENCE } from "../../services/src/auth";
+import { createConnectTokenVerifier, createResumeTokenVerifier, DEFAULT_RESUME_TOKEN_TTL_MS, issueConnectToken, issueResumeToken, RESUME_TOKEN_AUDIENCE } from "../../services/src/auth";
 
 const SECRET = "r".repeat(32) + "-resume-secret";
 const OTHER = "x".repeat(32) + "-another-cluster";
 const NOW = 1_800_000_000_000;
 
 describe("auth: resume tokens", () => {
-  const verifyResume = createResumeTokenVerifier({ secret: SECRET, maxClockSkewMs: 0 });
+  // Built inside each test, not when the file loads: a secret check that throws then fails that test (mutation runs count it killed, not a load error).
+  const verifyResume = (token: unknown, now: number) => createResumeTokenVerifier({ secret: SECRET, maxClockSkewMs: 0 })(token, now);
 
   it("carry the uid and the session resumed from, and verify at the gate until they expire", () => {
     const { token, expiresAtMs } = issueResumeToken({ secret: SECRET, uid: "alice", sessionId: "connector-1.abc.7", ttlMs: 60_000, now: NOW });
@@ -16,6 +17,21 @@ describe("auth: resume tokens", () => {
     assert.equal(verdict.claims.uid, "alice");
     assert.equal(verdict.claims.resume, "connector-1.abc.7");
     assert.deepEqual(verifyResume(token, NOW + 60_000), { ok: false, reason: "EXPIRED" });
+  });
+
+  it("last ten minutes unless told otherwise, to the millisecond", () => {
+    const { token, expiresAtMs } = issueResumeToken({ secret: SECRET, uid: "alice", sessionId: "s1", now: NOW });
+    assert.equal(DEFAULT_RESUME_TOKEN_TTL_MS, 10 * 60_000);
+    assert.equal(expiresAtMs, NOW + DEFAULT_RESUME_TOKEN_TTL_MS);
+    assert.ok(verifyResume(token, expiresAtMs - 1).ok);
+    assert.deepEqual(verifyResume(token, expiresAtMs), { ok: false, reason: "EXPIRED" });
+  });
+
+  it("under rotation are signed with the first secret, so a gate that knows only the old one refuses them", () => {
+    const { token } = issueResumeToken({ secrets: [SECRET, OTHER], uid: "alice", sessionId: "s1", now: NOW });
+    assert.ok(verifyResume(token, NOW).ok);
+    assert.deepEqual(createResumeTokenVerifier({ secret: OTHER, maxClockSkewMs: 0 })(token, NOW), { ok: false, reason: "BAD_SIGNATURE" });
+    assert.ok(createResumeTokenVerifier({ secrets: [OTHER, SECRET], maxClockSkewMs: 0 })(token, NOW).ok, "a gate already rotated further");
   });
 
   it("open no connector: not even one that accepts tokens issued for any connector", () => {

@@ -49,8 +49,6 @@ export interface ConnectTokenClaims {
 
 export type ConnectTokenRejection = "MISSING" | "MALFORMED" | "BAD_SIGNATURE" | "EXPIRED" | "WRONG_CONNECTOR" | "NOT_YET_VALID";
 
-export const CONNECT_TOKEN_REJECTIONS: readonly ConnectTokenRejection[] = ["MISSING", "MALFORMED", "BAD_SIGNATURE", "EXPIRED", "WRONG_CONNECTOR", "NOT_YET_VALID"];
-
 /** The HTTP status a rejected upgrade gets: 401 when the client must fetch a (new) token, 403 when this connector is the wrong one. */
 export const CONNECT_TOKEN_REJECTION_STATUS: Readonly<Record<ConnectTokenRejection, 401 | 403>> = {
   MISSING: 401,
@@ -60,6 +58,8 @@ export const CONNECT_TOKEN_REJECTION_STATUS: Readonly<Record<ConnectTokenRejecti
   NOT_YET_VALID: 401,
   WRONG_CONNECTOR: 403,
 };
+
+export const CONNECT_TOKEN_REJECTIONS = Object.keys(CONNECT_TOKEN_REJECTION_STATUS) as readonly ConnectTokenRejection[];
 
 export type ConnectTokenVerdict = { readonly ok: true; readonly claims: ConnectTokenClaims } | { readonly ok: false; readonly reason: ConnectTokenRejection };
 

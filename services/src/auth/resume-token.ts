@@ -26,14 +26,15 @@ export interface IssuedResumeToken {
 }
 
 export function issueResumeToken(options: IssueResumeTokenOptions): IssuedResumeToken {
+  // An absent secret, secrets or now is passed on as undefined, which issueConnectToken reads as absent.
   const { token, claims } = issueConnectToken({
-    ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
-    ...(options.secret === undefined ? {} : { secret: options.secret }),
+    secret: options.secret,
+    secrets: options.secrets,
     uid: options.uid,
     connectorId: RESUME_TOKEN_AUDIENCE,
     ttlMs: options.ttlMs ?? DEFAULT_RESUME_TOKEN_TTL_MS,
     resume: options.sessionId,
-    ...(options.now === undefined ? {} : { now: options.now }),
+    now: options.now,
   });
   return { token, expiresAtMs: claims.exp };
 }
