@@ -111,6 +111,10 @@ describe("protocol: handshake", () => {
       assert.equal(response.readUIntBE(1, 3), response.length - 4);
     });
 
+    it("the shortest heartbeat, 1 second, is sent", () => {
+      assert.equal(responseBody({ code: HandshakeCode.Ok, heartbeatSeconds: 1 }).toString(), '{"code":200,"sys":{"heartbeat":1}}');
+    });
+
     it("a heartbeat that is not a whole positive number of seconds is BAD_HANDSHAKE (Pitaya's clients parse an int)", () => {
       for (const heartbeatSeconds of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
         assertRejects(() => encodeHandshakeResponse({ code: HandshakeCode.Ok, heartbeatSeconds }), "BAD_HANDSHAKE");
@@ -119,6 +123,7 @@ describe("protocol: handshake", () => {
 
     it("a code other than 200, 500 or 501, or user data without a JSON form, is BAD_HANDSHAKE", () => {
       assertRejects(() => encodeHandshakeResponse({ code: 300 } as unknown as HandshakeResponse), "BAD_HANDSHAKE");
+      assertRejects(() => encodeHandshakeResponse({ code: 300, heartbeatSeconds: 5 } as unknown as HandshakeResponse), "BAD_HANDSHAKE");
       const cycle: Record<string, unknown> = {};
       cycle.self = cycle;
       assertRejects(() => encodeHandshakeResponse({ code: HandshakeCode.Ok, heartbeatSeconds: 1, user: cycle }), "BAD_HANDSHAKE");
@@ -151,6 +156,14 @@ describe("protocol: handshake", () => {
       );
     });
 
+    it("a bare acceptance reads back as exactly its code and heartbeat, with no absent field present as undefined", () => {
+      assert.deepEqual(parseHandshakeResponse(json({ code: 200, sys: { heartbeat: 10 } })), { code: 200, heartbeatSeconds: 10 });
+    });
+
+    it("a fractional heartbeat from another server is read as sent", () => {
+      assert.deepEqual(parseHandshakeResponse(json({ code: 200, sys: { heartbeat: 0.5 } })), { code: 200, heartbeatSeconds: 0.5 });
+    });
+
     it("gives the client a working dictionary", () => {
       const parsed = parseHandshakeResponse(responseBody({ code: HandshakeCode.Ok, heartbeatSeconds: 10, dictionary }));
       assert.ok(parsed.code === HandshakeCode.Ok && parsed.dictionary !== undefined);
@@ -176,6 +189,8 @@ describe("protocol: handshake", () => {
         assertRejects(() => parseHandshakeResponse(json(response)), "BAD_HANDSHAKE");
       }
       assertRejects(() => parseHandshakeResponse(json({ code: 200, sys: { heartbeat: 1, dict: { a: 1, b: 1 } } })), "BAD_DICTIONARY");
+      // JSON has no Infinity, but a number too large for a double parses as one.
+      assertRejects(() => parseHandshakeResponse(utf8('{"code":200,"sys":{"heartbeat":1e999}}')), "BAD_HANDSHAKE");
     });
   });
 });

@@ -215,7 +215,7 @@ describe("protocol: messages", () => {
     });
 
     it("a plain route that is not valid UTF-8 is BAD_ROUTE", () => {
-      const invalid = ["c328", "ff", "c0af", "eda080", "f4908080", "e282"];
+      const invalid = ["c328", "ff", "c0af", "eda080", "f4908080", "e282", "80", "6180"];
       for (const route of invalid) {
         const bytes = Buffer.concat([Buffer.from([0x02, route.length / 2]), Buffer.from(route, "hex")]);
         assertRejects(() => decodeMessage(bytes), "BAD_ROUTE");

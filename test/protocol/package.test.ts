@@ -149,6 +149,8 @@ describe("protocol: package framing", () => {
 
     it("encoding an unknown package type is UNKNOWN_PACKAGE_TYPE, not a corrupt frame", () => {
       assertRejects(() => encodePackage(6 as PackageType), "UNKNOWN_PACKAGE_TYPE");
+      // A computed type between two valid ones would otherwise be written truncated to a valid byte.
+      assertRejects(() => encodePackage(1.5 as PackageType), "UNKNOWN_PACKAGE_TYPE");
       assertRejects(() => encodePackages([{ type: 0 as PackageType, body: new Uint8Array(0) }]), "UNKNOWN_PACKAGE_TYPE");
     });
   });

@@ -81,10 +81,14 @@ describe("protocol: route dictionary", () => {
     it("an empty route, one over 255 UTF-8 bytes, or one with a lone surrogate (it would not survive UTF-8)", () => {
       assertRejects(() => RouteDictionary.fromRoutes([""]), "BAD_DICTIONARY");
       assertRejects(() => RouteDictionary.fromRoutes(["é".repeat(128)]), "BAD_DICTIONARY");
+      assert.equal(RouteDictionary.fromRoutes(["é".repeat(127) + "x"]).size, 1, "255 UTF-8 bytes fit");
       assertRejects(() => RouteDictionary.fromRoutes(["bad\uD800route"]), "BAD_DICTIONARY");
     });
 
-    it("more routes than the 65535 codes", () => {
+    it("more routes than the 65535 codes (65535 routes fit, codes 1..65535)", () => {
+      const all = Array.from({ length: MAX_ROUTE_CODE }, (_, index) => `r${index.toString().padStart(5, "0")}`);
+      const full = RouteDictionary.fromRoutes(all);
+      assert.equal(full.codeOf(all[MAX_ROUTE_CODE - 1]!), MAX_ROUTE_CODE);
       const tooMany = Array.from({ length: MAX_ROUTE_CODE + 1 }, (_, index) => `r${index}`);
       assertRejects(() => RouteDictionary.fromRoutes(tooMany), "BAD_DICTIONARY");
     });

@@ -25,6 +25,9 @@ describe("protocol: message id varints", () => {
     [2 ** 31, "8080808008"],
     [2 ** 32, "8080808010"],
     [2 ** 35, "808080808001"],
+    [2 ** 42 - 1, "ffffffffff7f"],
+    [2 ** 42, "80808080808001"],
+    [2 ** 49 - 1, "ffffffffffff7f"],
     [2 ** 49, "8080808080808001"],
     [MAX_MESSAGE_ID, "ffffffffffffff0f"],
   ];
