@@ -5,7 +5,7 @@
  * Every key is documented in docs/config.md.
  */
 import { z } from "zod";
-import { ConfigError } from "../services/src/config/validate";
+import { ConfigError, issueReason } from "../services/src/config/validate";
 import { HTTPROUTE_MAX_RULES } from "../services/src/game-creator/kubernetes/httproute-patch";
 import { anonymousFields, AUTH_MODE_ERROR, jwtFields, trustUidFields, webhookFields } from "../services/src/auth/identity/config";
 import { findGameType, gameTypeNames, gameTypesWith, studioGameTypesSchema } from "../services/src/game-types";
@@ -499,7 +499,7 @@ export function parsePomonaConfig(stack: string, raw: Record<string, unknown>, s
       for (const path of paths) {
         const [top, ...rest] = path.map(String);
         const key = top === undefined ? "(config)" : source.key(top, rest);
-        const reason = issue.code === "unrecognized_keys" ? "is not a known key (typo?)" : issue.message;
+        const reason = issue.code === "unrecognized_keys" ? "is not a known key (typo?)" : issueReason(issue);
         issues.push(`${key}: ${reason} — fix: ${source.fix(top, issue.code === "unrecognized_keys")}`);
       }
     }
