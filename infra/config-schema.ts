@@ -486,7 +486,7 @@ export function parsePomonaConfig(stack: string, raw: Record<string, unknown>, s
     if ((SECRET_KEYS as readonly string[]).includes(key)) {
       if (value === undefined) continue;
       givenSecrets.add(key as SecretKey);
-      if (typeof value === "string" || typeof value !== "object" || value === null) issues.push(...checkSecret(source, key as SecretKey, value));
+      if (typeof value !== "object" || value === null) issues.push(...checkSecret(source, key as SecretKey, value));
     } else {
       plain[key] = value;
     }

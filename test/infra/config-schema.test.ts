@@ -464,6 +464,7 @@ describe("stack config schema: edge values are accepted", () => {
     { key: "discoveryNamespace", values: ["n", "n".repeat(64), "A_b-9"] },
     { key: "redis.urlSecret.key", values: ["url", "a", "redis.URL_1-x"], base: EXTERNAL_REDIS },
     { key: "games.0.id", values: ["a", "a".repeat(50), "arena-1"], base: INGRESS },
+    { key: "frontDoor.tls.certManager.kind", values: ["Issuer", "ClusterIssuer"], base: CERT_MANAGER },
     { key: "images.creatorRef", values: [`ghcr.io/studio/creator@sha256:${DIGEST}`, `localhost:5001/creator_x@sha256:${DIGEST}`] },
   ];
   for (const { key, values, base } of accepted) {
