@@ -44,7 +44,7 @@ const port = z.number().int().min(1).max(65535);
 const replicas = (what: string, max = 1000) =>
   z
     .number({ error: `must be a whole number of ${what} replicas` })
-    .int(`must be a whole number of ${what} replicas`)
+    .int()
     .min(1, `must be at least 1: a tier with 0 replicas serves no player`)
     .max(max, `must be at most ${max}`);
 const annotations = z.record(z.string().regex(ANNOTATION_KEY, "annotation keys look like prefix.example.com/name"), z.string());
@@ -155,7 +155,7 @@ const gameSchema = z
     /** `game-<id>` names the Deployment, the Service and the viewer path. */
     id: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$/, 'must be 1-50 characters of a-z, 0-9 and "-", starting and ending with a letter or digit (it becomes game-<id>)'),
     /** A game type of the services image, or one of `pomona:gameTypes` (checked against both below). */
-    type: z.string({ error: "must be a game type name such as arena" }).min(1, "must be a game type name such as arena"),
+    type: z.string({ error: "must be a game type name such as arena" }).min(1),
     replicas: replicas("game server", 100),
     tickHz: z.number().int().min(1).max(120).optional(),
     /** GAME_SETTINGS: what the game reads with `ctx.settings` (as the game-creator's `settings`). */

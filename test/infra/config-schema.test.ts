@@ -206,6 +206,7 @@ describe("stack config schema: every refused value names its key, the reason and
     { key: "games.0.replicas", value: "one", reason: "must be a whole number of game server replicas", base: INGRESS },
     // Lists that must not be empty.
     { key: "viewer.controllerNamespaces", value: [], reason: "must name the namespace(s) the ingress controller runs in, or nothing may reach the viewers", base: INGRESS },
+    { key: "viewer.controllerNamespaces", value: [], reason: "must name the namespace(s) the Gateway's data plane runs in, or nothing may reach the viewers", base: { ...INGRESS, viewer: GATEWAY_VIEWER } },
     { key: "viewer.parentRefs", value: [], reason: "must name at least one Gateway", base: { ...INGRESS, viewer: GATEWAY_VIEWER } },
     { key: "viewer.hostnames", value: [], reason: "must list the viewer host(s)", base: { ...INGRESS, viewer: GATEWAY_VIEWER } },
     { key: "routes", value: [], reason: "Too small: expected array to have >=1 items" },
