@@ -5,7 +5,7 @@
  * Every key is documented in docs/config.md.
  */
 import { z } from "zod";
-import { ConfigError } from "../services/src/config/validate";
+import { ConfigError, issueReason } from "../services/src/config/validate";
 import { HTTPROUTE_MAX_RULES } from "../services/src/game-creator/kubernetes/httproute-patch";
 import { anonymousFields, AUTH_MODE_ERROR, jwtFields, trustUidFields, webhookFields } from "../services/src/auth/identity/config";
 import { findGameType, gameTypeNames, gameTypesWith, studioGameTypesSchema } from "../services/src/game-types";
@@ -44,7 +44,7 @@ const port = z.number().int().min(1).max(65535);
 const replicas = (what: string, max = 1000) =>
   z
     .number({ error: `must be a whole number of ${what} replicas` })
-    .int(`must be a whole number of ${what} replicas`)
+    .int()
     .min(1, `must be at least 1: a tier with 0 replicas serves no player`)
     .max(max, `must be at most ${max}`);
 const annotations = z.record(z.string().regex(ANNOTATION_KEY, "annotation keys look like prefix.example.com/name"), z.string());
@@ -155,7 +155,7 @@ const gameSchema = z
     /** `game-<id>` names the Deployment, the Service and the viewer path. */
     id: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$/, 'must be 1-50 characters of a-z, 0-9 and "-", starting and ending with a letter or digit (it becomes game-<id>)'),
     /** A game type of the services image, or one of `pomona:gameTypes` (checked against both below). */
-    type: z.string({ error: "must be a game type name such as arena" }).min(1, "must be a game type name such as arena"),
+    type: z.string({ error: "must be a game type name such as arena" }).min(1),
     replicas: replicas("game server", 100),
     tickHz: z.number().int().min(1).max(120).optional(),
     /** GAME_SETTINGS: what the game reads with `ctx.settings` (as the game-creator's `settings`). */
@@ -486,7 +486,7 @@ export function parsePomonaConfig(stack: string, raw: Record<string, unknown>, s
     if ((SECRET_KEYS as readonly string[]).includes(key)) {
       if (value === undefined) continue;
       givenSecrets.add(key as SecretKey);
-      if (typeof value === "string" || typeof value !== "object" || value === null) issues.push(...checkSecret(source, key as SecretKey, value));
+      if (typeof value !== "object" || value === null) issues.push(...checkSecret(source, key as SecretKey, value));
     } else {
       plain[key] = value;
     }
@@ -499,7 +499,7 @@ export function parsePomonaConfig(stack: string, raw: Record<string, unknown>, s
       for (const path of paths) {
         const [top, ...rest] = path.map(String);
         const key = top === undefined ? "(config)" : source.key(top, rest);
-        const reason = issue.code === "unrecognized_keys" ? "is not a known key (typo?)" : issue.message;
+        const reason = issue.code === "unrecognized_keys" ? "is not a known key (typo?)" : issueReason(issue);
         issues.push(`${key}: ${reason} — fix: ${source.fix(top, issue.code === "unrecognized_keys")}`);
       }
     }

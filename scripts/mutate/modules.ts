@@ -38,7 +38,8 @@ export const MUTATION_MODULES: Readonly<Record<string, MutationModule>> = {
   },
   "config-validation": {
     mutate: ["services/src/config/validate.ts", "infra/config-schema.ts"],
-    spec: ["test/infra/config.test.ts"],
+    // The schema's own spec: test/infra/config.test.ts loads Pulumi to evaluate the program (seconds per static mutant).
+    spec: ["test/infra/config-schema.test.ts", "test/config/validate.test.ts"],
   },
   protocol: {
     mutate: ["services/src/protocol/*.ts", "!services/src/protocol/index.ts"],

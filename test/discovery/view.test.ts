@@ -21,6 +21,17 @@ describe("discovery: the cached membership view", () => {
     assert.deepEqual(view.all().map((s) => s.id), ["b"]);
   });
 
+  it("looks a member up by id and counts the members of the last snapshot", () => {
+    const view = new MembershipView();
+    view.replace([server("a"), server("b", { port: 4001 })]);
+    assert.equal(view.size, 2);
+    assert.equal(view.get("b")?.port, 4001);
+    assert.equal(view.get("c"), undefined);
+    view.replace([server("b", { port: 4001 })]);
+    assert.equal(view.size, 1);
+    assert.equal(view.get("a"), undefined, "a member that left is no longer found");
+  });
+
   it("treats a new incarnation of the same id as a different server: removed, then added", () => {
     const view = new MembershipView();
     view.replace([server("a")]);

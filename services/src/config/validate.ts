@@ -15,12 +15,17 @@ export class ConfigError extends Error {
   }
 }
 
+/** What is wrong, in the schema's words: a record key's own message rather than zod's "Invalid key in record". */
+export function issueReason(issue: z.core.$ZodIssue): string {
+  return issue.code === "invalid_key" ? issue.issues.map((inner) => inner.message).join("; ") : issue.message;
+}
+
 export function parseConfig<S extends z.ZodType>(scope: string, schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => {
     const key = issue.path.length ? issue.path.join(".") : "(root)";
-    return `${scope}.${key}: ${issue.message}`;
+    return `${scope}.${key}: ${issueReason(issue)}`;
   });
   throw new ConfigError(scope, issues);
 }
