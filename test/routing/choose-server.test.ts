@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { ServerInfo } from "../../services/src/discovery";
 import { consistentHash, eligible, leastLoaded, rendezvousScore, type RouteContext } from "../../services/src/routing";
+import { outranks } from "../../services/src/routing/choose-server";
 
 const server = (id: string, load = 0, draining = false, type = "arena"): ServerInfo => ({
   id, type, host: "10.0.0.1", port: 4000, incarnation: "i", load, draining, metadata: {},
@@ -75,5 +76,14 @@ describe("routing: choosing a backend server", () => {
     }
     assert.equal(moved, 0, "uids on surviving servers keep their server");
     assert.ok(onA4 > 800 && onA4 < 1200, `a4 held ${onA4} of 4000`);
+  });
+
+  it("ranking: the first candidate always ranks, even at score 0; then the higher score; a collision of scores goes to the lower id, whichever comes first", () => {
+    assert.equal(outranks(0, "z", 0, undefined), true, "nothing chosen yet");
+    assert.equal(outranks(7, "b", 6, "a"), true);
+    assert.equal(outranks(6, "a", 7, "b"), false);
+    assert.equal(outranks(7, "a", 7, "b"), true, "equal scores: the lower id");
+    assert.equal(outranks(7, "b", 7, "a"), false, "equal scores: the higher id does not displace the lower");
+    assert.equal(outranks(7, "a", 7, "a"), false, "the same server is not a better one");
   });
 });

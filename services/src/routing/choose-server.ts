@@ -35,7 +35,7 @@ export const leastLoaded: ServerChooser = (candidates, context) => {
       bestScore = rendezvousScore(context.sessionId, server.id);
     } else if (server.load === best.load) {
       const score = rendezvousScore(context.sessionId, server.id);
-      if (score > bestScore) {
+      if (outranks(score, server.id, bestScore, best.id)) {
         best = server;
         bestScore = score;
       }
@@ -52,16 +52,25 @@ export const leastLoaded: ServerChooser = (candidates, context) => {
 export const consistentHash: ServerChooser = (candidates, context) => {
   const key = context.uid ?? context.sessionId;
   let best: ServerInfo | undefined;
-  let bestScore = -1;
+  let bestScore = 0;
   for (const server of candidates) {
     const score = rendezvousScore(key, server.id);
-    if (score > bestScore || (score === bestScore && best !== undefined && server.id < best.id)) {
+    if (outranks(score, server.id, bestScore, best?.id)) {
       best = server;
       bestScore = score;
     }
   }
   return best;
 };
+
+/**
+ * Whether a candidate ranks above the best so far (none yet: `bestId` undefined): the higher score,
+ * then the lower id, so that two servers whose 48-bit scores collide still give one answer
+ * whatever the order of the candidates.
+ */
+export function outranks(score: number, id: string, bestScore: number, bestId: string | undefined): boolean {
+  return bestId === undefined || score > bestScore || (score === bestScore && id < bestId);
+}
 
 /** 48 bits of SHA-1 over key and server id: uniform, stable across processes and restarts. */
 export function rendezvousScore(key: string, serverId: string): number {
