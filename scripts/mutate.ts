@@ -33,6 +33,8 @@ interface ModuleScore {
   readonly survived: number;
   readonly noCoverage: number;
   readonly compileErrors: number;
+  /** Mutants under which a spec file failed to load (Stryker's RuntimeError): outside the score, like compile errors. */
+  readonly runtimeErrors: number;
   readonly seconds: number;
 }
 
@@ -51,6 +53,7 @@ function summarise(name: string, report: Report, seconds: number): ModuleScore {
     survived: count("Survived"),
     noCoverage: count("NoCoverage"),
     compileErrors: count("CompileError"),
+    runtimeErrors: count("RuntimeError"),
     seconds: Math.round(seconds),
   };
 }
