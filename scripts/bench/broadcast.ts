@@ -16,7 +16,7 @@
  */
 import path from "node:path";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { buildSync } from "esbuild";
 import type { ChildProcess } from "node:child_process";
 import { failUsage, integerFlag, parseCommandLine } from "../../services/src/cli";
@@ -24,13 +24,14 @@ import { ManagedProcess } from "../local-cluster/processes";
 import { nodeCommand, parseRuntime } from "../node24/runtime";
 import { freePort } from "../../test/helpers/ports";
 import { RedisServer } from "../../test/helpers/redis-server";
-import { cpuSeconds, forkJs, forkTs, nextMessage, percentile, rssMb } from "./processes";
+import { cpuSeconds, forkJs, nextMessage, percentile, rssMb, spawnGenerator } from "./processes";
 
 const ROOT = path.resolve(__dirname, "../..");
 const DIST = path.join(ROOT, "services/dist");
 const CONNECTOR_MAIN = path.join(DIST, "src/roles/connector-main.js");
 const BENCH_GAME_MAIN = path.join(DIST, "games/bench/main.js");
 const BASELINE_BUNDLE = path.join(ROOT, ".tmp/bench/baseline-server.js");
+const LOAD_CLIENT = path.join(ROOT, ".tmp/bench/load-client");
 const WORKLOADS = ["broadcast", "per-player", "mixed"] as const;
 type Workload = (typeof WORKLOADS)[number];
 
@@ -45,6 +46,7 @@ const CLI = {
     players: { type: "string", value: "N", default: "10", help: "entries in the state broadcast" },
     "per-generator": { type: "string", value: "N", default: "2500", help: "sockets per load-generator process" },
     connectors: { type: "string", value: "N", default: "1", help: "Pomona connectors" },
+    rounds: { type: "string", value: "N", default: "1", help: "raw then Pomona, N times per workload; ratios are the median of each round's pair" },
     "rss-at": { type: "string", value: "N", default: "1000", help: "also read every server's RSS at this many clients" },
     "skip-build": { type: "boolean", help: "reuse services/dist from the last `npm run build`" },
     "node-options": { type: "string", value: "FLAGS", help: "Node flags for every server, raw and Pomona (default: the image's NODE_OPTIONS from services/Dockerfile)" },
@@ -56,6 +58,7 @@ const { values } = parseCommandLine(CLI);
 const clients = integerFlag(CLI, "clients", values.clients, 1, 100_000);
 const seconds = integerFlag(CLI, "seconds", values.seconds, 1, 3_600);
 const hz = integerFlag(CLI, "hz", values.hz, 1, 200);
+const rounds = integerFlag(CLI, "rounds", values.rounds, 1, 20);
 const rssAt = Math.min(clients, integerFlag(CLI, "rss-at", values["rss-at"], 1, 100_000));
 if (values.workload !== "all" && !WORKLOADS.includes(values.workload as Workload)) failUsage(CLI, `--workload: all or one of ${WORKLOADS.join(", ")}, got "${values.workload}"`);
 if (values.runtime !== "node20" && values.runtime !== "node24") failUsage(CLI, `--runtime: node20 or node24, got "${values.runtime}"`);
@@ -181,7 +184,7 @@ async function measure(target: Target) {
     const open = Math.ceil((rssAt * count) / clients);
     const args = ["--url", url, "--clients", String(count), "--first", String(first), "--open", String(open)];
     if (target.joinRoute) args.push("--join", target.joinRoute);
-    generators.push(forkTs(path.join(__dirname, "load-client.ts"), args));
+    generators.push(spawnGenerator(LOAD_CLIENT, args));
   }
   const latest = new Map<ChildProcess, Progress>();
   for (const g of generators) g.on("message", (m: Progress) => m.kind === "progress" && latest.set(g, m));
@@ -208,7 +211,10 @@ async function measure(target: Target) {
   await sleep(seconds * 1000);
   const reports = await Promise.all(generators.map((g) => { const next = nextMessage<Report>(g, "report"); g.send({ kind: "report" }); return next; }));
   const elapsedS = (Date.now() - started) / 1000;
-  const serverCpuS = target.servers.map(({ pid }) => cpuSeconds(pid)).reduce((a, b, i) => a + b - cpuStart[i]!, 0);
+  const serverCpuEach = target.servers.map(({ pid }, i) => cpuSeconds(pid) - cpuStart[i]!);
+  const serverCpuS = serverCpuEach.reduce((a, b) => a + b, 0);
+  const cpuByRole: Record<string, number> = {};
+  target.servers.forEach(({ role }, i) => (cpuByRole[role] = Number(((cpuByRole[role] ?? 0) + serverCpuEach[i]! / ((Date.now() - started) / 1000)).toFixed(2))));
   const generatorCpuS = generators.map((g) => cpuSeconds(g.pid!)).reduce((a, b, i) => a + b - genCpuStart[i]!, 0);
   const rssFull = rssByRole(target);
   const memoryFull = await target.memory?.();
@@ -237,6 +243,7 @@ async function measure(target: Target) {
     // delivered at the measured rate over that same window.
     server_cpu_us_per_client_tick: Number(((serverCpuS * 1e6) / (deliveredPerS * elapsedS)).toFixed(3)),
     server_cpu_cores: Number((serverCpuS / elapsedS).toFixed(2)),
+    cpu_cores_by_role: cpuByRole,
     generator_cpu_cores: Number((generatorCpuS / elapsedS).toFixed(2)),
     p50_ms: Number(percentile(histogram, reports[0]!.bucketMs, 0.5).toFixed(2)),
     p99_ms: Number(percentile(histogram, reports[0]!.bucketMs, 0.99).toFixed(2)),
@@ -256,13 +263,24 @@ type Result = Awaited<ReturnType<typeof measure>>;
 function build(): void {
   if (!values["skip-build"]) execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" });
   // The raw server gets no build of its own in the image: bundled to one plain JavaScript file, like Pomona's compiled output.
+  compileLoadClient();
   buildSync({ entryPoints: [path.join(__dirname, "baseline-server.ts")], bundle: true, platform: "node", target: "node20", external: ["uWebSockets.js", "uws-node20"], outfile: BASELINE_BUNDLE, logLevel: "warning" });
 }
 
-async function run(start: () => Promise<Target>): Promise<Result> {
+/** The load generator is C (scripts/bench/load-client.c says why): compiled here with the system's cc. */
+function compileLoadClient(): void {
+  mkdirSync(path.dirname(LOAD_CLIENT), { recursive: true });
+  try {
+    execFileSync("cc", ["-O2", "-Wall", "-o", LOAD_CLIENT, path.join(__dirname, "load-client.c")], { cwd: ROOT, stdio: "inherit" });
+  } catch (error) {
+    throw new Error(`bench:broadcast: compiling its load generator (scripts/bench/load-client.c) with cc failed: ${(error as Error).message}. Install a C compiler (Debian: apt-get install gcc).`);
+  }
+}
+
+async function run(start: () => Promise<Target>, round: number): Promise<Result & { round: number }> {
   const target = await start();
   try {
-    return await measure(target);
+    return { round, ...(await measure(target)) };
   } finally {
     target.stop();
     await sleep(1000);
@@ -272,43 +290,66 @@ async function run(start: () => Promise<Target>): Promise<Result> {
 async function main() {
   build();
   console.log(`fan-out bench: ${workloads.join(", ")}; ${clients} clients, ${hz} Hz, ${seconds} s measured, RSS at ${rssAt} and ${clients}; node ${process.version}, servers on ${values.runtime}, NODE_OPTIONS="${NODE_OPTIONS}"`);
-  const results: Result[] = [];
+  const results: Array<Result & { round: number }> = [];
   const pomonaRuns = new Set<Workload>(workloads);
   if (pomonaRuns.has("mixed")) pomonaRuns.add("broadcast");
+  // Raw and Pomona alternate, round after round: this shared VM's speed drifts by tens of percent
+  // within minutes, so a ratio is only taken between the two runs of one round.
   for (const workload of WORKLOADS) {
-    if (workloads.includes(workload)) results.push(await run(() => startRaw(workload)));
-    if (pomonaRuns.has(workload)) results.push(await run(() => startPomona(workload)));
+    for (let round = 1; round <= rounds; round++) {
+      if (workloads.includes(workload)) results.push(await run(() => startRaw(workload), round));
+      if (pomonaRuns.has(workload)) results.push(await run(() => startPomona(workload), round));
+    }
   }
   console.table(
-    results.map(({ rss_first, rss_full, memory_first: _first, memory_full: _full, kind: _kind, workload: _workload, ...row }) => ({
+    results.map(({ rss_first, rss_full, memory_first: _first, memory_full: _full, kind: _kind, workload: _workload, cpu_cores_by_role, ...row }) => ({
       ...row,
+      cpu_cores_by_role: Object.entries(cpu_cores_by_role).map(([role, cores]) => `${role} ${cores}`).join(", "),
       [`rss_mb_at_${rssAt}`]: Object.entries(rss_first).map(([role, mb]) => `${role} ${mb}`).join(", "),
       [`rss_mb_at_${clients}`]: Object.entries(rss_full).map(([role, mb]) => `${role} ${mb}`).join(", "),
     })),
   );
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  };
+  const of = (kind: "raw" | "pomona", workload: Workload) => results.filter((r) => r.kind === kind && r.workload === workload);
+  const perRound = (kind: "raw" | "pomona", workload: Workload, pick: (r: Result) => number) => median(of(kind, workload).map(pick));
+  /** The median over rounds of Pomona's figure over the other target's, both from the same round. */
+  const ratio = (workload: Workload, against: "raw" | "pomona-broadcast") =>
+    Number(
+      median(
+        of("pomona", workload).map((pomona) => {
+          const base = against === "raw" ? of("raw", workload).find((r) => r.round === pomona.round)! : of("pomona", "broadcast").find((r) => r.round === pomona.round)!;
+          return pomona.server_cpu_us_per_client_tick / base.server_cpu_us_per_client_tick;
+        }),
+      ).toFixed(3),
+    );
   const summary = workloads.map((workload) => {
-    const raw = results.find((r) => r.kind === "raw" && r.workload === workload)!;
-    const pomona = results.find((r) => r.kind === "pomona" && r.workload === workload)!;
-    const pomonaBroadcast = results.find((r) => r.kind === "pomona" && r.workload === "broadcast")!;
+    const pomona = (pick: (r: Result) => number) => Number(perRound("pomona", workload, pick).toFixed(4));
+    const raw = (pick: (r: Result) => number) => Number(perRound("raw", workload, pick).toFixed(4));
     return {
       workload,
       clients,
-      delivered_ratio: pomona.delivered_ratio,
-      cpu_ratio_vs_raw: Number((pomona.server_cpu_us_per_client_tick / raw.server_cpu_us_per_client_tick).toFixed(3)),
-      ...(workload === "mixed" ? { cpu_ratio_vs_pomona_broadcast: Number((pomona.server_cpu_us_per_client_tick / pomonaBroadcast.server_cpu_us_per_client_tick).toFixed(3)) } : {}),
-      p99_ms: pomona.p99_ms,
-      raw_p99_ms: raw.p99_ms,
-      fanout_p99_ms: pomona.fanout_p99_ms,
-      messages_per_client_tick: pomona.messages_per_client_tick,
-      ...(workload === "mixed" ? { with_both_ratio: pomona.with_both_ratio } : {}),
-      connector_rss_mb: pomona.rss_full.connector,
-      raw_rss_mb: raw.rss_full.raw,
-      game_rss_mb: pomona.rss_full.game,
-      [`connector_rss_mb_at_${rssAt}`]: pomona.rss_first.connector,
-      [`raw_rss_mb_at_${rssAt}`]: raw.rss_first.raw,
-      [`game_rss_mb_at_${rssAt}`]: pomona.rss_first.game,
-      dropped: pomona.dropped,
-      gaps: pomona.gaps,
+      rounds,
+      delivered_ratio: pomona((r) => r.delivered_ratio),
+      raw_delivered_ratio: raw((r) => r.delivered_ratio),
+      cpu_ratio_vs_raw: ratio(workload, "raw"),
+      ...(workload === "mixed" ? { cpu_ratio_vs_pomona_broadcast: ratio(workload, "pomona-broadcast") } : {}),
+      p99_ms: pomona((r) => r.p99_ms),
+      raw_p99_ms: raw((r) => r.p99_ms),
+      fanout_p99_ms: pomona((r) => r.fanout_p99_ms ?? NaN),
+      messages_per_client_tick: pomona((r) => r.messages_per_client_tick),
+      ...(workload === "mixed" ? { with_both_ratio: pomona((r) => r.with_both_ratio) } : {}),
+      connector_rss_mb: pomona((r) => r.rss_full.connector!),
+      raw_rss_mb: raw((r) => r.rss_full.raw!),
+      game_rss_mb: pomona((r) => r.rss_full.game!),
+      [`connector_rss_mb_at_${rssAt}`]: pomona((r) => r.rss_first.connector!),
+      [`raw_rss_mb_at_${rssAt}`]: raw((r) => r.rss_first.raw!),
+      [`game_rss_mb_at_${rssAt}`]: pomona((r) => r.rss_first.game!),
+      dropped: Math.max(...of("pomona", workload).map((r) => r.dropped)),
+      gaps: Math.max(...of("pomona", workload).map((r) => r.gaps)),
     };
   });
   for (const r of results) {

@@ -1,13 +1,13 @@
 /** Child processes for benchmarks: entry points over IPC, CPU time and RSS read from /proc. */
-import { fork, type ChildProcess } from "node:child_process";
+import { fork, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { nodeCommand } from "../node24/runtime";
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
-/** A TypeScript entry point run through tsx (the load generators: their cost is not measured). */
-export function forkTs(script: string, args: string[]): ChildProcess {
-  return fork(script, args, { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+/** A native load generator speaking Node's IPC (line-delimited JSON on the fd named by NODE_CHANNEL_FD). */
+export function spawnGenerator(binary: string, args: string[]): ChildProcess {
+  return spawn(binary, args, { stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "json" });
 }
 
 /** A JavaScript entry point run by plain Node (no loader) with `nodeOptions`, as the image runs servers. */
