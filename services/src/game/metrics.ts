@@ -1,5 +1,5 @@
 /** A game server's Prometheus series (docs/observability.md), read from its counters at scrape time plus two histograms fed each tick. */
-import { Histogram, type Registry } from "prom-client";
+import { Histogram, type Registry } from "../metrics/prom-client";
 import { counter, counterBy, exportCounters, gauge, METRIC_PREFIX } from "../metrics";
 import type { GameServerStats } from "./game-server";
 

@@ -3,7 +3,7 @@
  * as Prometheus series, read at scrape time: nothing on the hot path, one source of truth for the
  * numbers tests, `stats` lines and dashboards see.
  */
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "./prom-client";
 
 /** How one field of a counters object becomes a series. */
 export type SeriesSpec =

@@ -3,7 +3,7 @@
  * directory's, discovery's, read at scrape time; and three histograms fed as things happen —
  * request latency by route, backend call latency by server, fan-out time per batch.
  */
-import { Histogram, type Registry } from "prom-client";
+import { Histogram, type Registry } from "../metrics/prom-client";
 import type { ConnectorCounters } from "../connector";
 import type { ConnectorObserver } from "../connector/connector";
 import type { DiscoveryStats } from "../discovery";
