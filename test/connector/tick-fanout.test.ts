@@ -88,6 +88,35 @@ describe("connector: tick fan-out, one WebSocket message per socket per tick", f
     assert.deepEqual(messages.map((m) => JSON.parse(m.body!.toString("utf8"))), [{ k: 2, part: 1 }, { k: 2, part: 2 }, { k: 2, mine: "both" }]);
   });
 
+  it("a session listed twice in one batch gets ONE message, both ranges in order; an empty range writes nothing", async () => {
+    await start();
+    const [twice, empty, after] = await readyClients(3);
+    const before = [twice, empty, after].map((s) => s!.client.messages.length);
+    link.notify(
+      ConnectorMethod.batch,
+      batch({
+        tick: 3,
+        ...directPart([
+          [twice!.sessionId, encodeDataPackage(push("onMine", { k: 3, n: 1 }))],
+          [empty!.sessionId, Buffer.alloc(0)],
+          [twice!.sessionId, encodeDataPackages([push("onMine", { k: 3, n: 2 }), push("onMine", { k: 3, n: 3 })])],
+          [after!.sessionId, encodeDataPackage(push("onMine", { k: 3, n: "after" }))],
+        ]),
+      }),
+    );
+    await waitUntil(() => twice!.client.pushes.length === 3 && after!.client.pushes.length === 1, 2_000, "tick 3");
+    await sleep(50);
+    assert.deepEqual([twice, empty, after].map((s, i) => s!.client.messages.length - before[i]!), [1, 0, 1]);
+    assert.deepEqual(twice!.client.pushes.map((p) => p.body), [{ k: 3, n: 1 }, { k: 3, n: 2 }, { k: 3, n: 3 }]);
+    assert.deepEqual(after!.client.pushes.map((p) => p.body), [{ k: 3, n: "after" }]);
+    // The next batch starts clean: nothing of tick 3 rides along.
+    link.notify(ConnectorMethod.batch, batch({ tick: 4, ...directPart([[after!.sessionId, encodeDataPackage(push("onMine", { k: 4 }))]]) }));
+    await waitUntil(() => after!.client.pushes.length === 2, 2_000, "tick 4");
+    await sleep(50);
+    assert.deepEqual([twice, after].map((s) => s!.client.pushes.at(-1)!.body), [{ k: 3, n: 3 }, { k: 4 }]);
+    assert.equal(twice!.client.messages.length - before[0]!, 1);
+  });
+
   it("publishes a topic where few subscribers have packages of their own; theirs follow the broadcast", async () => {
     await start();
     const sessions = await readyClients(5);

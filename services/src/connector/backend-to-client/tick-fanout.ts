@@ -137,15 +137,25 @@ export class TickFanout {
       if (!(end >= start && end <= directPackages.length)) throw new RangeError(`direct range ${index} ends at ${end}, outside ${start}..${directPackages.length}`);
       const connection = this.sessions.get(directSessions[index]);
       if (connection === undefined) counters.unknownSessionsSkipped++;
-      else {
+      else if (!connection.protobuf && connection.tickMark !== mark) {
+        // The common case: the socket's own bytes stay in the blob until its write.
+        if (end > start) {
+          connection.tickMark = mark;
+          connection.tickOwnStart = start;
+          connection.tickOwnEnd = end;
+          connection.tickOwnBytes = undefined;
+          this.writes.push(connection);
+        }
+      } else {
         const own = connection.protobuf ? this.protobuf!.packages(directPackages.subarray(start, end)) : directPackages.subarray(start, end);
         // Empty only when translation left every package out: nothing to write.
         if (own.length > 0) {
           if (connection.tickMark !== mark) {
             connection.tickMark = mark;
-            connection.tickOwn = own;
+            connection.tickOwnBytes = own;
+            connection.tickOwnEnd = connection.tickOwnStart = 0;
             this.writes.push(connection);
-          } else connection.tickOwn = Buffer.concat([connection.tickOwn!, own]);
+          } else connection.tickOwnBytes = Buffer.concat([this.ownOf(connection) ?? Buffer.alloc(0), own]);
         }
       }
       start = end;
@@ -161,7 +171,8 @@ export class TickFanout {
         for (const connection of subscribers) {
           if (connection.tickMark === mark) continue;
           connection.tickMark = mark;
-          connection.tickOwn = undefined;
+          connection.tickOwnBytes = undefined;
+          connection.tickOwnEnd = connection.tickOwnStart = 0;
           this.writes.push(connection);
         }
       } else {
@@ -201,8 +212,9 @@ export class TickFanout {
 
   /** The socket's message: its merged channels' packages in batch order, then its own. */
   private write(connection: ClientConnection): void {
-    const own = connection.tickOwn;
-    connection.tickOwn = undefined;
+    const own = this.ownOf(connection);
+    connection.tickOwnBytes = undefined;
+    connection.tickOwnEnd = connection.tickOwnStart = 0;
     const topics = connection.topics;
     let first: Buffer | undefined;
     let parts = 0;
@@ -227,6 +239,12 @@ export class TickFanout {
     if (connection.send(message)) this.counters.fanoutMessages++;
   }
 
+  /** The socket's own packages in the current batch, if any. */
+  private ownOf(connection: ClientConnection): Buffer | undefined {
+    if (connection.tickOwnBytes !== undefined) return connection.tickOwnBytes;
+    return connection.tickOwnEnd > connection.tickOwnStart ? this.current!.batch.directPackages.subarray(connection.tickOwnStart, connection.tickOwnEnd) : undefined;
+  }
+
   private assemble(topics: readonly string[], own: Buffer | undefined, bytes: number, body: 1 | 2): Buffer {
     if (this.scratch.length < bytes) this.scratch = Buffer.allocUnsafeSlow(Math.max(bytes, this.scratch.length * 2));
     let offset = 0;
@@ -244,7 +262,11 @@ export class TickFanout {
   private finish(): void {
     const durationMs = performance.now() - this.current!.arrivedMs;
     this.current = undefined;
-    for (let index = this.next; index < this.writes.length; index++) this.writes[index].tickOwn = undefined;
+    for (let index = this.next; index < this.writes.length; index++) {
+      const connection = this.writes[index];
+      connection.tickOwnBytes = undefined;
+      connection.tickOwnEnd = connection.tickOwnStart = 0;
+    }
     this.writes.length = 0;
     this.next = 0;
     this.mergedTopics.length = 0;
