@@ -11,6 +11,7 @@ import { NAMES, objectLabels, PORTS, selectorLabels } from "../names";
 import type { TierContext } from "./context";
 import { networkPolicy, tcp, type Source } from "./network-policy";
 import { privateMetricsService, publicLoadBalancer, serverContainer, serverPodSpec } from "./workload";
+import { nodeArgsFor } from "../../services/src/cluster-model";
 
 export interface ConnectorManifestArgs extends TierContext {
   connector: StackConfig["connector"];
@@ -46,6 +47,7 @@ export function buildConnectorStatefulSet(args: ConnectorManifestArgs): k8s.apps
     name: "connector",
     image: args.image,
     entryPoint: "services/dist/src/roles/connector-main.js",
+    nodeArgs: nodeArgsFor("connector"),
     ports: { http: PORTS.connector, metrics: PORTS.metrics },
     env: [
       // `connector-<N>`: the trailing ordinal is the connector's number, the name its discovery id.

@@ -9,19 +9,22 @@
  * For each workload it measures raw uWebSockets.js doing the same (scripts/bench/baseline-server.ts)
  * and then Pomona: a private redis-server, the bench game server (services/games/bench) and
  * `--connectors` connectors, all run as the image runs them — compiled JavaScript from
- * `npm run build`, plain Node with the image's NODE_OPTIONS (read from services/Dockerfile).
+ * `npm run build`, plain Node with the image's NODE_OPTIONS and each role's flags (services/src/cluster-model/node-flags.ts).
  * `--workload mixed` also measures Pomona's `broadcast`, to compare the two within one run.
- * Load generators run in separate processes (at most 2,500 sockets each). The last line is JSON:
- * one entry per workload. docs/benchmarks.md explains every field.
+ * Load generators are C (scripts/bench/load-client.c, compiled here with cc), separate processes of
+ * at most 2,500 sockets. `--rounds N` alternates raw and Pomona N times and takes each CPU ratio
+ * within a round. The last line is JSON: one entry per workload (medians over rounds).
+ * docs/benchmarks.md explains every field.
  */
 import path from "node:path";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { buildSync } from "esbuild";
 import type { ChildProcess } from "node:child_process";
 import { failUsage, integerFlag, parseCommandLine } from "../../services/src/cli";
 import { ManagedProcess } from "../local-cluster/processes";
 import { nodeCommand, parseRuntime } from "../node24/runtime";
+import { IMAGE_NODE_OPTIONS, nodeArgsFor } from "../../services/src/cluster-model";
 import { freePort } from "../../test/helpers/ports";
 import { RedisServer } from "../../test/helpers/redis-server";
 import { cpuSeconds, forkJs, nextMessage, percentile, rssMb, spawnGenerator } from "./processes";
@@ -49,7 +52,7 @@ const CLI = {
     rounds: { type: "string", value: "N", default: "1", help: "raw then Pomona, N times per workload; ratios are the median of each round's pair" },
     "rss-at": { type: "string", value: "N", default: "1000", help: "also read every server's RSS at this many clients" },
     "skip-build": { type: "boolean", help: "reuse services/dist from the last `npm run build`" },
-    "node-options": { type: "string", value: "FLAGS", help: "Node flags for every server, raw and Pomona (default: the image's NODE_OPTIONS from services/Dockerfile)" },
+    "node-options": { type: "string", value: "FLAGS", help: "NODE_OPTIONS for every server, raw and Pomona, and no per-role flags (default: each role's, as production runs it; raw gets the connector's)" },
     runtime: { type: "string", value: "node20|node24", default: "node20", help: "the servers on this machine's Node, or inside the Node 24 lane (`npm run test:node24`)" },
   },
   examples: ["npm run bench:broadcast -- --workload mixed --clients 1000 --seconds 10"],
@@ -64,13 +67,9 @@ if (values.workload !== "all" && !WORKLOADS.includes(values.workload as Workload
 if (values.runtime !== "node20" && values.runtime !== "node24") failUsage(CLI, `--runtime: node20 or node24, got "${values.runtime}"`);
 const workloads: readonly Workload[] = values.workload === "all" ? WORKLOADS : [values.workload as Workload];
 
-/** The image's Node flags, from the one place they are set: `ENV NODE_OPTIONS=…` in services/Dockerfile. */
-function imageNodeOptions(): string {
-  const match = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(path.join(ROOT, "services/Dockerfile"), "utf8"));
-  if (match === null) throw new Error('services/Dockerfile: no ENV NODE_OPTIONS="…" line to run the servers with');
-  return match[1]!;
-}
-const NODE_OPTIONS = values["node-options"] ?? imageNodeOptions();
+/** NODE_OPTIONS and command-line flags per role as production runs them (services/src/cluster-model/node-flags.ts); --node-options replaces both for every server. */
+const NODE_OPTIONS = values["node-options"] ?? IMAGE_NODE_OPTIONS;
+const nodeArgs = (role: string): readonly string[] => (values["node-options"] === undefined ? nodeArgsFor(role) : []);
 const serverCommand = nodeCommand(parseRuntime(values.runtime));
 
 interface Progress { kind: "progress"; connected: number; closed: number; errors: number; delivered: number; gaps: number }
@@ -106,8 +105,8 @@ interface Target {
 }
 
 async function startRaw(workload: Workload): Promise<Target> {
-  // The same Node flags as Pomona's servers: the comparison is of the servers, not of V8 settings.
-  const server = forkJs(BASELINE_BUNDLE, ["--hz", String(hz), "--players", String(values.players), "--workload", workload], NODE_OPTIONS, serverCommand);
+  // The connector's Node flags (raw does the connector's job): the comparison is of the servers, not of V8 settings.
+  const server = forkJs(BASELINE_BUNDLE, ["--hz", String(hz), "--players", String(values.players), "--workload", workload], NODE_OPTIONS, serverCommand, nodeArgs("connector"));
   const { port } = await nextMessage<{ kind: string; port: number }>(server, "listening");
   return { name: `raw uWS ${workload}`, kind: "raw", workload, urls: [`ws://127.0.0.1:${port}/`], servers: [{ role: "raw", pid: server.pid! }], stop: () => server.kill("SIGKILL") };
 }
@@ -116,15 +115,15 @@ async function startRaw(workload: Workload): Promise<Target> {
 async function startPomona(workload: Workload): Promise<Target> {
   const redis = await RedisServer.start();
   const env = { REDIS_URL: redis.url, POMONA_NAMESPACE: "bench", HOST: "127.0.0.1", NODE_OPTIONS, NODE_ENV: "production" };
-  const node = (name: string, script: string, extra: Record<string, string>) =>
-    ManagedProcess.start({ name, command: serverCommand.command, args: [...serverCommand.args, script], env: { ...env, ...extra }, cwd: ROOT, log: null });
-  const game = node("bench-game", BENCH_GAME_MAIN, { SERVER_ID: "bench-1", PORT: String(await freePort()), TICK_HZ: String(hz), BENCH_WORKLOAD: workload, BENCH_STATE_PLAYERS: String(values.players) });
+  const node = (name: string, role: string, script: string, extra: Record<string, string>) =>
+    ManagedProcess.start({ name, command: serverCommand.command, args: [...serverCommand.args, ...nodeArgs(role), script], env: { ...env, ...extra }, cwd: ROOT, log: null });
+  const game = node("bench-game", "game", BENCH_GAME_MAIN, { SERVER_ID: "bench-1", PORT: String(await freePort()), TICK_HZ: String(hz), BENCH_WORKLOAD: workload, BENCH_STATE_PLAYERS: String(values.players) });
   await game.waitFor("ready", 30_000);
   const connectors: ManagedProcess[] = [];
   const urls: string[] = [];
   for (let i = 0; i < Number(values.connectors); i++) {
     const port = await freePort();
-    connectors.push(node(`connector-${i}`, CONNECTOR_MAIN, { SERVER_ID: `connector-${i}`, PORT: String(port) }));
+    connectors.push(node(`connector-${i}`, "connector", CONNECTOR_MAIN, { SERVER_ID: `connector-${i}`, PORT: String(port) }));
     urls.push(`ws://127.0.0.1:${port}/`);
   }
   await Promise.all(connectors.map((c) => c.waitFor("ready", 30_000)));
@@ -289,7 +288,7 @@ async function run(start: () => Promise<Target>, round: number): Promise<Result 
 
 async function main() {
   build();
-  console.log(`fan-out bench: ${workloads.join(", ")}; ${clients} clients, ${hz} Hz, ${seconds} s measured, RSS at ${rssAt} and ${clients}; node ${process.version}, servers on ${values.runtime}, NODE_OPTIONS="${NODE_OPTIONS}"`);
+  console.log(`fan-out bench: ${workloads.join(", ")}; ${clients} clients, ${hz} Hz, ${seconds} s measured, RSS at ${rssAt} and ${clients}; node ${process.version}, servers on ${values.runtime}, NODE_OPTIONS="${NODE_OPTIONS}", connector and raw also ${JSON.stringify(nodeArgs("connector"))}`);
   const results: Array<Result & { round: number }> = [];
   const pomonaRuns = new Set<Workload>(workloads);
   if (pomonaRuns.has("mixed")) pomonaRuns.add("broadcast");

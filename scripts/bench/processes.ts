@@ -11,8 +11,8 @@ export function spawnGenerator(binary: string, args: string[]): ChildProcess {
 }
 
 /** A JavaScript entry point run by plain Node (no loader) with `nodeOptions`, as the image runs servers. */
-export function forkJs(script: string, args: string[], nodeOptions: string, command = nodeCommand("node20")): ChildProcess {
-  return fork(script, args, { execPath: command.command, execArgv: command.args, env: { ...process.env, NODE_OPTIONS: nodeOptions }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+export function forkJs(script: string, args: string[], nodeOptions: string, command = nodeCommand("node20"), nodeArgs: readonly string[] = []): ChildProcess {
+  return fork(script, args, { execPath: command.command, execArgv: [...command.args, ...nodeArgs], env: { ...process.env, NODE_OPTIONS: nodeOptions }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
 }
 
 export function nextMessage<T extends { kind: string }>(child: ChildProcess, kind: string, timeoutMs = 15_000): Promise<T> {

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { evaluateStack, readStackConfig } from "../../infra/offline/evaluate";
 import { NAMES } from "../../infra/names";
+import { nodeArgsFor } from "../../services/src/cluster-model";
 import { containers, envOf, evaluateAllStacks, find, stackFile, WORKLOADS, type Loose } from "./stacks";
 
 describe("stack env and DNS follow the stack file", function () {
@@ -30,5 +31,21 @@ describe("stack env and DNS follow the stack file", function () {
         assert.equal(value, reader ? routes : undefined, `${stack}: ${workload.metadata.name}`);
       }
     }
+  });
+
+  it("connectors run with their own Node flags on the command line; every other server with the image's alone", async () => {
+    for (const { stack, manifests } of await evaluateAllStacks()) {
+      for (const workload of manifests.filter((m) => WORKLOADS.includes(m.kind))) {
+        const container = containers(workload)[0] as Loose;
+        const command = container.command as string[] | undefined;
+        const connector = workload.metadata.name === NAMES.connectorStatefulSet;
+        assert.equal(envOf(container).find((e) => e.name === "NODE_OPTIONS"), undefined, `${stack}: ${workload.metadata.name} keeps the image's NODE_OPTIONS`);
+        if (command?.[0] !== "node") continue;
+        assert.deepEqual(command.slice(1, -1), connector ? ["--optimize-for-size"] : [], `${stack}: ${workload.metadata.name}`);
+        assert.match(command.at(-1)!, /\.js$/);
+      }
+    }
+    assert.deepEqual(nodeArgsFor("connector"), ["--optimize-for-size"]);
+    assert.deepEqual(nodeArgsFor("game"), []);
   });
 });

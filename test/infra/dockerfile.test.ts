@@ -15,6 +15,7 @@ import { UIDS } from "../../infra/names";
 import { addonFileName, chooseUwsBuilds } from "../../services/src/transport";
 import { REPO_ROOT } from "../../infra/offline/evaluate";
 import { containers, evaluateAllStacks } from "./stacks";
+import { IMAGE_NODE_OPTIONS } from "../../services/src/cluster-model";
 
 const dockerfile = fs.readFileSync(path.join(REPO_ROOT, "services", "Dockerfile"), "utf8");
 /** Instructions with backslash continuations joined. */
@@ -152,6 +153,12 @@ describe("services/Dockerfile", function () {
     assert.match(dockerfile, /^RUN node -e "require\('\/app\/services\/dist\/src\/transport'\)\.loadUws\(\)"$/m, "the final stage loads the addon at build time");
   });
 
+  it("sets the image's Node flags from the one place they are decided (services/src/cluster-model/node-flags.ts)", () => {
+    const set = [...dockerfile.matchAll(/^ENV NODE_OPTIONS="([^"]*)"$/gm)].map((m) => m[1]);
+    assert.deepEqual(set, [IMAGE_NODE_OPTIONS]);
+    assert.match(IMAGE_NODE_OPTIONS, /^--max-semi-space-size=\d+$/);
+  });
+
   it("runs as the numeric uid the pods declare, non-root", () => {
     const user = instructions.filter((line) => line.startsWith("USER ")).at(-1);
     assert.equal(user, `USER ${UIDS.services}:${UIDS.services}`);
@@ -173,7 +180,8 @@ describe("services/Dockerfile", function () {
       for (const { manifests } of await evaluateAllStacks()) {
         for (const workload of manifests.filter((m) => m.kind === "Deployment" || m.kind === "StatefulSet")) {
           const [container] = containers(workload);
-          if (container.command?.[0] === "node") entryPoints.add(container.command[1]);
+          // `node [flags…] <entry point>`: the entry point is last.
+          if (container.command?.[0] === "node") entryPoints.add(container.command.at(-1)!);
         }
       }
       const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];

@@ -8,6 +8,7 @@ export * from "../game-types";
 export * from "./kube-objects";
 export * from "./labels";
 export * from "./names";
+export * from "./node-flags";
 export * from "./pod";
 export * from "./ports";
 export * from "./probes";

@@ -13,6 +13,8 @@ export interface ServerContainerOptions<Image, Env> {
   image: Image;
   /** Under /app: `services/dist/...js`. */
   entryPoint: string;
+  /** Node flags before the entry point (the role's own: node-flags.ts). */
+  nodeArgs?: readonly string[];
   /** Named ports; `http` serves /healthz and /readyz, and /metrics unless a `metrics` port does. */
   ports: Record<string, number>;
   env: Env[];
@@ -24,7 +26,7 @@ export function serverContainer<Image, Env>(options: ServerContainerOptions<Imag
   return {
     name: options.name,
     image: options.image,
-    command: ["node", options.entryPoint],
+    command: ["node", ...(options.nodeArgs ?? []), options.entryPoint],
     ports: Object.entries(options.ports).map(([name, containerPort]) => ({ name, containerPort })),
     env: options.env,
     securityContext: containerSecurityContext(UIDS.services),
