@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Installs what `npm test` and `npm start` need on a fresh Debian machine:
-// the system servers the tests run for real, and node_modules from package-lock.json.
+// the system servers the tests run for real, the C compiler of the bench's load generator (and its
+// test), and node_modules from package-lock.json.
 // Idempotent and quick when everything is present. Plain .mjs so it runs before node_modules exists.
 import { execFileSync } from "node:child_process";
 import { accessSync, constants, existsSync, statSync } from "node:fs";
@@ -10,7 +11,7 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Debian package → the binary that proves it is installed. */
-const SYSTEM_PACKAGES = { "redis-server": "redis-server", nginx: "nginx", chromium: "chromium", openssl: "openssl" };
+const SYSTEM_PACKAGES = { "redis-server": "redis-server", nginx: "nginx", chromium: "chromium", openssl: "openssl", gcc: "cc" };
 const EXTRA_PATH = ["/usr/sbin", "/sbin", "/usr/local/sbin"];
 
 function onPath(binary) {

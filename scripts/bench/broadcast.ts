@@ -18,7 +18,6 @@
  */
 import path from "node:path";
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
 import { buildSync } from "esbuild";
 import type { ChildProcess } from "node:child_process";
 import { failUsage, integerFlag, parseCommandLine } from "../../services/src/cli";
@@ -27,7 +26,7 @@ import { nodeCommand, parseRuntime } from "../node24/runtime";
 import { IMAGE_NODE_OPTIONS, nodeArgsFor } from "../../services/src/cluster-model";
 import { freePort } from "../../test/helpers/ports";
 import { RedisServer } from "../../test/helpers/redis-server";
-import { cpuSeconds, forkJs, nextMessage, percentile, rssMb, spawnGenerator } from "./processes";
+import { compileLoadClient, cpuSeconds, forkJs, nextMessage, percentile, rssMb, spawnGenerator } from "./processes";
 
 const ROOT = path.resolve(__dirname, "../..");
 const DIST = path.join(ROOT, "services/dist");
@@ -262,18 +261,8 @@ type Result = Awaited<ReturnType<typeof measure>>;
 function build(): void {
   if (!values["skip-build"]) execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" });
   // The raw server gets no build of its own in the image: bundled to one plain JavaScript file, like Pomona's compiled output.
-  compileLoadClient();
+  compileLoadClient(LOAD_CLIENT);
   buildSync({ entryPoints: [path.join(__dirname, "baseline-server.ts")], bundle: true, platform: "node", target: "node20", external: ["uWebSockets.js", "uws-node20"], outfile: BASELINE_BUNDLE, logLevel: "warning" });
-}
-
-/** The load generator is C (scripts/bench/load-client.c says why): compiled here with the system's cc. */
-function compileLoadClient(): void {
-  mkdirSync(path.dirname(LOAD_CLIENT), { recursive: true });
-  try {
-    execFileSync("cc", ["-O2", "-Wall", "-o", LOAD_CLIENT, path.join(__dirname, "load-client.c")], { cwd: ROOT, stdio: "inherit" });
-  } catch (error) {
-    throw new Error(`bench:broadcast: compiling its load generator (scripts/bench/load-client.c) with cc failed: ${(error as Error).message}. Install a C compiler (Debian: apt-get install gcc).`);
-  }
 }
 
 async function run(start: () => Promise<Target>, round: number): Promise<Result & { round: number }> {

@@ -1,9 +1,20 @@
 /** Child processes for benchmarks: entry points over IPC, CPU time and RSS read from /proc. */
-import { fork, spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { nodeCommand } from "../node24/runtime";
 
 const CLOCK_TICKS_PER_SECOND = 100;
+
+/** The load generator is C (scripts/bench/load-client.c says why), compiled with the system's cc to `binary`. */
+export function compileLoadClient(binary: string): void {
+  mkdirSync(path.dirname(binary), { recursive: true });
+  try {
+    execFileSync("cc", ["-O2", "-Wall", "-o", binary, path.join(__dirname, "load-client.c")], { stdio: "inherit" });
+  } catch (error) {
+    throw new Error(`compiling the load generator (scripts/bench/load-client.c) with cc failed: ${(error as Error).message}. Install a C compiler (Debian: apt-get install gcc; npm test's scripts/ensure-deps.mjs does).`);
+  }
+}
 
 /** A native load generator speaking Node's IPC (line-delimited JSON on the fd named by NODE_CHANNEL_FD). */
 export function spawnGenerator(binary: string, args: string[]): ChildProcess {
