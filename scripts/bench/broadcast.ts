@@ -211,8 +211,8 @@ async function measure(target: Target) {
   const elapsedS = (Date.now() - started) / 1000;
   const serverCpuEach = target.servers.map(({ pid }, i) => cpuSeconds(pid) - cpuStart[i]!);
   const serverCpuS = serverCpuEach.reduce((a, b) => a + b, 0);
-  const cpuByRole: Record<string, number> = {};
-  target.servers.forEach(({ role }, i) => (cpuByRole[role] = Number(((cpuByRole[role] ?? 0) + serverCpuEach[i]! / ((Date.now() - started) / 1000)).toFixed(2))));
+  const cpuSByRole: Record<string, number> = {};
+  target.servers.forEach(({ role }, i) => (cpuSByRole[role] = (cpuSByRole[role] ?? 0) + serverCpuEach[i]!));
   const generatorCpuS = generators.map((g) => cpuSeconds(g.pid!)).reduce((a, b, i) => a + b - genCpuStart[i]!, 0);
   const rssFull = rssByRole(target);
   const memoryFull = await target.memory?.();
@@ -241,7 +241,7 @@ async function measure(target: Target) {
     // delivered at the measured rate over that same window.
     server_cpu_us_per_client_tick: Number(((serverCpuS * 1e6) / (deliveredPerS * elapsedS)).toFixed(3)),
     server_cpu_cores: Number((serverCpuS / elapsedS).toFixed(2)),
-    cpu_cores_by_role: cpuByRole,
+    cpu_cores_by_role: Object.fromEntries(Object.entries(cpuSByRole).map(([role, cpuS]) => [role, Number((cpuS / elapsedS).toFixed(2))])),
     generator_cpu_cores: Number((generatorCpuS / elapsedS).toFixed(2)),
     p50_ms: Number(percentile(histogram, reports[0]!.bucketMs, 0.5).toFixed(2)),
     p99_ms: Number(percentile(histogram, reports[0]!.bucketMs, 0.99).toFixed(2)),
@@ -260,8 +260,8 @@ type Result = Awaited<ReturnType<typeof measure>>;
 
 function build(): void {
   if (!values["skip-build"]) execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" });
-  // The raw server gets no build of its own in the image: bundled to one plain JavaScript file, like Pomona's compiled output.
   compileLoadClient(LOAD_CLIENT);
+  // The raw server gets no build of its own in the image: bundled to one plain JavaScript file, like Pomona's compiled output.
   buildSync({ entryPoints: [path.join(__dirname, "baseline-server.ts")], bundle: true, platform: "node", target: "node20", external: ["uWebSockets.js", "uws-node20"], outfile: BASELINE_BUNDLE, logLevel: "warning" });
 }
 
@@ -304,16 +304,9 @@ async function main() {
   };
   const of = (kind: "raw" | "pomona", workload: Workload) => results.filter((r) => r.kind === kind && r.workload === workload);
   const perRound = (kind: "raw" | "pomona", workload: Workload, pick: (r: Result) => number) => median(of(kind, workload).map(pick));
-  /** The median over rounds of Pomona's figure over the other target's, both from the same round. */
-  const ratio = (workload: Workload, against: "raw" | "pomona-broadcast") =>
-    Number(
-      median(
-        of("pomona", workload).map((pomona) => {
-          const base = against === "raw" ? of("raw", workload).find((r) => r.round === pomona.round)! : of("pomona", "broadcast").find((r) => r.round === pomona.round)!;
-          return pomona.server_cpu_us_per_client_tick / base.server_cpu_us_per_client_tick;
-        }),
-      ).toFixed(3),
-    );
+  /** The median over rounds of Pomona's CPU per client-tick over `base`'s, both from the same round. */
+  const ratio = (workload: Workload, base: Array<Result & { round: number }>) =>
+    Number(median(of("pomona", workload).map((pomona) => pomona.server_cpu_us_per_client_tick / base.find((r) => r.round === pomona.round)!.server_cpu_us_per_client_tick)).toFixed(3));
   const summary = workloads.map((workload) => {
     const pomona = (pick: (r: Result) => number) => Number(perRound("pomona", workload, pick).toFixed(4));
     const raw = (pick: (r: Result) => number) => Number(perRound("raw", workload, pick).toFixed(4));
@@ -323,8 +316,8 @@ async function main() {
       rounds,
       delivered_ratio: pomona((r) => r.delivered_ratio),
       raw_delivered_ratio: raw((r) => r.delivered_ratio),
-      cpu_ratio_vs_raw: ratio(workload, "raw"),
-      ...(workload === "mixed" ? { cpu_ratio_vs_pomona_broadcast: ratio(workload, "pomona-broadcast") } : {}),
+      cpu_ratio_vs_raw: ratio(workload, of("raw", workload)),
+      ...(workload === "mixed" ? { cpu_ratio_vs_pomona_broadcast: ratio(workload, of("pomona", "broadcast")) } : {}),
       p99_ms: pomona((r) => r.p99_ms),
       raw_p99_ms: raw((r) => r.p99_ms),
       fanout_p99_ms: pomona((r) => r.fanout_p99_ms ?? NaN),

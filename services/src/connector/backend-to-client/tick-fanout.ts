@@ -137,25 +137,15 @@ export class TickFanout {
       if (!(end >= start && end <= directPackages.length)) throw new RangeError(`direct range ${index} ends at ${end}, outside ${start}..${directPackages.length}`);
       const connection = this.sessions.get(directSessions[index]);
       if (connection === undefined) counters.unknownSessionsSkipped++;
-      else if (!connection.protobuf && connection.tickMark !== mark) {
-        // The common case: the socket's own bytes stay in the blob until its write.
-        if (end > start) {
-          connection.tickMark = mark;
-          connection.tickOwnStart = start;
-          connection.tickOwnEnd = end;
-          connection.tickOwnBytes = undefined;
-          this.writes.push(connection);
-        }
-      } else {
+      else {
         const own = connection.protobuf ? this.protobuf!.packages(directPackages.subarray(start, end)) : directPackages.subarray(start, end);
         // Empty only when translation left every package out: nothing to write.
         if (own.length > 0) {
           if (connection.tickMark !== mark) {
             connection.tickMark = mark;
-            connection.tickOwnBytes = own;
-            connection.tickOwnEnd = connection.tickOwnStart = 0;
+            connection.tickOwn = own;
             this.writes.push(connection);
-          } else connection.tickOwnBytes = Buffer.concat([this.ownOf(connection) ?? Buffer.alloc(0), own]);
+          } else connection.tickOwn = Buffer.concat([connection.tickOwn!, own]);
         }
       }
       start = end;
@@ -171,8 +161,7 @@ export class TickFanout {
         for (const connection of subscribers) {
           if (connection.tickMark === mark) continue;
           connection.tickMark = mark;
-          connection.tickOwnBytes = undefined;
-          connection.tickOwnEnd = connection.tickOwnStart = 0;
+          connection.tickOwn = undefined;
           this.writes.push(connection);
         }
       } else {
@@ -212,9 +201,8 @@ export class TickFanout {
 
   /** The socket's message: its merged channels' packages in batch order, then its own. */
   private write(connection: ClientConnection): void {
-    const own = this.ownOf(connection);
-    connection.tickOwnBytes = undefined;
-    connection.tickOwnEnd = connection.tickOwnStart = 0;
+    const own = connection.tickOwn;
+    connection.tickOwn = undefined;
     const topics = connection.topics;
     let first: Buffer | undefined;
     let parts = 0;
@@ -239,12 +227,6 @@ export class TickFanout {
     if (connection.send(message)) this.counters.fanoutMessages++;
   }
 
-  /** The socket's own packages in the current batch, if any. */
-  private ownOf(connection: ClientConnection): Buffer | undefined {
-    if (connection.tickOwnBytes !== undefined) return connection.tickOwnBytes;
-    return connection.tickOwnEnd > connection.tickOwnStart ? this.current!.batch.directPackages.subarray(connection.tickOwnStart, connection.tickOwnEnd) : undefined;
-  }
-
   private assemble(topics: readonly string[], own: Buffer | undefined, bytes: number, body: 1 | 2): Buffer {
     if (this.scratch.length < bytes) this.scratch = Buffer.allocUnsafeSlow(Math.max(bytes, this.scratch.length * 2));
     let offset = 0;
@@ -262,11 +244,7 @@ export class TickFanout {
   private finish(): void {
     const durationMs = performance.now() - this.current!.arrivedMs;
     this.current = undefined;
-    for (let index = this.next; index < this.writes.length; index++) {
-      const connection = this.writes[index];
-      connection.tickOwnBytes = undefined;
-      connection.tickOwnEnd = connection.tickOwnStart = 0;
-    }
+    for (let index = this.next; index < this.writes.length; index++) this.writes[index].tickOwn = undefined;
     this.writes.length = 0;
     this.next = 0;
     this.mergedTopics.length = 0;

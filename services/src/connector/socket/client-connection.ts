@@ -45,16 +45,9 @@ export class ClientConnection {
   protobuf = false;
   /** Channel topics this socket is subscribed to (backend-to-client/topic-members.ts keeps it). */
   readonly topics: string[] = [];
-  /**
-   * The tick fan-out's marks: the batch that listed this socket last, and where its own packages
-   * are: [tickOwnStart, tickOwnEnd) of the batch's per-player blob, or `tickOwnBytes` when they had
-   * to be copied (protobuf translation, a session listed twice). Offsets, not a view: a view made
-   * at listing time lives until its slice is written and gets promoted out of the young generation.
-   */
+  /** The tick fan-out's marks: the batch that listed this socket last, and its own packages in it. */
   tickMark = 0;
-  tickOwnStart = 0;
-  tickOwnEnd = 0;
-  tickOwnBytes: Buffer | undefined;
+  tickOwn: Buffer | undefined;
   private closeKindValue: CloseKind | undefined;
   private closeReasonValue: string | undefined;
 
