@@ -30,6 +30,8 @@ export const gameServerConfigSchema = z
     tickHz: z.number().positive().max(1000).optional(),
     /** Lateness, in ticks, beyond which the loop realigns instead of running missed ticks back to back. */
     maxLagTicks: z.number().int().min(1).max(1000).default(5),
+    /** Tick batches that may wait in one connector's link (queued, not yet taken by the kernel) before the next is dropped: a connector that stops reading is sent recent ticks when it resumes, not seconds of stale ones. */
+    maxQueuedTicks: z.number().int().min(1).max(1000).default(2),
     /** Deadline of bind / kick / setSettings calls to a connector, ms. */
     requestTimeoutMs: z.number().int().positive().max(60_000).default(2000),
     /** Deadline of a `ctx.rpc` call to another server that names none, ms. */

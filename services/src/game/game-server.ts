@@ -17,7 +17,7 @@ import { BackendMethod, ConnectorMethod, type ForwardedRequest, type SessionClos
 import { ServiceDiscovery } from "../discovery";
 import { BindingStore } from "../session/binding-store";
 import { RouteDictionary } from "../protocol";
-import { RpcServer } from "../rpc";
+import { RpcServer, type RpcLink } from "../rpc";
 import { GameError, RemoteCallError, type GameDefinition, type RemoteCallOptions } from "./api";
 import { parseGameServerConfig, type GameServerConfig, type GameServerConfigInput } from "./config";
 import { createMetricsRegistry } from "../metrics";
@@ -28,6 +28,7 @@ import { ViewerRelay } from "./viewer-relay";
 import { registerGameMetrics, type GameTickMetrics } from "./metrics";
 import { RemoteCaller } from "./remote-calls";
 import { GameRuntime, type RuntimeCounters } from "./runtime";
+import { TickBacklog } from "./tick-backlog";
 import { TickLoop, type TickLoopStats } from "./tick-loop";
 
 export const DEFAULT_TICK_HZ = 20;
@@ -38,8 +39,10 @@ export interface GameServerStats extends RuntimeCounters, TickLoopStats {
   readonly sessions: number;
   /** Batches handed to each connector's link. */
   readonly batchesSent: Readonly<Record<string, number>>;
-  /** Batches dropped per connector: no open link (its clients are gone or moving) or the link refused (backpressure). */
+  /** Batches dropped per connector: no open link (its clients are gone or moving), `maxQueuedTicks` batches still waiting in its link, or the link refused (backpressure). */
   readonly batchesDropped: Readonly<Record<string, number>>;
+  /** Bytes queued on each connector's open link, not yet taken by the kernel (tick batches and everything else). */
+  readonly linkQueuedBytes: Readonly<Record<string, number>>;
   /** `ctx.rpc` calls made, and those that failed by RemoteCallError code. */
   readonly rpcCalls: number;
   readonly rpcFailures: Readonly<Record<string, number>>;
@@ -52,6 +55,8 @@ export class GameServer<S = unknown> {
   private readonly loop: TickLoop;
   private readonly batchesSent: Record<string, number> = {};
   private readonly batchesDropped: Record<string, number> = {};
+  /** Per connector, the batches waiting in its current link (a new link starts a new count). */
+  private readonly backlogs = new Map<string, { readonly link: RpcLink; readonly backlog: TickBacklog }>();
   private rpc: RpcServer | undefined;
   private discovery: ServiceDiscovery | undefined;
   /** `ctx.rpc`: links to the other servers this one calls; made at start, with discovery. */
@@ -244,6 +249,7 @@ export class GameServer<S = unknown> {
       sessions: this.runtime.sessionCount,
       batchesSent: { ...this.batchesSent },
       batchesDropped: { ...this.batchesDropped },
+      linkQueuedBytes: Object.fromEntries((this.rpc?.links() ?? []).map((link) => [link.peerId, link.queuedBytes])),
       rpcCalls: this.remoteCaller?.stats.calls ?? 0,
       rpcFailures: { ...this.remoteCaller?.stats.failures },
     };
@@ -269,14 +275,29 @@ export class GameServer<S = unknown> {
         this.batchesDropped[connectorId] = (this.batchesDropped[connectorId] ?? 0) + 1;
         continue;
       }
+      const backlog = this.backlogOf(connectorId, link);
+      if (!backlog.admits(link.sentBytes)) {
+        // The connector is not reading: this tick would be stale before it left.
+        this.batchesDropped[connectorId] = (this.batchesDropped[connectorId] ?? 0) + 1;
+        continue;
+      }
       try {
         link.notify(ConnectorMethod.batch, batch);
+        backlog.queued(link.encodedBytes);
         this.batchesSent[connectorId] = (this.batchesSent[connectorId] ?? 0) + 1;
       } catch {
         // Closed under us or over its queue limit: the connector is gone or not keeping up.
         this.batchesDropped[connectorId] = (this.batchesDropped[connectorId] ?? 0) + 1;
       }
     }
+  }
+
+  private backlogOf(connectorId: string, link: RpcLink): TickBacklog {
+    const known = this.backlogs.get(connectorId);
+    if (known !== undefined && known.link === link) return known.backlog;
+    const backlog = new TickBacklog(this.config.maxQueuedTicks);
+    this.backlogs.set(connectorId, { link, backlog });
+    return backlog;
   }
 
   private registerRpc(rpc: RpcServer): void {
@@ -288,6 +309,9 @@ export class GameServer<S = unknown> {
       rpc.handle(method, (payload: unknown, link) => this.runtime.remote(method, payload, link.peerId));
     }
     rpc.on("handlerError", (error, method, peerId) => log.error({ err: error, method, peer: peerId }, "rpc handler failed"));
+    rpc.on("linkClose", (link) => {
+      if (this.backlogs.get(link.peerId)?.link === link) this.backlogs.delete(link.peerId);
+    });
   }
 
   private callRemote(serverType: string, group: string, method: string, input: unknown, options: RemoteCallOptions | undefined): Promise<unknown> {

@@ -1,6 +1,6 @@
 /** A game server's Prometheus series (docs/observability.md), read from its counters at scrape time plus two histograms fed each tick. */
 import { Histogram, type Registry } from "../metrics/prom-client";
-import { counter, counterBy, exportCounters, gauge, METRIC_PREFIX } from "../metrics";
+import { counter, counterBy, exportCounters, gauge, gaugeBy, METRIC_PREFIX } from "../metrics";
 import type { GameServerStats } from "./game-server";
 
 export interface GameTickMetrics {
@@ -30,7 +30,8 @@ export function registerGameMetrics(registry: Registry, stats: () => GameServerS
     realigns: counter("Times the tick timeline was realigned"),
     skippedPeriods: counter("Tick periods dropped by realigns"),
     batchesSent: counterBy("connector", "Tick batches sent per connector"),
-    batchesDropped: counterBy("connector", "Tick batches dropped per connector (no link, or backpressure)"),
+    batchesDropped: counterBy("connector", "Tick batches dropped per connector (no link, maxQueuedTicks still waiting, or backpressure)"),
+    linkQueuedBytes: gaugeBy("connector", "Bytes queued on each connector's link, not yet taken by the kernel"),
   });
   const tick = new Histogram({
     name: `${prefix}tick_duration_seconds`,

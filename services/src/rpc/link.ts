@@ -131,6 +131,16 @@ export class RpcLink {
     return this.writer.queuedBytes + this.socket.writableLength;
   }
 
+  /** Every byte this link has handed to the kernel so far (never decreases). */
+  get sentBytes(): number {
+    return this.writer.encodedBytes - this.queuedBytes;
+  }
+
+  /** Every byte ever queued on this link (never decreases): a frame queued now has left once `sentBytes` reaches this. */
+  get encodedBytes(): number {
+    return this.writer.encodedBytes;
+  }
+
   call<T = unknown>(method: string, payload?: unknown, options?: CallOptions): Promise<T> {
     if (this.state === "closed") return Promise.reject(this.goneError());
     if (this.pending.size >= this.options.maxPendingRequests) {
