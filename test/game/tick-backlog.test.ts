@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import net from "node:net";
-import { BackendMethod, ConnectorMethod, type ForwardedRequest, type TickBatch } from "../../services/src/cluster/contract";
+import { BackendMethod, channelTopic, ConnectorMethod, type ForwardedRequest, type TickBatch } from "../../services/src/cluster/contract";
 import { defineGame, GameServer, type SessionRef } from "../../services/src/game";
 import { TickBacklog } from "../../services/src/game/tick-backlog";
+import { UnsentMembership } from "../../services/src/game/unsent-membership";
 import { decodeMessage, FrameReader, FrameWriter, MessageKind } from "../../services/src/rpc";
 import { writeHello, writeRequest } from "../../services/src/rpc/codec";
 import { waitUntil } from "../helpers/wait";
@@ -29,9 +30,51 @@ describe("tick backlog: how many tick batches wait in one connector's link", () 
   });
 });
 
+describe("unsent membership: the channel changes of dropped tick batches", () => {
+  const batch = (subscribe: Array<[string, string]>, unsubscribe: Array<[string, string]> = []) => ({ subscribe, unsubscribe, tick: 7 });
+
+  it("hands the changes of dropped batches to the next batch of the same connector, once", () => {
+    const unsent = new UnsentMembership();
+    unsent.dropped("c0", batch([["room", "a"]]));
+    unsent.dropped("c0", batch([["room", "b"]], [["lobby", "a"]]));
+    unsent.dropped("c1", batch([["room", "z"]]));
+    assert.deepEqual([...unsent.connectors()].sort(), ["c0", "c1"]);
+    const merged = unsent.merge("c0", batch([["room", "c"]]));
+    assert.deepEqual(merged.subscribe, [["room", "a"], ["room", "b"], ["room", "c"]]);
+    assert.deepEqual(merged.unsubscribe, [["lobby", "a"]]);
+    assert.equal(merged.tick, 7, "the rest of the batch is kept");
+    assert.deepEqual(unsent.merge("c0", batch([["room", "d"]])).subscribe, [["room", "d"]], "handed over once");
+    assert.equal(unsent.count("c1"), 1, "another connector's changes are its own");
+  });
+
+  it("keeps the last change of a (topic, session) pair, the batch being sent over the waiting ones", () => {
+    const unsent = new UnsentMembership();
+    unsent.dropped("c0", batch([["room", "a"]]));
+    unsent.dropped("c0", batch([], [["room", "a"]]));
+    assert.equal(unsent.count("c0"), 1);
+    let merged = unsent.merge("c0", batch([]));
+    assert.deepEqual([merged.subscribe, merged.unsubscribe], [[], [["room", "a"]]], "subscribed, then left: only the leave");
+    unsent.dropped("c0", batch([], [["room", "b"]]));
+    merged = unsent.merge("c0", batch([["room", "b"]]));
+    assert.deepEqual([merged.subscribe, merged.unsubscribe], [[["room", "b"]], []], "left in a dropped tick, joined again in this one: joined");
+  });
+
+  it("forgets a connector that left, and keeps nothing for a batch without changes", () => {
+    const unsent = new UnsentMembership();
+    unsent.dropped("c0", batch([]));
+    assert.deepEqual([...unsent.connectors()], []);
+    unsent.dropped("c0", batch([["room", "a"]]));
+    unsent.forget("c0");
+    const untouched = batch([["room", "b"]]);
+    assert.equal(unsent.merge("c0", untouched), untouched);
+  });
+});
+
 /** A connector that speaks RPC by hand, so the test decides when it reads. */
 class HandConnector {
   readonly ticks: number[] = [];
+  /** Membership changes received, in order: "+topic session" or "-topic session". */
+  readonly memberships: string[] = [];
   private readonly reader = new FrameReader();
   private readonly answers = new Map<number, (payload: unknown) => void>();
   private welcomed!: () => void;
@@ -82,7 +125,12 @@ class HandConnector {
     const message = decodeMessage(body);
     if (message.kind === MessageKind.Welcome) this.welcomed();
     else if (message.kind === MessageKind.Response) this.answers.get(message.id)?.(message.payload);
-    else if (message.kind === MessageKind.Notify && message.method === ConnectorMethod.batch) this.ticks.push((message.payload as TickBatch).tick);
+    else if (message.kind === MessageKind.Notify && message.method === ConnectorMethod.batch) {
+      const batch = message.payload as TickBatch;
+      this.ticks.push(batch.tick);
+      for (const [topic, session] of batch.unsubscribe) this.memberships.push(`-${topic} ${session}`);
+      for (const [topic, session] of batch.subscribe) this.memberships.push(`+${topic} ${session}`);
+    }
   }
 }
 
@@ -93,33 +141,50 @@ describe("game server: a connector that stops reading", function () {
   /** Every tick, each player gets a 256 KiB message of their own: batches big enough to fill the kernel's buffers in a second. */
   const heavy = defineGame({
     serverType: "heavy",
-    state: () => ({ players: new Map<string, SessionRef>() }),
+    state: () => ({ players: new Map<string, SessionRef>(), quiet: false }),
     pushRoutes: ["onBig"],
     handlers: {
       room: {
         join: {
           handle(ctx) {
             ctx.state.players.set(ctx.session.id, ctx.session);
+            ctx.channel("room").add(ctx.session);
+            return { code: 200 };
+          },
+        },
+        /** From now on the game sends nothing: a batch goes out only if something else is owed. */
+        quiet: {
+          handle(ctx) {
+            ctx.state.quiet = true;
+            return { code: 200 };
+          },
+        },
+        leave: {
+          handle(ctx) {
+            ctx.state.players.delete(ctx.session.id);
+            ctx.channel("room").remove(ctx.session);
             return { code: 200 };
           },
         },
       },
     },
     onTick(ctx) {
+      if (ctx.state.quiet) return;
       const body = "x".repeat(BODY_CHARS);
-      for (const session of ctx.state.players.values()) ctx.pushTo(session, "onBig", body);
+      for (const session of [...ctx.state.players.values()].slice(0, 1)) ctx.pushTo(session, "onBig", body);
     },
   });
 
-  it("holds at most maxQueuedTicks batches for it and drops the rest, then sends it recent ticks, in order, once it reads again", async () => {
+  it("holds at most maxQueuedTicks batches for it and drops the rest, then sends it recent ticks, in order, and every membership change, once it reads again", async () => {
     const maxQueuedTicks = 2;
     const server = new GameServer(heavy, { id: "heavy-1", host: "127.0.0.1", tickHz: 50, maxQueuedTicks });
     await server.start();
     const connector = await HandConnector.connect("connector-stall", server.address!.port);
     try {
       await connector.ready;
-      const joined = await connector.request(1, { session: { id: "s1", connectorId: connector.id, uid: null, settings: {} }, route: "heavy.room.join", body: Buffer.from("{}") });
-      assert.ok(joined !== undefined);
+      const forward = (session: string, route: string): ForwardedRequest => ({ session: { id: session, connectorId: connector.id, uid: null, settings: {} }, route, body: Buffer.from("{}") });
+      const topic = channelTopic("heavy-1", "room");
+      assert.ok((await connector.request(1, forward("s1", "heavy.room.join"))) !== undefined);
 
       // Reading: every tick arrives, none is dropped.
       await waitUntil(() => connector.ticks.length >= 10, 5_000, "ten batches read");
@@ -137,13 +202,26 @@ describe("game server: a connector that stops reading", function () {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
 
+      // While it cannot read, s2 joins the channel and s1 leaves it: their batches are dropped, the changes must not be.
+      const droppedBeforeChanges = server.stats().batchesDropped[connector.id]!;
+      void connector.request(2, forward("s2", "heavy.room.join"));
+      void connector.request(3, forward("s1", "heavy.room.leave"));
+      await waitUntil(() => server.runtime.gameChannel("room").size === 1 && server.stats().batchesDropped[connector.id]! >= droppedBeforeChanges + 5, 5_000, "the changes made and their batches dropped");
+      assert.deepEqual(connector.memberships, [`+${topic} s1`], "nothing of the changes got through before resuming");
+      // Then the game goes quiet: the changes owed must go out in a batch of their own.
+      void connector.request(4, forward("s2", "heavy.room.quiet"));
+      await waitUntil(() => server.runtime.state.quiet, 5_000, "the game quiet");
+
       const tickAtResume = server.runtime.tick;
       const readBeforeResume = connector.ticks.length;
       connector.resume();
-      await waitUntil(() => connector.ticks.some((tick) => tick > tickAtResume), 5_000, "a batch made after the connector resumed");
+      // runtime.tick is the number of the next tick to run.
+      await waitUntil(() => connector.ticks.some((tick) => tick >= tickAtResume), 5_000, "a batch made after the connector resumed");
       const after = connector.ticks.slice(readBeforeResume);
       for (let i = 1; i < after.length; i++) assert.ok(after[i]! > after[i - 1]!, `ticks in order after resuming: ${after.join(",")}`);
       assert.ok(after.some((tick, i) => i > 0 && tick > after[i - 1]! + 1), `the dropped ticks are a gap: ${after.join(",")}`);
+      await waitUntil(() => connector.memberships.length >= 3, 3_000, "the dropped membership changes");
+      assert.deepEqual(connector.memberships, [`+${topic} s1`, `-${topic} s1`, `+${topic} s2`]);
     } finally {
       connector.close();
       await server.stop();

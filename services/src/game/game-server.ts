@@ -29,6 +29,7 @@ import { registerGameMetrics, type GameTickMetrics } from "./metrics";
 import { RemoteCaller } from "./remote-calls";
 import { GameRuntime, type RuntimeCounters } from "./runtime";
 import { TickBacklog } from "./tick-backlog";
+import { UnsentMembership } from "./unsent-membership";
 import { TickLoop, type TickLoopStats } from "./tick-loop";
 
 export const DEFAULT_TICK_HZ = 20;
@@ -57,6 +58,7 @@ export class GameServer<S = unknown> {
   private readonly batchesDropped: Record<string, number> = {};
   /** Per connector, the batches waiting in its current link (a new link starts a new count). */
   private readonly backlogs = new Map<string, { readonly link: RpcLink; readonly backlog: TickBacklog }>();
+  private readonly unsentMembership = new UnsentMembership();
   private rpc: RpcServer | undefined;
   private discovery: ServiceDiscovery | undefined;
   /** `ctx.rpc`: links to the other servers this one calls; made at start, with discovery. */
@@ -172,7 +174,10 @@ export class GameServer<S = unknown> {
       this.discovery.on("lapsed", (event) => void this.dropMovedPlayers(event.unacknowledgedMs));
       this.discovery.on("conflict", () => this.loseIdentity("another live process holds this id"));
       // A connector that left takes its sockets with it; its players get resumeGraceMs to come back through another.
-      this.discovery.on("removed", (server) => this.runtime.connectorGone(server.id));
+      this.discovery.on("removed", (server) => {
+        this.runtime.connectorGone(server.id);
+        this.unsentMembership.forget(server.id);
+      });
       this.discovery.on("added", (server) => this.runtime.connectorBack(server.id));
       this.remoteCaller = new RemoteCaller({ serverId: this.config.id, membership: this.discovery, timeoutMs: this.config.remoteTimeoutMs });
     }
@@ -259,7 +264,7 @@ export class GameServer<S = unknown> {
     const startedMs = performance.now();
     const batches = this.runtime.runTick(tick, startedMs - this.lastTickStartMs);
     this.lastTickStartMs = startedMs;
-    this.send(batches);
+    this.send(tick, batches);
     this.viewers?.flush(tick);
     this.discovery?.setLoad(this.runtime.sessionCount);
     if (this.tickMetrics !== undefined) {
@@ -268,28 +273,34 @@ export class GameServer<S = unknown> {
     }
   };
 
-  private send(batches: Map<string, TickBatch>): void {
-    for (const [connectorId, batch] of batches) {
+  private send(tick: number, batches: Map<string, TickBatch>): void {
+    // A connector owed membership changes by a dropped batch gets a batch this tick even with nothing else in it.
+    for (const connectorId of this.unsentMembership.connectors()) {
+      if (!batches.has(connectorId) && this.rpc?.link(connectorId)?.isOpen === true) batches.set(connectorId, emptyBatch(this.config.id, tick));
+    }
+    for (const [connectorId, built] of batches) {
       const link = this.rpc?.link(connectorId);
-      if (link === undefined || !link.isOpen) {
-        this.batchesDropped[connectorId] = (this.batchesDropped[connectorId] ?? 0) + 1;
+      // The connector is gone or reconnecting (no link), or not reading (a full backlog: this tick would be stale before it left).
+      if (link === undefined || !link.isOpen || !this.backlogOf(connectorId, link).admits(link.sentBytes)) {
+        this.drop(connectorId, built);
         continue;
       }
-      const backlog = this.backlogOf(connectorId, link);
-      if (!backlog.admits(link.sentBytes)) {
-        // The connector is not reading: this tick would be stale before it left.
-        this.batchesDropped[connectorId] = (this.batchesDropped[connectorId] ?? 0) + 1;
-        continue;
-      }
+      const batch = this.unsentMembership.merge(connectorId, built);
       try {
         link.notify(ConnectorMethod.batch, batch);
-        backlog.queued(link.encodedBytes);
+        this.backlogOf(connectorId, link).queued(link.encodedBytes);
         this.batchesSent[connectorId] = (this.batchesSent[connectorId] ?? 0) + 1;
       } catch {
         // Closed under us or over its queue limit: the connector is gone or not keeping up.
-        this.batchesDropped[connectorId] = (this.batchesDropped[connectorId] ?? 0) + 1;
+        this.drop(connectorId, batch);
       }
     }
+  }
+
+  /** The tick's messages for this connector are lost; its membership changes wait for the next batch. */
+  private drop(connectorId: string, batch: TickBatch): void {
+    this.batchesDropped[connectorId] = (this.batchesDropped[connectorId] ?? 0) + 1;
+    this.unsentMembership.dropped(connectorId, batch);
   }
 
   private backlogOf(connectorId: string, link: RpcLink): TickBacklog {
@@ -369,4 +380,8 @@ function reservePort(host: string): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
+}
+
+function emptyBatch(serverId: string, tick: number): TickBatch {
+  return { serverId, tick, unsubscribe: [], subscribe: [], broadcasts: [], directSessions: [], directEnds: [], directPackages: Buffer.alloc(0) };
 }
