@@ -135,6 +135,32 @@ describe("connector: tick fan-out, one WebSocket message per socket per tick", f
     assert.equal(running.connector.counters.broadcasts - broadcastsBefore, 1);
   });
 
+  it("on a resync batch, drops every subscription to the sender's topics, keeps other servers', and subscribes what it lists; refuses a resync of another server's topics", async () => {
+    await start();
+    const [a, b] = await readyClients(2);
+    const LOBBY = "other-1/lobby";
+    const state = (k: number) => encodeDataPackage(push("onState", { k }));
+    const broadcastBoth = (tick: number) => link.notify(ConnectorMethod.batch, batch({ tick, broadcasts: [[TOPIC, state(tick)], [LOBBY, state(tick + 100)]] }));
+    const heard = (client: TestClient) => client.pushes.map((p) => (p.body as { k: number }).k);
+    link.notify(ConnectorMethod.batch, batch({ subscribe: [[TOPIC, a!.sessionId], [TOPIC, b!.sessionId], [LOBBY, a!.sessionId]] }));
+    broadcastBoth(2);
+    await waitUntil(() => a!.client.pushes.length === 2 && b!.client.pushes.length === 1, 2_000, "tick 2");
+
+    link.notify(ConnectorMethod.batch, batch({ tick: 3, resync: true, subscribe: [[TOPIC, b!.sessionId]] }));
+    broadcastBoth(4);
+    await waitUntil(() => b!.client.pushes.length === 2, 2_000, "tick 4 to b");
+    await sleep(50);
+    assert.deepEqual(heard(a!.client), [2, 102, 104], "a left arena-1's room, kept other-1's lobby");
+    assert.deepEqual(heard(b!.client), [2, 4]);
+
+    // arena-1's link claims other-1's topics: refused whole, nothing changes.
+    link.notify(ConnectorMethod.batch, batch({ serverId: "other-1", tick: 5, resync: true, subscribe: [] }));
+    broadcastBoth(6);
+    await waitUntil(() => b!.client.pushes.length === 3, 2_000, "tick 6 to b");
+    await sleep(50);
+    assert.deepEqual(heard(a!.client), [2, 102, 104, 106], "a still in the lobby");
+  });
+
   it("spreads one batch's writes over several event-loop turns, and writes all of tick N before any of tick N+1", async () => {
     // A slice of at most 64 writes (the budget is spent at the first clock check).
     await start(0.01);

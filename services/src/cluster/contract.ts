@@ -90,6 +90,12 @@ export interface TickBatch {
   readonly directSessions: readonly string[];
   readonly directEnds: readonly number[];
   readonly directPackages: Buffer;
+  /**
+   * The first batch on a new link: `subscribe` is every membership the game server holds through
+   * this connector, and replaces the connector's subscriptions to that server's topics
+   * (`<serverId>/…`); anything the old link carried may have been lost with it.
+   */
+  readonly resync?: boolean;
 }
 
 /** A batch's per-player part from [sessionId, packages] pairs (tests, tools). */

@@ -363,8 +363,10 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
   }
 
   private registerBackendCalls(rpc: RpcClient): void {
-    rpc.onNotify(ConnectorMethod.batch, (batch: unknown) => {
+    rpc.onNotify(ConnectorMethod.batch, (batch: unknown, link) => {
       if (!isTickBatch(batch)) throw new Error("connector.batch payload is not a TickBatch");
+      // A resync drops subscriptions to the sender's topics: only a server may reset its own.
+      if (batch.resync === true && batch.serverId !== link.peerId) throw new Error(`connector.batch from ${link.peerId} resyncs the topics of ${batch.serverId}`);
       this.tickFanout.enqueue(batch);
     });
     rpc.handle(ConnectorMethod.push, (request: PushRequest) => sessionCalls.push(this.callTarget, request));

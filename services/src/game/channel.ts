@@ -4,7 +4,7 @@
  * name)`; joining and leaving become subscribe/unsubscribe entries in the next batch for the
  * member's connector, and a broadcast goes only to connectors that have a member.
  */
-import { channelTopic } from "../cluster/contract";
+import { channelTopic, type TopicMembership } from "../cluster/contract";
 import type { MessageBody } from "../protocol";
 
 export interface ChannelMember {
@@ -130,6 +130,15 @@ export class ChannelRegistry {
     for (const channel of this.byName.values()) {
       if (channel.remove(fromSessionId)) channel.add(to);
     }
+  }
+
+  /** Every membership held through one connector: what a new link to it must subscribe again (a resync batch). */
+  membershipsOn(connectorId: string): TopicMembership[] {
+    const list: TopicMembership[] = [];
+    for (const channel of this.byName.values()) {
+      for (const member of channel.members()) if (member.connectorId === connectorId) list.push([channel.topic, member.sessionId]);
+    }
+    return list;
   }
 
   /** A closed session leaves every channel it was in, without unsubscribes (its socket is gone). */

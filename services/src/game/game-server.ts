@@ -42,7 +42,7 @@ export interface GameServerStats extends RuntimeCounters, TickLoopStats {
   readonly batchesSent: Readonly<Record<string, number>>;
   /** Batches dropped per connector: no open link (its clients are gone or moving), `maxQueuedTicks` batches still waiting in its link, or the link refused (backpressure). */
   readonly batchesDropped: Readonly<Record<string, number>>;
-  /** Bytes queued on each connector's open link, not yet taken by the kernel (tick batches and everything else). */
+  /** Bytes queued on the link of each connector sent tick batches, not yet taken by the kernel (batches and everything else). */
   readonly linkQueuedBytes: Readonly<Record<string, number>>;
   /** `ctx.rpc` calls made, and those that failed by RemoteCallError code. */
   readonly rpcCalls: number;
@@ -59,6 +59,8 @@ export class GameServer<S = unknown> {
   /** Per connector, the batches waiting in its current link (a new link starts a new count). */
   private readonly backlogs = new Map<string, { readonly link: RpcLink; readonly backlog: TickBacklog }>();
   private readonly unsentMembership = new UnsentMembership();
+  /** Connectors whose current link has not yet had its resync batch (every membership held through it). */
+  private readonly needsResync = new Set<string>();
   private rpc: RpcServer | undefined;
   private discovery: ServiceDiscovery | undefined;
   /** `ctx.rpc`: links to the other servers this one calls; made at start, with discovery. */
@@ -174,10 +176,7 @@ export class GameServer<S = unknown> {
       this.discovery.on("lapsed", (event) => void this.dropMovedPlayers(event.unacknowledgedMs));
       this.discovery.on("conflict", () => this.loseIdentity("another live process holds this id"));
       // A connector that left takes its sockets with it; its players get resumeGraceMs to come back through another.
-      this.discovery.on("removed", (server) => {
-        this.runtime.connectorGone(server.id);
-        this.unsentMembership.forget(server.id);
-      });
+      this.discovery.on("removed", (server) => this.runtime.connectorGone(server.id));
       this.discovery.on("added", (server) => this.runtime.connectorBack(server.id));
       this.remoteCaller = new RemoteCaller({ serverId: this.config.id, membership: this.discovery, timeoutMs: this.config.remoteTimeoutMs });
     }
@@ -254,7 +253,7 @@ export class GameServer<S = unknown> {
       sessions: this.runtime.sessionCount,
       batchesSent: { ...this.batchesSent },
       batchesDropped: { ...this.batchesDropped },
-      linkQueuedBytes: Object.fromEntries((this.rpc?.links() ?? []).map((link) => [link.peerId, link.queuedBytes])),
+      linkQueuedBytes: Object.fromEntries([...this.backlogs].map(([connectorId, { link }]) => [connectorId, link.queuedBytes])),
       rpcCalls: this.remoteCaller?.stats.calls ?? 0,
       rpcFailures: { ...this.remoteCaller?.stats.failures },
     };
@@ -273,41 +272,62 @@ export class GameServer<S = unknown> {
     }
   };
 
-  private send(tick: number, batches: Map<string, TickBatch>): void {
-    // A connector owed membership changes by a dropped batch gets a batch this tick even with nothing else in it.
-    for (const connectorId of this.unsentMembership.connectors()) {
-      if (!batches.has(connectorId) && this.rpc?.link(connectorId)?.isOpen === true) batches.set(connectorId, emptyBatch(this.config.id, tick));
-    }
-    for (const [connectorId, built] of batches) {
+  private send(tick: number, batches: ReadonlyMap<string, TickBatch>): void {
+    for (const [connectorId, built] of batches) this.sendTo(connectorId, built);
+    // Owed a resync or waiting membership changes, with nothing else this tick: a batch of their own, once the link can take one.
+    for (const connectorId of new Set(this.owed())) {
+      if (batches.has(connectorId)) continue;
       const link = this.rpc?.link(connectorId);
-      // The connector is gone or reconnecting (no link), or not reading (a full backlog: this tick would be stale before it left).
-      if (link === undefined || !link.isOpen || !this.backlogOf(connectorId, link).admits(link.sentBytes)) {
-        this.drop(connectorId, built);
-        continue;
-      }
-      const batch = this.unsentMembership.merge(connectorId, built);
-      try {
-        link.notify(ConnectorMethod.batch, batch);
-        this.backlogOf(connectorId, link).queued(link.encodedBytes);
-        this.batchesSent[connectorId] = (this.batchesSent[connectorId] ?? 0) + 1;
-      } catch {
-        // Closed under us or over its queue limit: the connector is gone or not keeping up.
-        this.drop(connectorId, batch);
-      }
+      if (link !== undefined && link.isOpen && this.backlogOf(connectorId, link).admits(link.sentBytes)) this.sendTo(connectorId, emptyBatch(this.config.id, tick));
     }
   }
 
-  /** The tick's messages for this connector are lost; its membership changes wait for the next batch. */
-  private drop(connectorId: string, batch: TickBatch): void {
-    this.batchesDropped[connectorId] = (this.batchesDropped[connectorId] ?? 0) + 1;
-    this.unsentMembership.dropped(connectorId, batch);
+  private *owed(): Iterable<string> {
+    yield* this.needsResync;
+    yield* this.unsentMembership.connectors();
   }
 
+  private sendTo(connectorId: string, built: TickBatch): void {
+    const link = this.rpc?.link(connectorId);
+    if (link === undefined || !link.isOpen) {
+      // Gone or reconnecting: its next link starts with a resync, so nothing is kept for this one.
+      this.batchesDropped[connectorId] = (this.batchesDropped[connectorId] ?? 0) + 1;
+      return;
+    }
+    const backlog = this.backlogOf(connectorId, link);
+    if (!backlog.admits(link.sentBytes)) {
+      // Not reading: this tick would be stale before it left. Its membership changes wait.
+      this.batchesDropped[connectorId] = (this.batchesDropped[connectorId] ?? 0) + 1;
+      this.unsentMembership.dropped(connectorId, built);
+      return;
+    }
+    const resync = this.needsResync.has(connectorId);
+    const batch: TickBatch = resync
+      ? { ...built, unsubscribe: [], subscribe: this.runtime.channels.membershipsOn(connectorId), resync: true }
+      : this.unsentMembership.merge(connectorId, built, (sessionId) => this.runtime.session(sessionId)?.connectorId === connectorId);
+    try {
+      link.notify(ConnectorMethod.batch, batch);
+    } catch {
+      // Over the link's own byte limit, or closed under us.
+      this.batchesDropped[connectorId] = (this.batchesDropped[connectorId] ?? 0) + 1;
+      if (!resync && link.isOpen) this.unsentMembership.dropped(connectorId, batch);
+      return;
+    }
+    backlog.queued(link.encodedBytes);
+    this.batchesSent[connectorId] = (this.batchesSent[connectorId] ?? 0) + 1;
+    if (resync) {
+      this.needsResync.delete(connectorId);
+      this.unsentMembership.forget(connectorId);
+    }
+  }
+
+  /** The tick backlog of the connector's current link; a new link starts a new one, and owes a resync. */
   private backlogOf(connectorId: string, link: RpcLink): TickBacklog {
     const known = this.backlogs.get(connectorId);
     if (known !== undefined && known.link === link) return known.backlog;
     const backlog = new TickBacklog(this.config.maxQueuedTicks);
     this.backlogs.set(connectorId, { link, backlog });
+    this.needsResync.add(connectorId);
     return backlog;
   }
 
@@ -321,7 +341,11 @@ export class GameServer<S = unknown> {
     }
     rpc.on("handlerError", (error, method, peerId) => log.error({ err: error, method, peer: peerId }, "rpc handler failed"));
     rpc.on("linkClose", (link) => {
-      if (this.backlogs.get(link.peerId)?.link === link) this.backlogs.delete(link.peerId);
+      if (this.backlogs.get(link.peerId)?.link !== link) return;
+      // What it still queued is lost with it; the next link's first batch is a resync.
+      this.backlogs.delete(link.peerId);
+      this.unsentMembership.forget(link.peerId);
+      this.needsResync.delete(link.peerId);
     });
   }
 

@@ -1,9 +1,10 @@
 /**
- * Channel membership changes of tick batches the game server could not send (the connector's
- * link was backed up, closed, or reconnecting). A dropped tick loses its messages by design, but
- * never a subscribe or unsubscribe: a player whose subscribe was lost would get no broadcast of
- * that channel again. The changes wait here and go, first, in the next batch sent to that
- * connector.
+ * Channel membership changes of tick batches the game server dropped while the connector's link
+ * stayed open (it was not reading: `maxQueuedTicks`). A dropped tick loses its messages by design,
+ * but never a subscribe or unsubscribe: a player whose subscribe was lost would get no broadcast
+ * of that channel again. The changes wait here and go, first, in the next batch sent to that
+ * connector. (A link that closes takes its queue with it; the next link starts with a resync
+ * batch holding every membership, so nothing waits for a closed link.)
  *
  * Kept per (topic, session), the latest change winning: the connector applies them as set
  * operations, so only the last one of a pair matters.
@@ -38,11 +39,16 @@ export class UnsentMembership {
     record(changes, batch.subscribe, true);
   }
 
-  /** The batch to send: the waiting changes with this batch's own over them (a pair in both: the batch's). The waiting ones are handed over. */
-  merge<B extends MembershipChanges>(connectorId: string, batch: B): B {
+  /**
+   * The batch to send: the waiting changes with this batch's own over them (a pair in both: the
+   * batch's). Waiting changes of sessions `current` no longer holds on this connector (closed,
+   * moved) are left out. The waiting ones are handed over.
+   */
+  merge<B extends MembershipChanges>(connectorId: string, batch: B, current: (sessionId: string) => boolean): B {
     const changes = this.byConnector.get(connectorId);
     if (changes === undefined) return batch;
     this.byConnector.delete(connectorId);
+    for (const [key, [, sessionId]] of changes) if (!current(sessionId)) changes.delete(key);
     record(changes, batch.unsubscribe, false);
     record(changes, batch.subscribe, true);
     const subscribe: TopicMembership[] = [];
@@ -51,7 +57,7 @@ export class UnsentMembership {
     return { ...batch, subscribe, unsubscribe };
   }
 
-  /** The connector left the cluster: its sessions and their memberships are gone with it. */
+  /** Nothing waits for this connector any more: its link closed, and the next link starts with a resync. */
   forget(connectorId: string): void {
     this.byConnector.delete(connectorId);
   }

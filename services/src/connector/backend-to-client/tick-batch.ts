@@ -13,6 +13,7 @@ export function isTickBatch(value: unknown): value is TickBatch {
     Array.isArray(batch.directSessions) &&
     Array.isArray(batch.directEnds) &&
     batch.directEnds.length === batch.directSessions.length &&
-    batch.directPackages instanceof Uint8Array
+    batch.directPackages instanceof Uint8Array &&
+    (batch.resync === undefined || typeof batch.resync === "boolean")
   );
 }

@@ -118,6 +118,7 @@ export class TickFanout {
     const { unsubscribe, subscribe, broadcasts, directSessions, directEnds, directPackages } = queued.batch;
     const counters = this.counters;
     counters.batchesApplied++;
+    if (queued.batch.resync === true) this.members.leaveServer(queued.batch.serverId);
     for (let index = 0; index < unsubscribe.length; index++) {
       const [topic, sessionId] = unsubscribe[index];
       const connection = this.sessions.get(sessionId);

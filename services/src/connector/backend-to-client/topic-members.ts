@@ -37,6 +37,14 @@ export class TopicMembers {
     if (at >= 0) connection.topics.splice(at, 1);
   }
 
+  /** Every socket leaves every topic of one game server (`<serverId>/…`): its resync batch lists them again. */
+  leaveServer(serverId: string): void {
+    const prefix = `${serverId}/`;
+    for (const [topic, set] of [...this.members]) {
+      if (topic.startsWith(prefix)) for (const connection of [...set]) this.unsubscribe(connection, topic);
+    }
+  }
+
   /** A closed socket leaves every topic (uWS drops its own subscriptions itself). */
   removeConnection(connection: ClientConnection): void {
     for (const topic of connection.topics) this.forget(connection, topic);
