@@ -10,7 +10,7 @@ import { PomonaClient, type PomonaClientOptions } from "../../services/src/clien
 import { startLocalCluster, type LocalCluster, type StartOptions } from "./cluster";
 import { nodeWebSocket } from "./node-websocket";
 import { planLocalCluster, type LocalClusterInput } from "./plan";
-import { freePortRange } from "./ports";
+import { freePortRanges } from "./ports";
 
 export interface EphemeralCluster extends LocalCluster {
   /** A client SDK instance for this cluster's gate (Node WebSocket with *.localhost lookup). */
@@ -27,14 +27,7 @@ export async function startEphemeralCluster(input: Partial<LocalClusterInput> = 
     tokenSecret: randomBytes(48).toString("base64url"),
     redisPassword: randomBytes(24).toString("base64url"),
     workDir,
-    gatePort: await freePortRange(1),
-    connectorPort: await freePortRange(connectors),
-    gamePort: await freePortRange(games),
-    gameHttpPort: await freePortRange(games),
-    chatPort: await freePortRange(1),
-    chatHttpPort: await freePortRange(1),
-    proxyPort: await freePortRange(1),
-    redisPort: await freePortRange(1),
+    ...(await freePortRanges({ gatePort: 1, connectorPort: connectors, gamePort: games, gameHttpPort: games, chatPort: 1, chatHttpPort: 1, proxyPort: 1, redisPort: 1 })),
     ...input,
     connectors,
     games,

@@ -1,2 +1,2 @@
 /** Free loopback ports, as the local cluster picks them. */
-export { freePort, freePortRange } from "../../scripts/local-cluster/ports";
+export { freePort, freePortRange, freePortRanges } from "../../scripts/local-cluster/ports";

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { isAlive } from "../../scripts/local-cluster/processes";
-import { freePortRange } from "../helpers/ports";
+import { freePortRanges } from "../helpers/ports";
 import { sleep } from "../helpers/wait";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -60,10 +60,10 @@ describe("npm start: the local cluster in one command", function () {
   });
 
   it("comes up with a READY line, carries 500 bots for 20 s with 0 errors, and Ctrl-C leaves no process behind", async () => {
-    const gatePort = await freePortRange(1);
-    const connectorPort = await freePortRange(2);
-    const args = ["start", "--", "--quiet", "--duo", "--gate-port", String(gatePort), "--connector-port", String(connectorPort)];
-    args.push("--game-port", String(await freePortRange(1)), "--game-http-port", String(await freePortRange(1)), "--chat-port", String(await freePortRange(1)), "--chat-http-port", String(await freePortRange(1)), "--proxy-port", String(await freePortRange(1)), "--redis-port", String(await freePortRange(1)));
+    const ports = await freePortRanges({ gate: 1, connector: 2, game: 1, gameHttp: 1, chat: 1, chatHttp: 1, proxy: 1, redis: 1 });
+    const gatePort = ports.gate;
+    const args = ["start", "--", "--quiet", "--duo", "--gate-port", String(gatePort), "--connector-port", String(ports.connector)];
+    args.push("--game-port", String(ports.game), "--game-http-port", String(ports.gameHttp), "--chat-port", String(ports.chat), "--chat-http-port", String(ports.chatHttp), "--proxy-port", String(ports.proxy), "--redis-port", String(ports.redis));
     start = run("npm", args, true);
     const pgid = start.child.pid!;
 
@@ -114,9 +114,10 @@ describe("npm start: the local cluster in one command", function () {
   });
 
   it("without nginx says so in one line and falls back to direct ports", async () => {
-    const gatePort = await freePortRange(1);
-    const args = ["--import", "tsx", "scripts/start.ts", "--quiet", "--gate-port", String(gatePort), "--connector-port", String(await freePortRange(2))];
-    args.push("--game-port", String(await freePortRange(1)), "--game-http-port", String(await freePortRange(1)), "--redis-port", String(await freePortRange(1)));
+    const ports = await freePortRanges({ gate: 1, connector: 2, game: 1, gameHttp: 1, redis: 1 });
+    const gatePort = ports.gate;
+    const args = ["--import", "tsx", "scripts/start.ts", "--quiet", "--gate-port", String(gatePort), "--connector-port", String(ports.connector)];
+    args.push("--game-port", String(ports.game), "--game-http-port", String(ports.gameHttp), "--redis-port", String(ports.redis));
     const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NGINX_BIN: "/nonexistent/nginx" } });
     const lines: string[] = [];
     createInterface({ input: child.stdout! }).on("line", (line) => lines.push(line));
