@@ -20,6 +20,10 @@ export const MUTATION_MODULES: Readonly<Record<string, MutationModule>> = {
     mutate: ["services/src/game/batch-builder.ts"],
     spec: ["test/game/batch-builder.test.ts"],
   },
+  "tick-backlog": {
+    mutate: ["services/src/game/tick-backlog.ts", "services/src/game/unsent-membership.ts"],
+    spec: ["test/game/tick-backlog.test.ts"],
+  },
   "auth-tokens": {
     mutate: ["services/src/auth/connect-token.ts", "services/src/auth/resume-token.ts"],
     spec: ["test/auth/connect-token.test.ts", "test/auth/resume-token.test.ts"],

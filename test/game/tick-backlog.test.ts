@@ -25,8 +25,12 @@ describe("tick backlog: how many tick batches wait in one connector's link", () 
     assert.equal(backlog.waiting(400), 0, "both left");
   });
 
-  it("refuses a limit that is not a positive integer", () => {
+  it("refuses a limit that is not a positive integer; a limit of 1 lets one batch wait", () => {
     for (const limit of [0, -1, 1.5, Number.NaN]) assert.throws(() => new TickBacklog(limit), /positive integer/);
+    const one = new TickBacklog(1);
+    assert.equal(one.admits(0), true);
+    one.queued(10);
+    assert.equal(one.admits(9), false);
   });
 });
 
@@ -58,6 +62,9 @@ describe("unsent membership: the channel changes of dropped tick batches", () =>
     unsent.dropped("c0", batch([], [["room", "b"]]));
     merged = unsent.merge("c0", batch([["room", "b"]]), all);
     assert.deepEqual([merged.subscribe, merged.unsubscribe], [[["room", "b"]], []], "left in a dropped tick, joined again in this one: joined");
+    unsent.dropped("c0", batch([["room", "c"]]));
+    merged = unsent.merge("c0", batch([], [["lobby", "c"]]), all);
+    assert.deepEqual([merged.subscribe, merged.unsubscribe], [[["room", "c"]], [["lobby", "c"]]], "the batch's own leave stays a leave");
   });
 
   it("leaves out waiting changes of sessions the connector no longer holds (closed or moved), never the batch's own", () => {

@@ -22,7 +22,7 @@ export class TickBacklog {
   waiting(sentBytes: number): number {
     let left = 0;
     while (left < this.ends.length && this.ends[left]! <= sentBytes) left++;
-    if (left > 0) this.ends.splice(0, left);
+    this.ends.splice(0, left);
     return this.ends.length;
   }
 
