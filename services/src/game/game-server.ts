@@ -274,6 +274,7 @@ export class GameServer<S = unknown> {
 
   private send(tick: number, batches: ReadonlyMap<string, TickBatch>): void {
     for (const [connectorId, built] of batches) this.sendTo(connectorId, built);
+    if (this.needsResync.size === 0 && this.unsentMembership.isEmpty) return;
     // Owed a resync or waiting membership changes, with nothing else this tick: a batch of their own, once the link can take one.
     for (const connectorId of new Set(this.owed())) {
       if (batches.has(connectorId)) continue;

@@ -22,9 +22,9 @@ export class UnsentMembership {
     return this.byConnector.keys();
   }
 
-  /** Changes waiting for one connector. */
-  count(connectorId: string): number {
-    return this.byConnector.get(connectorId)?.size ?? 0;
+  /** No changes wait for any connector. */
+  get isEmpty(): boolean {
+    return this.byConnector.size === 0;
   }
 
   /** A batch for `connectorId` was not sent: keep its membership changes. */

@@ -85,10 +85,14 @@ export class FrameWriter {
   private position = 0;
   private readonly sealed: Uint8Array[] = [];
   private sealedBytes = 0;
-  /** Every frame byte ever queued (never decreases): with `queuedBytes`, how much has left. */
-  encodedBytes = 0;
+  private encoded = 0;
 
   constructor(readonly maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {}
+
+  /** Every frame byte ever queued (never decreases): with `queuedBytes`, how much has left. */
+  get encodedBytes(): number {
+    return this.encoded;
+  }
 
   get queuedBytes(): number {
     return this.sealedBytes + this.position - this.start;
@@ -108,7 +112,7 @@ export class FrameWriter {
     const needed = FRAME_HEADER_BYTES + headBytes;
     if (this.segment.length - this.position < needed) this.newSegment(needed);
     const at = this.position;
-    this.encodedBytes += FRAME_HEADER_BYTES + bodyBytes;
+    this.encoded += FRAME_HEADER_BYTES + bodyBytes;
     this.segment.writeUInt32BE(bodyBytes, at);
     this.position = at + needed;
     this.headOffset = at + FRAME_HEADER_BYTES;
