@@ -5,6 +5,7 @@ import { encodeDataPackage, encodeDataPackages, MessageType, type PushMessage } 
 import { RpcServer, type RpcLink } from "../../services/src/rpc";
 import { TestClient } from "../helpers/pomelo-client";
 import { sleep, waitUntil } from "../helpers/wait";
+import { parseConnectorConfig } from "../../services/src/connector";
 import { startConnector, type Running } from "./setup";
 
 const push = (route: string, body: unknown): PushMessage => ({ type: MessageType.Push, route, body: JSON.stringify(body) });
@@ -32,9 +33,9 @@ describe("connector: tick fan-out, one WebSocket message per socket per tick", f
 
   const batch = (parts: Partial<TickBatch>): TickBatch => ({ serverId: "arena-1", tick: 1, unsubscribe: [], subscribe: [], broadcasts: [], ...directPart([]), ...parts });
 
-  async function start(fanoutSliceMs?: number): Promise<void> {
+  async function start(config: { fanoutSliceMs?: number; maxWaitingTicksPerServer?: number } = {}): Promise<void> {
     writtenAtBatchDone = [];
-    running = await startConnector(fanoutSliceMs === undefined ? {} : { fanoutSliceMs }, undefined, undefined, {
+    running = await startConnector(config, undefined, undefined, {
       request: () => undefined,
       fanout: () => writtenAtBatchDone.push(running.connector.counters.fanoutMessages),
     });
@@ -162,8 +163,8 @@ describe("connector: tick fan-out, one WebSocket message per socket per tick", f
   });
 
   it("spreads one batch's writes over several event-loop turns, and writes all of tick N before any of tick N+1", async () => {
-    // A slice of at most 64 writes (the budget is spent at the first clock check).
-    await start(0.01);
+    // A slice of at most 64 writes (the budget is spent at the first clock check); all five ticks may wait.
+    await start({ fanoutSliceMs: 0.01, maxWaitingTicksPerServer: 5 });
     const count = 200;
     const sessions = await readyClients(count);
     link.notify(ConnectorMethod.batch, batch({ subscribe: sessions.map((s) => [TOPIC, s.sessionId] as const) }));
@@ -189,5 +190,39 @@ describe("connector: tick fan-out, one WebSocket message per socket per tick", f
       assert.deepEqual(client.pushes.map((p) => [p.route, (p.body as { k: number }).k]), ticks.flatMap((k) => [["onState", k], ["onMine", k]]));
       assert.equal(client.messages.length, ticks.length + 2, "handshake, ping answer, then one message per tick");
     }
+  });
+
+  it("past 2 waiting batches of one game server, a newer one supersedes the oldest: its joins and leaves apply, its messages are not sent; another server's batches are untouched", async () => {
+    await start({ fanoutSliceMs: 0.01 });
+    const LOBBY = "arena-1/lobby";
+    const sessions = await readyClients(200);
+    const [x, y] = sessions;
+    const mine = (server: string, tick: number) =>
+      directPart(sessions.map((s) => [s.sessionId, encodeDataPackage(push("onMine", { k: `${server}${tick}` }))] as const));
+    link.notify(ConnectorMethod.batch, batch({ subscribe: [[LOBBY, y!.sessionId]] }));
+    await waitUntil(() => writtenAtBatchDone.length === 1, 2_000, "subscribe batch");
+    const supersededBefore = running.connector.counters.batchesSuperseded;
+    // Back to back: a2 is written in slices while the rest arrive and wait.
+    link.notify(ConnectorMethod.batch, batch({ tick: 2, ...mine("a", 2) }));
+    link.notify(ConnectorMethod.batch, batch({ tick: 3, subscribe: [[LOBBY, x!.sessionId]], ...mine("a", 3) }));
+    link.notify(ConnectorMethod.batch, batch({ serverId: "other-1", tick: 3, ...mine("o", 3) }));
+    link.notify(ConnectorMethod.batch, batch({ tick: 4, unsubscribe: [[LOBBY, y!.sessionId]], ...mine("a", 4) }));
+    link.notify(ConnectorMethod.batch, batch({ serverId: "other-1", tick: 4, ...mine("o", 4) }));
+    link.notify(ConnectorMethod.batch, batch({ tick: 5, ...mine("a", 5) }));
+    link.notify(ConnectorMethod.batch, batch({ tick: 6, broadcasts: [[LOBBY, encodeDataPackage(push("onState", { k: "lobby6" }))]], ...mine("a", 6) }));
+    await waitUntil(() => sessions.every((s) => s.client.pushes.some((p) => (p.body as { k: string }).k === "a6")), 10_000, "tick a6 to everyone");
+    await sleep(50);
+    assert.equal(running.connector.counters.batchesSuperseded - supersededBefore, 2, "a3 and a4 superseded");
+    const heard = (client: TestClient) => client.pushes.map((p) => (p.body as { k: string }).k);
+    assert.deepEqual(heard(x!.client), ["a2", "o3", "o4", "a5", "lobby6", "a6"], "a3's join held: x hears the lobby");
+    assert.deepEqual(heard(y!.client), ["a2", "o3", "o4", "a5", "a6"], "a4's leave held: y does not");
+    for (const { client } of sessions.slice(2)) assert.deepEqual(heard(client), ["a2", "o3", "o4", "a5", "a6"]);
+    for (const { client } of sessions) assert.equal(client.messages.length, 2 + 5, "handshake, ping answer, then one message per batch sent");
+  });
+
+  it("takes maxWaitingTicksPerServer from 1 (default 2); 0 is refused, naming the key", () => {
+    assert.equal(parseConnectorConfig({ connectorId: "connector-0", port: 0 }).maxWaitingTicksPerServer, 2);
+    assert.equal(parseConnectorConfig({ connectorId: "connector-0", port: 0, maxWaitingTicksPerServer: 1 }).maxWaitingTicksPerServer, 1);
+    assert.throws(() => parseConnectorConfig({ connectorId: "connector-0", port: 0, maxWaitingTicksPerServer: 0 }), /connector\.maxWaitingTicksPerServer: /);
   });
 });

@@ -86,6 +86,12 @@ export const connectorConfigSchema = z
      * messages); a batch's writes are spread over as many runs as it needs (backend-to-client/tick-fanout.ts).
      */
     fanoutSliceMs: z.number().min(0.01).max(1000).default(2),
+    /**
+     * Tick batches of one game server that may wait behind the one being written. When the
+     * connector cannot keep up, a newer batch supersedes the oldest waiting one: its joins and
+     * leaves still apply, its messages are not sent (the freshest ticks go out, memory stays bounded).
+     */
+    maxWaitingTicksPerServer: z.number().int().min(1).max(1_000).default(2),
     /** Sustained client packages per second (token bucket refill). */
     rateLimitPackagesPerSec: z.number().min(1).max(1_000_000).default(200),
     /** Packages a client may send in a burst (token bucket size). */

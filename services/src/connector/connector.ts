@@ -144,7 +144,7 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
         this.observer?.fanout(durationMs);
       },
       slice: (durationMs) => this.fanoutSlices.record(durationMs),
-    }, this.config.fanoutSliceMs, this.protobuf);
+    }, this.config.fanoutSliceMs, this.config.maxWaitingTicksPerServer, this.protobuf);
     if (options.metrics !== undefined) serveMetrics(this.app, options.metrics);
     this.registerBackendCalls(options.rpc);
   }

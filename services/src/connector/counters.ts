@@ -21,6 +21,8 @@ export interface ConnectorCounters {
   /** Clients closed because they stopped reading (also in closes.backpressure). */
   backpressureCloses: number;
   batchesApplied: number;
+  /** Tick batches whose messages a newer batch of the same game server superseded while they waited (config maxWaitingTicksPerServer). */
+  batchesSuperseded: number;
   /** Topic publishes from batches. */
   broadcasts: number;
   /** Messages written to sockets by batches: each publish counts once per subscriber, each direct once. */
@@ -67,6 +69,7 @@ export function emptyCounters(): ConnectorCounters {
     },
     backpressureCloses: 0,
     batchesApplied: 0,
+    batchesSuperseded: 0,
     broadcasts: 0,
     fanoutMessages: 0,
     unknownSessionsSkipped: 0,

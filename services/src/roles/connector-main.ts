@@ -19,6 +19,8 @@
  * terminationGracePeriodSeconds above it. SIGINT stops at once. ROUTE_RATE_LIMITS: per-route limits
  * per connection, `route=perSec/burst` comma-separated (`chat.room.say=2/5,arena.room.move=30/60`).
  * MAX_BACKPRESSURE_BYTES: bytes buffered for a client that stops reading before it is dropped (1 MiB).
+ * MAX_WAITING_TICKS_PER_SERVER: tick batches of one game server that may wait behind the one being
+ * written (2); past it the oldest waiting one keeps its joins and leaves and loses its messages.
  * METRICS_PORT: serve `/metrics` there instead of on PORT (in a cluster, where PORT is public). Prints JSON lines on stdout: `ready`,
  * `stats`, `draining`, `drained`, `stopped`.
  */
@@ -52,6 +54,7 @@ const CLI = {
     "public-url": { type: "string", value: "URL", env: "PUBLIC_URL", help: "published for tools; {ordinal} is replaced, e.g. wss://connector-{ordinal}.play.example.com/" },
     "route-rate-limits": { type: "string", value: "LIMITS", env: "ROUTE_RATE_LIMITS", help: "per-route limits per connection, route=perSec/burst comma-separated, e.g. chat.room.say=2/5" },
     "max-backpressure-bytes": { type: "string", value: "BYTES", env: "MAX_BACKPRESSURE_BYTES", help: "bytes buffered for a client that stops reading before it is dropped (1 MiB)" },
+    "max-waiting-ticks-per-server": { type: "string", value: "N", env: "MAX_WAITING_TICKS_PER_SERVER", help: "tick batches of one game server that may wait; past it the oldest loses its messages, keeps its joins and leaves (2)" },
     "metrics-port": { type: "string", value: "P", env: "METRICS_PORT", help: "serve /metrics there instead of on PORT" },
     "drain-timeout-ms": { type: "string", value: "MS", env: "DRAIN_TIMEOUT_MS", default: "20000", help: "SIGTERM: the longest wait for clients to move elsewhere" },
     "drain-spread-ms": { type: "string", value: "MS", env: "DRAIN_SPREAD_MS", default: "3000", help: "SIGTERM: clients are asked to move over this long" },
@@ -109,6 +112,7 @@ async function start(): Promise<RunningServer> {
   const ordinal = ordinalOf(values.id, values.ordinal);
   const routeLimits = routeRateLimits(values["route-rate-limits"]);
   const maxBackpressureBytes = numberOrUndefined(values["max-backpressure-bytes"]);
+  const maxWaitingTicksPerServer = numberOrUndefined(values["max-waiting-ticks-per-server"]);
   const publicUrl = values["public-url"] ? values["public-url"].replaceAll("{ordinal}", String(ordinal ?? "")) : undefined;
   const role = await startConnectorRole({
     connector: {
@@ -121,6 +125,7 @@ async function start(): Promise<RunningServer> {
       ...(Object.keys(auth).length ? { auth } : {}),
       ...(routeLimits === undefined ? {} : { routeRateLimits: routeLimits }),
       ...(maxBackpressureBytes === undefined ? {} : { maxBackpressureBytes }),
+      ...(maxWaitingTicksPerServer === undefined ? {} : { maxWaitingTicksPerServer }),
     },
     discovery: { redis: redisFromEnv(values.redis), ...(values.namespace ? { namespace: values.namespace } : {}) },
     advertiseHost: values["advertise-host"],

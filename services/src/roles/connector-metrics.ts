@@ -41,6 +41,7 @@ export function registerConnectorMetrics(registry: Registry, sources: ConnectorM
     closes: counterBy("kind", "Client connections closed, by reason"),
     backpressureCloses: counter("Clients dropped because they stopped reading"),
     batchesApplied: counter("Tick batches fanned out"),
+    batchesSuperseded: counter("Tick batches whose messages a newer batch of the same game server superseded while they waited"),
     broadcasts: counter("Topic publishes from tick batches"),
     fanoutMessages: counter("Messages written to sockets by tick batches"),
     unknownSessionsSkipped: counter("Batch entries for sessions not on this connector"),

@@ -15,6 +15,12 @@
  * the one being written, so every write of tick N goes out before any of tick N+1; a queue longer
  * than MAX_QUEUED_BATCHES is written without yielding, which bounds the backlog.
  *
+ * A connector that cannot keep up holds at most `maxWaitingPerServer` (config
+ * maxWaitingTicksPerServer) waiting batches of one game server: a newer one supersedes the oldest
+ * waiting, which keeps its joins and leaves (applied in order, as ever) and loses its messages, so a
+ * saturated connector writes the freshest ticks and holds a bounded amount, like the game server's
+ * own `maxQueuedTicks` (docs/connector.md, "Tick fan-out").
+ *
  * Protobuf clients (protobuf-transcoder.ts) get a broadcast translated once per batch, published on
  * their own uWS topic (`protobufTopic`), and their own packages translated as they are listed.
  */
@@ -32,6 +38,12 @@ export const MERGE_MIN_OWN_SHARE = 0.4;
 export const MAX_QUEUED_BATCHES = 8;
 /** Writes between two clock reads (a write costs a few µs). */
 const WRITES_PER_CLOCK_CHECK = 64;
+
+const NO_PACKAGES = Buffer.alloc(0);
+
+function carriesMessages(batch: TickBatch): boolean {
+  return batch.broadcasts.length > 0 || batch.directSessions.length > 0;
+}
 
 interface QueuedBatch {
   readonly batch: TickBatch;
@@ -65,6 +77,7 @@ export class TickFanout {
     private readonly counters: ConnectorCounters,
     private readonly observer: FanoutObserver,
     private readonly sliceMs: number,
+    private readonly maxWaitingPerServer: number,
     private readonly protobuf: ProtobufTranscoder | undefined = undefined,
   ) {}
 
@@ -74,8 +87,26 @@ export class TickFanout {
   }
 
   enqueue(batch: TickBatch, arrivedMs = performance.now()): void {
+    this.supersedeWaiting(batch.serverId);
     this.queue.push({ batch, arrivedMs });
     if (this.current === undefined) this.run();
+  }
+
+  /** Makes room for one more waiting batch of `serverId` carrying messages (at most one is over the bound: this runs on every arrival). */
+  private supersedeWaiting(serverId: string): void {
+    let waiting = 0;
+    let oldest = -1;
+    for (let index = 0; index < this.queue.length; index++) {
+      const { batch } = this.queue[index];
+      if (batch.serverId !== serverId || !carriesMessages(batch)) continue;
+      if (oldest < 0) oldest = index;
+      waiting++;
+    }
+    if (waiting < this.maxWaitingPerServer) return;
+    const { batch, arrivedMs } = this.queue[oldest];
+    this.counters.batchesSuperseded++;
+    if (batch.resync !== true && batch.subscribe.length === 0 && batch.unsubscribe.length === 0) this.queue.splice(oldest, 1);
+    else this.queue[oldest] = { batch: { ...batch, broadcasts: [], directSessions: [], directEnds: [], directPackages: NO_PACKAGES }, arrivedMs };
   }
 
   private run(): void {
