@@ -11,9 +11,12 @@ export interface BackendBinding {
   readonly incarnation: string;
 }
 
+const NO_SETTINGS: Readonly<Record<string, unknown>> = Object.freeze({});
+
 export class Session {
   private uidValue: string | null = null;
-  private readonly settingsValue: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  /** Made on the first setting: most sessions have none, and an empty null-prototype object costs ~180 bytes. */
+  private settingsValue: Record<string, unknown> | undefined;
   private cachedSnapshot: SessionSnapshot | undefined;
   /** serverType → the backend this session's requests of that type go to. */
   readonly backends = new Map<string, BackendBinding>();
@@ -44,13 +47,14 @@ export class Session {
   setSettings(settings: Readonly<Record<string, unknown>>): void {
     for (const key of Object.keys(settings)) {
       if (key === "__proto__" || key === "constructor" || key === "prototype") continue;
+      this.settingsValue ??= Object.create(null) as Record<string, unknown>;
       this.settingsValue[key] = settings[key];
     }
     this.cachedSnapshot = undefined;
   }
 
   get(key: string): unknown {
-    return this.settingsValue[key];
+    return this.settingsValue?.[key];
   }
 
   /** Marks the session closed once; later calls keep the first reason. Returns true the first time. */
@@ -62,7 +66,7 @@ export class Session {
 
   /** What backends see; rebuilt only after a change, so forwarding costs no copy per request. */
   snapshot(): SessionSnapshot {
-    this.cachedSnapshot ??= { id: this.id, connectorId: this.connectorId, uid: this.uidValue, settings: { ...this.settingsValue } };
+    this.cachedSnapshot ??= { id: this.id, connectorId: this.connectorId, uid: this.uidValue, settings: this.settingsValue === undefined ? NO_SETTINGS : { ...this.settingsValue } };
     return this.cachedSnapshot;
   }
 }

@@ -26,15 +26,14 @@ export class TopicMembers {
     }
     if (set.has(connection)) return;
     set.add(connection);
-    connection.topics.push(topic);
+    connection.topics = connection.topics.concat(topic);
     if (connection.protobuf) this.protobufMembers.set(topic, this.protobufCount(topic) + 1);
   }
 
   unsubscribe(connection: ClientConnection, topic: string): void {
     connection.ws?.unsubscribe(connection.protobuf ? protobufTopic(topic) : topic);
     this.forget(connection, topic);
-    const at = connection.topics.indexOf(topic);
-    if (at >= 0) connection.topics.splice(at, 1);
+    if (connection.topics.includes(topic)) connection.topics = connection.topics.filter((held) => held !== topic);
   }
 
   /** Every socket leaves every topic of one game server (`<serverId>/…`): its resync batch lists them again. */
@@ -48,7 +47,7 @@ export class TopicMembers {
   /** A closed socket leaves every topic (uWS drops its own subscriptions itself). */
   removeConnection(connection: ClientConnection): void {
     for (const topic of connection.topics) this.forget(connection, topic);
-    connection.topics.length = 0;
+    connection.topics = [];
   }
 
   subscribers(topic: string): ReadonlySet<ClientConnection> | undefined {
