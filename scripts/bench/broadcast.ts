@@ -96,8 +96,9 @@ interface Target {
   /** Processes whose CPU counts as "server", by role. */
   readonly servers: ReadonlyArray<{ role: "raw" | "game" | "connector" | "redis"; pid: number }>;
   /** Called when the measured window starts (Pomona: the connectors' fan-out timing). */
-  resetStats?(): void;
-  fanout?(): Promise<{ p99Ms: number; sliceP99Ms: number }>;
+  resetStats?(): Promise<void>;
+  /** The connectors' fan-out over the measured window; `superseded`: tick batches whose messages a newer one replaced (docs/connector.md). */
+  fanout?(): Promise<{ p99Ms: number; sliceP99Ms: number; superseded: number }>;
   /** process.memoryUsage() of the Pomona servers, by role (MB). */
   memory?(): Promise<Record<string, Record<string, number>>>;
   stop(): void;
@@ -136,6 +137,8 @@ async function startPomona(workload: Workload): Promise<Target> {
       }),
     );
   const stats = () => statsOf(connectors);
+  const superseded = (lines: Array<Record<string, unknown>>) => lines.reduce((total, line) => total + (line.batchesSuperseded as number), 0);
+  let supersededAtStart = 0;
   return {
     name: `pomona ${workload} (1 game, ${connectors.length} connector${connectors.length > 1 ? "s" : ""})`,
     kind: "pomona",
@@ -143,12 +146,16 @@ async function startPomona(workload: Workload): Promise<Target> {
     urls,
     joinRoute: "bench.room.join",
     servers: [{ role: "game", pid: game.pid }, ...connectors.map((c) => ({ role: "connector" as const, pid: c.pid })), { role: "redis", pid: redis.pid! }],
-    resetStats: () => connectors.forEach((c) => c.signal("SIGWINCH")),
+    resetStats: async () => {
+      supersededAtStart = superseded(await stats());
+      connectors.forEach((c) => c.signal("SIGWINCH"));
+    },
     fanout: async () => {
       const lines = await stats();
       return {
         p99Ms: Math.max(...lines.map((line) => (line.fanout as { p99Ms: number }).p99Ms)),
         sliceP99Ms: Math.max(...lines.map((line) => (line.fanoutSlices as { p99Ms: number }).p99Ms)),
+        superseded: superseded(lines) - supersededAtStart,
       };
     },
     memory: async () => {
@@ -202,7 +209,7 @@ async function measure(target: Target) {
   await waitConnected(clients);
   await sleep(2000);
   for (const g of generators) g.send({ kind: "reset" });
-  target.resetStats?.();
+  await target.resetStats?.();
   const cpuStart = target.servers.map(({ pid }) => cpuSeconds(pid));
   const genCpuStart = generators.map((g) => cpuSeconds(g.pid!));
   const started = Date.now();
@@ -247,6 +254,7 @@ async function measure(target: Target) {
     p99_ms: Number(percentile(histogram, reports[0]!.bucketMs, 0.99).toFixed(2)),
     fanout_p99_ms: fanout?.p99Ms ?? null,
     fanout_slice_p99_ms: fanout?.sliceP99Ms ?? null,
+    superseded: fanout?.superseded ?? null,
     memory_first: memoryFirst,
     memory_full: memoryFull,
     rss_first: rssFirst,
@@ -331,6 +339,7 @@ async function main() {
       [`game_rss_mb_at_${rssAt}`]: pomona((r) => r.rss_first.game!),
       dropped: Math.max(...of("pomona", workload).map((r) => r.dropped)),
       gaps: Math.max(...of("pomona", workload).map((r) => r.gaps)),
+      superseded: Math.max(...of("pomona", workload).map((r) => r.superseded ?? 0)),
     };
   });
   for (const r of results) {
