@@ -136,7 +136,7 @@ describe("connector: tick fan-out, one WebSocket message per socket per tick", f
     assert.equal(running.connector.counters.broadcasts - broadcastsBefore, 1);
   });
 
-  it("on a resync batch, drops every subscription to the sender's topics, keeps other servers', and subscribes what it lists; refuses a resync of another server's topics", async () => {
+  it("on a resync batch, drops every subscription to the sender's topics, keeps other servers', and subscribes what it lists; refuses any batch that names another server", async () => {
     await start();
     const [a, b] = await readyClients(2);
     const LOBBY = "other-1/lobby";
@@ -154,12 +154,14 @@ describe("connector: tick fan-out, one WebSocket message per socket per tick", f
     assert.deepEqual(heard(a!.client), [2, 102, 104], "a left arena-1's room, kept other-1's lobby");
     assert.deepEqual(heard(b!.client), [2, 4]);
 
-    // arena-1's link claims other-1's topics: refused whole, nothing changes.
+    // arena-1's link speaks for other-1: refused whole, nothing changes.
     link.notify(ConnectorMethod.batch, batch({ serverId: "other-1", tick: 5, resync: true, subscribe: [] }));
+    link.notify(ConnectorMethod.batch, batch({ serverId: "other-1", tick: 7, broadcasts: [[TOPIC, state(7)]] }));
     broadcastBoth(6);
     await waitUntil(() => b!.client.pushes.length === 3, 2_000, "tick 6 to b");
     await sleep(50);
     assert.deepEqual(heard(a!.client), [2, 102, 104, 106], "a still in the lobby");
+    assert.deepEqual(heard(b!.client), [2, 4, 6], "nothing of the batch that named other-1");
   });
 
   it("spreads one batch's writes over several event-loop turns, and writes all of tick N before any of tick N+1", async () => {
@@ -194,30 +196,46 @@ describe("connector: tick fan-out, one WebSocket message per socket per tick", f
 
   it("past 2 waiting batches of one game server, a newer one supersedes the oldest: its joins and leaves apply, its messages are not sent; another server's batches are untouched", async () => {
     await start({ fanoutSliceMs: 0.01 });
-    const LOBBY = "arena-1/lobby";
-    const sessions = await readyClients(200);
-    const [x, y] = sessions;
-    const mine = (server: string, tick: number) =>
-      directPart(sessions.map((s) => [s.sessionId, encodeDataPackage(push("onMine", { k: `${server}${tick}` }))] as const));
-    link.notify(ConnectorMethod.batch, batch({ subscribe: [[LOBBY, y!.sessionId]] }));
-    await waitUntil(() => writtenAtBatchDone.length === 1, 2_000, "subscribe batch");
-    const supersededBefore = running.connector.counters.batchesSuperseded;
-    // Back to back: a2 is written in slices while the rest arrive and wait.
-    link.notify(ConnectorMethod.batch, batch({ tick: 2, ...mine("a", 2) }));
-    link.notify(ConnectorMethod.batch, batch({ tick: 3, subscribe: [[LOBBY, x!.sessionId]], ...mine("a", 3) }));
-    link.notify(ConnectorMethod.batch, batch({ serverId: "other-1", tick: 3, ...mine("o", 3) }));
-    link.notify(ConnectorMethod.batch, batch({ tick: 4, unsubscribe: [[LOBBY, y!.sessionId]], ...mine("a", 4) }));
-    link.notify(ConnectorMethod.batch, batch({ serverId: "other-1", tick: 4, ...mine("o", 4) }));
-    link.notify(ConnectorMethod.batch, batch({ tick: 5, ...mine("a", 5) }));
-    link.notify(ConnectorMethod.batch, batch({ tick: 6, broadcasts: [[LOBBY, encodeDataPackage(push("onState", { k: "lobby6" }))]], ...mine("a", 6) }));
-    await waitUntil(() => sessions.every((s) => s.client.pushes.some((p) => (p.body as { k: string }).k === "a6")), 10_000, "tick a6 to everyone");
-    await sleep(50);
-    assert.equal(running.connector.counters.batchesSuperseded - supersededBefore, 2, "a3 and a4 superseded");
-    const heard = (client: TestClient) => client.pushes.map((p) => (p.body as { k: string }).k);
-    assert.deepEqual(heard(x!.client), ["a2", "o3", "o4", "a5", "lobby6", "a6"], "a3's join held: x hears the lobby");
-    assert.deepEqual(heard(y!.client), ["a2", "o3", "o4", "a5", "a6"], "a4's leave held: y does not");
-    for (const { client } of sessions.slice(2)) assert.deepEqual(heard(client), ["a2", "o3", "o4", "a5", "a6"]);
-    for (const { client } of sessions) assert.equal(client.messages.length, 2 + 5, "handshake, ping answer, then one message per batch sent");
+    const other = new RpcServer({ serverId: "other-1", incarnation: "inc-1" });
+    other.handle("hello", () => "hi");
+    const { host, port } = await other.listen();
+    await running.rpc.call({ id: "other-1", host, port, incarnation: "inc-1" }, "hello");
+    const otherLink = other.link("connector-0")!;
+    try {
+      const LOBBY = "arena-1/lobby";
+      const sessions = await readyClients(200);
+      const [x, y] = sessions;
+      const mine = (server: string, tick: number) =>
+        directPart(sessions.map((s) => [s.sessionId, encodeDataPackage(push("onMine", { k: `${server}${tick}` }))] as const));
+      link.notify(ConnectorMethod.batch, batch({ subscribe: [[LOBBY, y!.sessionId]] }));
+      await waitUntil(() => writtenAtBatchDone.length === 1, 2_000, "subscribe batch");
+      const supersededBefore = running.connector.counters.batchesSuperseded;
+      // Back to back: a2 is written in slices while the rest arrive and wait.
+      link.notify(ConnectorMethod.batch, batch({ tick: 2, ...mine("a", 2) }));
+      link.notify(ConnectorMethod.batch, batch({ tick: 3, subscribe: [[LOBBY, x!.sessionId]], ...mine("a", 3) }));
+      otherLink.notify(ConnectorMethod.batch, batch({ serverId: "other-1", tick: 3, ...mine("o", 3) }));
+      link.notify(ConnectorMethod.batch, batch({ tick: 4, unsubscribe: [[LOBBY, y!.sessionId]], ...mine("a", 4) }));
+      otherLink.notify(ConnectorMethod.batch, batch({ serverId: "other-1", tick: 4, ...mine("o", 4) }));
+      link.notify(ConnectorMethod.batch, batch({ tick: 5, ...mine("a", 5) }));
+      link.notify(ConnectorMethod.batch, batch({ tick: 6, broadcasts: [[LOBBY, encodeDataPackage(push("onState", { k: "lobby6" }))]], ...mine("a", 6) }));
+      const heard = (client: TestClient) => client.pushes.map((p) => (p.body as { k: string }).k);
+      await waitUntil(() => sessions.every((s) => ["a6", "o4"].every((k) => heard(s.client).includes(k))), 10_000, "a6 and o4 to everyone");
+      await sleep(50);
+      assert.equal(running.connector.counters.batchesSuperseded - supersededBefore, 2, "a3 and a4 superseded");
+      // The two links are read in either order: each server's ticks in its own order.
+      const from = (client: TestClient, server: string) => heard(client).filter((k) => k.startsWith(server));
+      assert.deepEqual(from(x!.client, "a"), ["a2", "a5", "a6"]);
+      assert.deepEqual(from(x!.client, "lobby"), ["lobby6"], "a3's join held: x hears the lobby");
+      assert.ok(heard(x!.client).indexOf("lobby6") === heard(x!.client).indexOf("a6") - 1, "the lobby broadcast first, in a6's message");
+      assert.deepEqual(from(y!.client, "lobby"), [], "a4's leave held: y does not");
+      for (const { client } of sessions) {
+        assert.deepEqual(from(client, "a"), ["a2", "a5", "a6"]);
+        assert.deepEqual(from(client, "o"), ["o3", "o4"]);
+        assert.equal(client.messages.length, 2 + 5, "handshake, ping answer, then one message per batch sent");
+      }
+    } finally {
+      await other.close();
+    }
   });
 
   it("takes maxWaitingTicksPerServer from 1 (default 2); 0 is refused, naming the key", () => {

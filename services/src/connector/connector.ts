@@ -365,8 +365,9 @@ export class Connector extends EventEmitter<ConnectorEvents> implements SessionE
   private registerBackendCalls(rpc: RpcClient): void {
     rpc.onNotify(ConnectorMethod.batch, (batch: unknown, link) => {
       if (!isTickBatch(batch)) throw new Error("connector.batch payload is not a TickBatch");
-      // A resync drops subscriptions to the sender's topics: only a server may reset its own.
-      if (batch.resync === true && batch.serverId !== link.peerId) throw new Error(`connector.batch from ${link.peerId} resyncs the topics of ${batch.serverId}`);
+      // A batch speaks for its sender only: a resync drops the subscriptions to the named server's
+      // topics, and the waiting bound (tick-fanout.ts) counts batches per named server.
+      if (batch.serverId !== link.peerId) throw new Error(`connector.batch from ${link.peerId} names server ${batch.serverId}`);
       this.tickFanout.enqueue(batch);
     });
     rpc.handle(ConnectorMethod.push, (request: PushRequest) => sessionCalls.push(this.callTarget, request));
