@@ -5,7 +5,9 @@
  * - `per-player`: each socket its own push each tick (JSON body naming the socket), `ws.send`
  *   inside `ws.cork`;
  * - `mixed`: one `ws.send` per socket per tick carrying the state push (encoded once) followed by
- *   the socket's own push, assembled in one reused buffer.
+ *   the socket's own push, assembled in one reused buffer;
+ * - `state-sends`: `broadcast`'s bytes, but `ws.send` inside `ws.cork` to each socket instead of one
+ *   publish: against `broadcast`, the price of a per-socket write (`--merge-cost`).
  * It answers the Pomelo handshake and heartbeats so the same load generator drives every target.
  */
 import { parseArgs } from "node:util";
@@ -63,6 +65,9 @@ function runTick(): void {
   const sentAt = Number((performance.timeOrigin + performance.now()).toFixed(3));
   if (workload === "broadcast") {
     app.publish("all", encodeDataPackage({ type: MessageType.Push, route: "onState", body: benchStateBody(tick, Number(values.players)) }), true);
+  } else if (workload === "state-sends") {
+    const state = encodeDataPackage({ type: MessageType.Push, route: "onState", body: benchStateBody(tick, Number(values.players)) });
+    for (const ws of sockets) ws.cork(() => ws.send(state, true));
   } else if (workload === "per-player") {
     for (const ws of sockets) {
       const message = ownPush(tick, sentAt, ws.getUserData().id);

@@ -36,6 +36,8 @@ const BASELINE_BUNDLE = path.join(ROOT, ".tmp/bench/baseline-server.js");
 const LOAD_CLIENT = path.join(ROOT, ".tmp/bench/load-client");
 const WORKLOADS = ["broadcast", "per-player", "mixed"] as const;
 type Workload = (typeof WORKLOADS)[number];
+/** Raw only: the state sent to each socket, against `broadcast`'s one publish (`--merge-cost`). */
+type RawWorkload = Workload | "state-sends";
 
 const CLI = {
   command: "npm run bench:broadcast --",
@@ -52,9 +54,10 @@ const CLI = {
     "rss-at": { type: "string", value: "N", default: "1000", help: "also read every server's RSS at this many clients" },
     "skip-build": { type: "boolean", help: "reuse services/dist from the last `npm run build`" },
     "node-options": { type: "string", value: "FLAGS", help: "NODE_OPTIONS for every server, raw and Pomona, and no per-role flags (default: each role's, as production runs it; raw gets the connector's)" },
+    "merge-cost": { type: "boolean", help: "instead: raw uWS only, the state published once per tick against the same bytes written to each socket, per round; prices the connector's publish-or-merge choice (MERGE_MIN_OWN_SHARE, docs/connector.md)" },
     runtime: { type: "string", value: "node20|node24", default: "node20", help: "the servers on this machine's Node, or inside the Node 24 lane (`npm run test:node24`)" },
   },
-  examples: ["npm run bench:broadcast -- --workload mixed --clients 1000 --seconds 10"],
+  examples: ["npm run bench:broadcast -- --workload mixed --clients 1000 --seconds 10", "npm run bench:broadcast -- --merge-cost --clients 2000 --rounds 3"],
 } as const;
 const { values } = parseCommandLine(CLI);
 const clients = integerFlag(CLI, "clients", values.clients, 1, 100_000);
@@ -88,7 +91,7 @@ interface Report extends Omit<Progress, "kind"> {
 interface Target {
   readonly name: string;
   readonly kind: "raw" | "pomona";
-  readonly workload: Workload;
+  readonly workload: RawWorkload;
   /** Generators are spread over these round-robin. */
   readonly urls: string[];
   /** Request each client sends after the handshake, if any. */
@@ -104,7 +107,7 @@ interface Target {
   stop(): void;
 }
 
-async function startRaw(workload: Workload): Promise<Target> {
+async function startRaw(workload: RawWorkload): Promise<Target> {
   // The connector's Node flags (raw does the connector's job): the comparison is of the servers, not of V8 settings.
   const server = forkJs(BASELINE_BUNDLE, ["--hz", String(hz), "--players", String(values.players), "--workload", workload], NODE_OPTIONS, serverCommand, nodeArgs("connector"));
   const { port } = await nextMessage<{ kind: string; port: number }>(server, "listening");
@@ -283,8 +286,27 @@ async function run(start: () => Promise<Target>, round: number): Promise<Result 
   }
 }
 
+/**
+ * A merged per-socket write pays off for a topic once the share of its subscribers with packages
+ * of their own reaches 1 − c_p/c_s (c_p: a publish delivery, c_s: a socket write; tick-fanout.ts).
+ * Both are read here on the same bytes, raw uWS, one round after the other.
+ */
+async function mergeCost(): Promise<void> {
+  const results: Array<Result & { round: number }> = [];
+  for (let round = 1; round <= rounds; round++) {
+    results.push(await run(() => startRaw("broadcast"), round));
+    results.push(await run(() => startRaw("state-sends"), round));
+  }
+  console.table(results.map(({ round, target, delivered_ratio, server_cpu_us_per_client_tick, server_cpu_cores }) => ({ round, target, delivered_ratio, server_cpu_us_per_client_tick, server_cpu_cores })));
+  const cost = (workload: RawWorkload, round: number) => results.find((r) => r.workload === workload && r.round === round)!.server_cpu_us_per_client_tick;
+  const ratios = Array.from({ length: rounds }, (_, i) => cost("state-sends", i + 1) / cost("broadcast", i + 1)).sort((a, b) => a - b);
+  const ratio = ratios.length % 2 === 1 ? ratios[ratios.length >> 1]! : (ratios[ratios.length / 2 - 1]! + ratios[ratios.length / 2]!) / 2;
+  console.log(JSON.stringify({ clients, rounds, send_over_publish: Number(ratio.toFixed(3)), rounds_send_over_publish: ratios.map((r) => Number(r.toFixed(3))), merge_min_own_share: Number(Math.max(0, 1 - 1 / ratio).toFixed(3)) }));
+}
+
 async function main() {
   build();
+  if (values["merge-cost"]) return mergeCost();
   console.log(`fan-out bench: ${workloads.join(", ")}; ${clients} clients, ${hz} Hz, ${seconds} s measured, RSS at ${rssAt} and ${clients}; node ${process.version}, servers on ${values.runtime}, NODE_OPTIONS="${NODE_OPTIONS}", connector and raw also ${JSON.stringify(nodeArgs("connector"))}`);
   const results: Array<Result & { round: number }> = [];
   const pomonaRuns = new Set<Workload>(workloads);
