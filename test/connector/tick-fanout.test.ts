@@ -120,7 +120,7 @@ describe("connector: tick fan-out, one WebSocket message per socket per tick", f
 
   it("publishes a topic where few subscribers have packages of their own; theirs follow the broadcast", async () => {
     await start();
-    const sessions = await readyClients(5);
+    const sessions = await readyClients(12);
     link.notify(ConnectorMethod.batch, batch({ subscribe: sessions.map((s) => [TOPIC, s.sessionId] as const) }));
     const before = sessions.map((s) => s.client.messages.length);
     const broadcastsBefore = running.connector.counters.broadcasts;
@@ -130,10 +130,23 @@ describe("connector: tick fan-out, one WebSocket message per socket per tick", f
     );
     await waitUntil(() => sessions.every((s, i) => s.client.pushes.length === (i === 0 ? 2 : 1)), 2_000, "tick 2");
     await sleep(50);
-    // One of five (20 %) is under the 40 % merge share: the topic is one publish.
-    assert.deepEqual(sessions.map((s, i) => s.client.messages.length - before[i]!), [2, 1, 1, 1, 1]);
+    // One of twelve (8 %) is under the 10 % merge share: the topic is one publish.
+    assert.deepEqual(sessions.map((s, i) => s.client.messages.length - before[i]!), [2, ...Array<number>(11).fill(1)]);
     assert.deepEqual(sessions[0]!.client.pushes.map((p) => p.route), ["onState", "onMine"]);
     assert.equal(running.connector.counters.broadcasts - broadcastsBefore, 1);
+    // Two of twelve (17 %) are over it: everyone gets one merged message.
+    link.notify(
+      ConnectorMethod.batch,
+      batch({
+        tick: 3,
+        broadcasts: [[TOPIC, encodeDataPackage(push("onState", { k: 3 }))]],
+        ...directPart(sessions.slice(0, 2).map((s) => [s.sessionId, encodeDataPackage(push("onMine", { k: 3 }))] as const)),
+      }),
+    );
+    await waitUntil(() => sessions.every((s, i) => s.client.pushes.length === (i === 0 ? 4 : i === 1 ? 3 : 2)), 2_000, "tick 3");
+    await sleep(50);
+    assert.deepEqual(sessions.map((s, i) => s.client.messages.length - before[i]!), [3, 2, ...Array<number>(10).fill(2)]);
+    assert.deepEqual(sessions[1]!.client.pushes.map((p) => [p.route, (p.body as { k: number }).k]), [["onState", 2], ["onState", 3], ["onMine", 3]]);
   });
 
   it("on a resync batch, drops every subscription to the sender's topics, keeps other servers', and subscribes what it lists; refuses any batch that names another server", async () => {
@@ -210,6 +223,7 @@ describe("connector: tick fan-out, one WebSocket message per socket per tick", f
       link.notify(ConnectorMethod.batch, batch({ subscribe: [[LOBBY, y!.sessionId]] }));
       await waitUntil(() => writtenAtBatchDone.length === 1, 2_000, "subscribe batch");
       const supersededBefore = running.connector.counters.batchesSuperseded;
+      const appliedBefore = running.connector.counters.batchesApplied;
       // Back to back: a2 is written in slices while the rest arrive and wait.
       link.notify(ConnectorMethod.batch, batch({ tick: 2, ...mine("a", 2) }));
       link.notify(ConnectorMethod.batch, batch({ tick: 3, subscribe: [[LOBBY, x!.sessionId]], ...mine("a", 3) }));
@@ -222,6 +236,8 @@ describe("connector: tick fan-out, one WebSocket message per socket per tick", f
       await waitUntil(() => sessions.every((s) => ["a6", "o4"].every((k) => heard(s.client).includes(k))), 10_000, "a6 and o4 to everyone");
       await sleep(50);
       assert.equal(running.connector.counters.batchesSuperseded - supersededBefore, 2, "a3 and a4 superseded");
+      assert.equal(running.connector.counters.batchesApplied - appliedBefore, 5, "a2, o3, o4, a5, a6 applied; the superseded ones are not counted again");
+      assert.equal(writtenAtBatchDone.length, 1 + 5, "fan-out times only of batches whose messages were written");
       // The two links are read in either order: each server's ticks in its own order.
       const from = (client: TestClient, server: string) => heard(client).filter((k) => k.startsWith(server));
       assert.deepEqual(from(x!.client, "a"), ["a2", "a5", "a6"]);
@@ -236,6 +252,37 @@ describe("connector: tick fan-out, one WebSocket message per socket per tick", f
     } finally {
       await other.close();
     }
+  });
+
+  it("joins and leaves alone never supersede a waiting batch; a superseded resync still resets the server's topics", async () => {
+    await start({ fanoutSliceMs: 0.01 });
+    const sessions = await readyClients(200);
+    const [s0, s1, s2] = sessions;
+    const heard = (client: TestClient) => client.pushes.map((p) => (p.body as { k: string }).k);
+    const mine = (tick: number) => directPart(sessions.map((s) => [s.sessionId, encodeDataPackage(push("onMine", { k: `a${tick}` }))] as const));
+    link.notify(ConnectorMethod.batch, batch({ subscribe: [[TOPIC, s0!.sessionId], [TOPIC, s1!.sessionId]] }));
+    await waitUntil(() => writtenAtBatchDone.length === 1, 2_000, "subscribe batch");
+    const supersededBefore = running.connector.counters.batchesSuperseded;
+    link.notify(ConnectorMethod.batch, batch({ tick: 2, ...mine(2) })); // written in slices
+    link.notify(ConnectorMethod.batch, batch({ tick: 3, ...mine(3) }));
+    link.notify(ConnectorMethod.batch, batch({ tick: 4, ...mine(4) }));
+    link.notify(ConnectorMethod.batch, batch({ tick: 5, subscribe: [[TOPIC, s2!.sessionId]] })); // nothing to send: waits, supersedes nothing
+    await waitUntil(() => sessions.every((s) => heard(s.client).includes("a4")), 10_000, "a4 to everyone");
+    assert.equal(running.connector.counters.batchesSuperseded - supersededBefore, 0);
+    for (const { client } of sessions) assert.deepEqual(heard(client), ["a2", "a3", "a4"]);
+
+    link.notify(ConnectorMethod.batch, batch({ tick: 6, ...mine(6) })); // written in slices
+    link.notify(ConnectorMethod.batch, batch({ tick: 7, resync: true, subscribe: [[TOPIC, s1!.sessionId]], ...mine(7) }));
+    link.notify(ConnectorMethod.batch, batch({ tick: 8, ...mine(8) }));
+    link.notify(ConnectorMethod.batch, batch({ tick: 9, ...mine(9) })); // supersedes the resync's messages
+    link.notify(ConnectorMethod.batch, batch({ tick: 10, subscribe: [[TOPIC, s2!.sessionId]], broadcasts: [[TOPIC, encodeDataPackage(push("onState", { k: "room10" }))]], ...mine(10) })); // supersedes a8
+    await waitUntil(() => sessions.every((s) => heard(s.client).includes("a10")), 10_000, "a10 to everyone");
+    await sleep(50);
+    assert.equal(running.connector.counters.batchesSuperseded - supersededBefore, 2, "a7 and a8 superseded");
+    // The resync dropped s0 and s2 from the room and listed s1; a10 then added s2.
+    assert.deepEqual(heard(s0!.client).slice(3), ["a6", "a9", "a10"]);
+    assert.deepEqual(heard(s1!.client).slice(3), ["a6", "a9", "room10", "a10"]);
+    assert.deepEqual(heard(s2!.client).slice(3), ["a6", "a9", "room10", "a10"]);
   });
 
   it("takes maxWaitingTicksPerServer from 1 (default 2); 0 is refused, naming the key", () => {

@@ -7,8 +7,10 @@
  * Publish or merge, per topic and tick, by cost: a publish costs c_p per subscriber, a socket write
  * c_s. Publishing and then writing the k subscribers with own packages costs n·c_p + k·c_s; writing
  * everyone once, merged, costs n·c_s. Merging wins (and halves the messages) once
- * k/n ≥ 1 − c_p/c_s: MERGE_MIN_OWN_SHARE assumes c_s ≈ 1.6 c_p, an estimate still to be measured on
- * a quiet machine (docs/benchmarks.md).
+ * k/n ≥ 1 − c_p/c_s. Measured (`npm run bench:broadcast -- --merge-cost`, raw uWS, the same bytes,
+ * 2,000 clients): c_s/c_p 0.89–1.16 over six rounds, so a socket write costs what a publish delivery
+ * does; with the ~10 % the merged write adds in JavaScript (assembling, the topic check), break-even
+ * is near 10 %: MERGE_MIN_OWN_SHARE (docs/benchmarks.md).
  *
  * Socket writes are spread over the event loop: at most `sliceMs` (config fanoutSliceMs) of writes run at once,
  * then the loop turns (RPC reads, client messages) before the next slice. Batches queue behind
@@ -34,7 +36,7 @@ import type { ProtobufTranscoder } from "../protobuf-transcoder";
 import type { ClientConnection } from "../socket/client-connection";
 import { protobufTopic, type TopicMembers } from "./topic-members";
 
-export const MERGE_MIN_OWN_SHARE = 0.4;
+export const MERGE_MIN_OWN_SHARE = 0.1;
 export const MAX_QUEUED_BATCHES = 8;
 /** Writes between two clock reads (a write costs a few µs). */
 const WRITES_PER_CLOCK_CHECK = 64;
@@ -48,6 +50,8 @@ function carriesMessages(batch: TickBatch): boolean {
 interface QueuedBatch {
   readonly batch: TickBatch;
   readonly arrivedMs: number;
+  /** Its messages were superseded: only its joins and leaves are applied, and it counts in neither batchesApplied nor the fan-out times. */
+  readonly superseded: boolean;
 }
 
 export interface FanoutObserver {
@@ -87,8 +91,9 @@ export class TickFanout {
   }
 
   enqueue(batch: TickBatch, arrivedMs = performance.now()): void {
-    this.supersedeWaiting(batch.serverId);
-    this.queue.push({ batch, arrivedMs });
+    // Only a batch with messages competes for a waiting place; joins and leaves alone always queue.
+    if (carriesMessages(batch)) this.supersedeWaiting(batch.serverId);
+    this.queue.push({ batch, arrivedMs, superseded: false });
     if (this.current === undefined) this.run();
   }
 
@@ -106,7 +111,7 @@ export class TickFanout {
     const { batch, arrivedMs } = this.queue[oldest];
     this.counters.batchesSuperseded++;
     if (batch.resync !== true && batch.subscribe.length === 0 && batch.unsubscribe.length === 0) this.queue.splice(oldest, 1);
-    else this.queue[oldest] = { batch: { ...batch, broadcasts: [], directSessions: [], directEnds: [], directPackages: NO_PACKAGES }, arrivedMs };
+    else this.queue[oldest] = { batch: { ...batch, broadcasts: [], directSessions: [], directEnds: [], directPackages: NO_PACKAGES }, arrivedMs, superseded: true };
   }
 
   private run(): void {
@@ -118,7 +123,7 @@ export class TickFanout {
         try {
           this.begin(queued);
         } catch (error) {
-          // Only a malformed batch gets here (entries are checked as they are read): drop it whole.
+          // Only a malformed batch gets here (entries are checked as they are read): drop the rest of it.
           log.error({ err: error, serverId: queued.batch.serverId, tick: queued.batch.tick }, "tick batch dropped: malformed entry");
           this.finish();
           continue;
@@ -148,7 +153,7 @@ export class TickFanout {
     this.current = queued;
     const { unsubscribe, subscribe, broadcasts, directSessions, directEnds, directPackages } = queued.batch;
     const counters = this.counters;
-    counters.batchesApplied++;
+    if (!queued.superseded) counters.batchesApplied++;
     if (queued.batch.resync === true) this.members.leaveServer(queued.batch.serverId);
     for (let index = 0; index < unsubscribe.length; index++) {
       const [topic, sessionId] = unsubscribe[index];
@@ -274,12 +279,12 @@ export class TickFanout {
   }
 
   private finish(): void {
-    const durationMs = performance.now() - this.current!.arrivedMs;
+    const { arrivedMs, superseded } = this.current!;
     this.current = undefined;
     for (let index = this.next; index < this.writes.length; index++) this.writes[index].tickOwn = undefined;
     this.writes.length = 0;
     this.next = 0;
     this.mergedTopics.length = 0;
-    this.observer.batchDone(durationMs);
+    if (!superseded) this.observer.batchDone(performance.now() - arrivedMs);
   }
 }
