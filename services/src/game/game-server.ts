@@ -292,13 +292,13 @@ export class GameServer<S = unknown> {
     const link = this.rpc?.link(connectorId);
     if (link === undefined || !link.isOpen) {
       // Gone or reconnecting: its next link starts with a resync, so nothing is kept for this one.
-      this.batchesDropped[connectorId] = (this.batchesDropped[connectorId] ?? 0) + 1;
+      this.countDropped(connectorId);
       return;
     }
     const backlog = this.backlogOf(connectorId, link);
     if (!backlog.admits(link.sentBytes)) {
       // Not reading: this tick would be stale before it left. Its membership changes wait.
-      this.batchesDropped[connectorId] = (this.batchesDropped[connectorId] ?? 0) + 1;
+      this.countDropped(connectorId);
       this.unsentMembership.dropped(connectorId, built);
       return;
     }
@@ -310,7 +310,7 @@ export class GameServer<S = unknown> {
       link.notify(ConnectorMethod.batch, batch);
     } catch {
       // Over the link's own byte limit, or closed under us.
-      this.batchesDropped[connectorId] = (this.batchesDropped[connectorId] ?? 0) + 1;
+      this.countDropped(connectorId);
       if (!resync && link.isOpen) this.unsentMembership.dropped(connectorId, batch);
       return;
     }
@@ -320,6 +320,10 @@ export class GameServer<S = unknown> {
       this.needsResync.delete(connectorId);
       this.unsentMembership.forget(connectorId);
     }
+  }
+
+  private countDropped(connectorId: string): void {
+    this.batchesDropped[connectorId] = (this.batchesDropped[connectorId] ?? 0) + 1;
   }
 
   /** The tick backlog of the connector's current link; a new link starts a new one, and owes a resync. */
